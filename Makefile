@@ -1,0 +1,50 @@
+# streamdrift — `make demo` and `make test` are all a fresh machine needs.
+# Needs: python3 (>= 3.11), Java 17+, Maven. Downloads are cached in ~/.cache/pip and ~/.m2.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: help install kafka lint typecheck unit integration test demo clean
+
+help:
+	@echo "make demo    set everything up and run the demo (local Kafka, worker, simulated drift, alerts live)"
+	@echo "make test    set everything up and run lint, type checks, unit and integration tests"
+	@echo "make lint | typecheck | unit | integration | clean"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "streamdrift needs Python >= 3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Resolve the Apache Kafka jars with Maven (cached in ~/.m2; the classpath in ~/.cache/streamdrift)
+kafka: install
+	$(BIN)/python -c 'from streamdrift.broker import resolve_classpath as r; r(); print("Apache Kafka resolved")'
+
+lint: install
+	$(BIN)/ruff check src tests load
+	$(BIN)/ruff format --check src tests load
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest tests -m "not integration" $(PYTEST_ARGS)
+
+integration: kafka
+	$(BIN)/pytest tests -m integration $(PYTEST_ARGS)
+
+test: kafka lint typecheck
+	$(BIN)/pytest tests $(PYTEST_ARGS)
+
+demo: kafka
+	$(BIN)/streamdrift demo $(DEMO_ARGS)
+
+clean:
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

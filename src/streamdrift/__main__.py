@@ -1,0 +1,5 @@
+import sys
+
+from streamdrift.cli import main
+
+sys.exit(main())

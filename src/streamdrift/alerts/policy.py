@@ -1,0 +1,125 @@
+"""Alert lifecycle: firing once, quiet while drift persists, resolved when it ends.
+
+State is kept per :data:`AlertKey` (kind, model, version, segment, feature, detector).
+An *episode* starts at the first drifted window and ends after ``resolve_after``
+consecutive clean windows. Each episode yields exactly two alerts, ``firing`` and
+``resolved``, whose ids are a hash of the key, the index of the window that started the
+episode and the status. Window indices count events of one monitor in partition order, so
+processing the same input again (a replay, a restart from a checkpoint) yields the same
+ids: consumers deduplicate by ``alert_id``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from streamdrift.records import (
+    PREDICTION,
+    Alert,
+    AlertKind,
+    AlertStatus,
+    Severity,
+    CheckResult,
+    WindowResult,
+)
+
+AlertKey = tuple[AlertKind, str, str, str | None, str | None, str]
+
+
+def alert_id(key: AlertKey, episode: int, status: AlertStatus) -> str:
+    """Deterministic id: the same key, episode and status always give the same id."""
+    kind, model_id, version, segment, feature, detector = key
+    text = "\x1f".join(
+        [kind.value, model_id, version, segment or "", feature or "", detector, str(episode),
+         status.value]
+    )
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def severity(value: float, threshold: float) -> Severity:
+    """Critical when the effect is at least twice its threshold, else warning."""
+    return Severity.CRITICAL if value >= 2 * threshold else Severity.WARNING
+
+
+@dataclass(slots=True)
+class _Episode:
+    start_window: int
+    clean_streak: int = 0
+
+
+@dataclass(slots=True)
+class AlertPolicy:
+    """Turns window results into firing/resolved alerts, at most one of each per episode."""
+
+    resolve_after: int = 3
+    clock: Callable[[], float] = time.time
+    active: dict[AlertKey, _Episode] = field(default_factory=dict)
+
+    def decide(self, result: WindowResult) -> list[Alert]:
+        alerts: list[Alert] = []
+        for test in result.tests:
+            key: AlertKey = (
+                test.kind, result.model_id, result.model_version, result.segment,
+                _feature_name(test), test.detector,
+            )
+            episode = self.active.get(key)
+            if test.drifted:
+                if episode is None:
+                    self.active[key] = _Episode(result.index)
+                    alerts.append(self._alert(key, result, test, result.index, AlertStatus.FIRING))
+                else:
+                    episode.clean_streak = 0
+            elif episode is not None:
+                episode.clean_streak += 1
+                if episode.clean_streak >= self.resolve_after:
+                    del self.active[key]
+                    alerts.append(
+                        self._alert(key, result, test, episode.start_window, AlertStatus.RESOLVED)
+                    )
+        return alerts
+
+    def _alert(
+        self,
+        key: AlertKey,
+        result: WindowResult,
+        test: CheckResult,
+        episode: int,
+        status: AlertStatus,
+    ) -> Alert:
+        feature = key[4]
+        subject = "the prediction" if feature is None else f"feature {feature!r}"
+        verb = "drifted" if status is AlertStatus.FIRING else "is back to its reference"
+        message = (
+            f"{subject} of {result.model_id} v{result.model_version}"
+            f"{'' if result.segment is None else f' [{result.segment}]'} {verb}: "
+            f"{test.statistic}={test.value:.3f} (threshold {test.threshold:g}), "
+            f"p={test.p_value:.2e}, {test.detail}"
+        )
+        return Alert(
+            alert_id=alert_id(key, episode, status),
+            kind=test.kind,
+            status=status,
+            severity=severity(test.value, test.threshold)
+            if status is AlertStatus.FIRING
+            else Severity.INFO,
+            model_id=result.model_id,
+            model_version=result.model_version,
+            segment=result.segment,
+            feature=feature,
+            detector=test.detector,
+            statistic=test.statistic,
+            value=float(test.value),
+            threshold=float(test.threshold),
+            p_value=float(test.p_value),
+            window=result.window,
+            reference_count=result.reference_count,
+            detected_at=self.clock(),
+            message=message,
+        )
+
+
+def _feature_name(test: CheckResult) -> str | None:
+    return None if test.feature == PREDICTION else test.feature

@@ -1,0 +1,61 @@
+"""``streamdrift alerts tail``: print alerts from the alert topics as they arrive."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from streamdrift import codec
+from streamdrift.config import Settings
+
+
+def format_alert(alert: dict[str, Any]) -> str:
+    """One human line for an alert message."""
+    where = f"{alert.get('model_id')} v{alert.get('model_version')}"
+    if alert.get("segment"):
+        where += f" [{alert['segment']}]"
+    subject = alert.get("feature") or "prediction"
+    window = alert.get("window") or {}
+    return (
+        f"{alert.get('status', '?').upper():8} {alert.get('severity', ''):8} "
+        f"{alert.get('kind')}: {where} {subject} "
+        f"{alert.get('statistic')}={alert.get('value', float('nan')):.3f} "
+        f"(threshold {alert.get('threshold')}, detector {alert.get('detector')}, "
+        f"window of {window.get('count')} events) id={alert.get('alert_id')}"
+    )
+
+
+async def tail_alerts(
+    settings: Settings,
+    *,
+    from_beginning: bool = False,
+    raw: bool = False,
+    out: TextIO = sys.stdout,
+    on_alert: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """Consume the alert topics until cancelled, printing each alert as one line."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        settings.topic_drift_alerts,
+        settings.topic_degradation_alerts,
+        bootstrap_servers=settings.broker_address.bootstrap_servers,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
+    await consumer.start()
+    try:
+        async for message in consumer:
+            try:
+                alert = codec.loads(message.value)
+            except ValueError:
+                print(f"(undecodable alert at offset {message.offset})", file=out, flush=True)
+                continue
+            if on_alert is not None:
+                on_alert(alert)
+            line = message.value.decode() if raw else format_alert(alert)
+            print(line, file=out, flush=True)
+    finally:
+        await consumer.stop()

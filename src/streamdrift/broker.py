@@ -1,0 +1,337 @@
+"""The local Apache Kafka broker (single-node KRaft) for the demo, tests and benchmarks.
+
+No Docker: Maven resolves the official Kafka jars from Maven Central (``kafka/pom.xml``
+beside this module) into the local Maven repository; we ask it for the classpath once and
+cache it, then run ``kafka.Kafka`` on a generated ``server.properties``.
+
+Layout of a data dir::
+
+    server.properties   broker.log   broker.pid   data/ (the KRaft log dirs)
+
+Errors are :class:`BrokerError` with one line that says what to fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 9092
+DEFAULT_DATA_DIR = Path(".cache/broker")
+DEFAULT_HEAP = "512m"
+START_TIMEOUT_S = 90.0
+
+
+class BrokerError(RuntimeError):
+    """The broker cannot be resolved, started or reached; the message says why."""
+
+
+def cache_dir() -> Path:
+    """Where the resolved classpath is cached (``STREAMDRIFT_CACHE_DIR``, default ~/.cache)."""
+    root = os.environ.get("STREAMDRIFT_CACHE_DIR") or Path.home() / ".cache" / "streamdrift"
+    return Path(root)
+
+
+def _resource(name: str) -> Path:
+    return Path(str(resources.files("streamdrift") / "kafka" / name))
+
+
+def _which(tool: str, hint: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise BrokerError(f"{tool} not found on PATH: {hint}")
+    return path
+
+
+def java_executable() -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and (Path(java_home) / "bin" / "java").exists():
+        return str(Path(java_home) / "bin" / "java")
+    return _which("java", "install a Java 17+ runtime (e.g. apt-get install openjdk-17-jre)")
+
+
+def resolve_classpath(*, quiet: bool = True) -> str:
+    """Return Kafka's classpath, resolving the jars with Maven on first use.
+
+    The result is cached per pom (by content hash) and re-resolved when a jar has gone
+    missing from the local Maven repository.
+    """
+    pom = _resource("pom.xml")
+    digest = hashlib.sha256(pom.read_bytes()).hexdigest()[:16]
+    cached = cache_dir() / f"kafka-classpath-{digest}.txt"
+    if cached.exists():
+        classpath = cached.read_text().strip()
+        if classpath and all(Path(p).exists() for p in classpath.split(os.pathsep)):
+            return classpath
+    mvn = _which("mvn", "install Apache Maven (e.g. apt-get install maven)")
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(".tmp")
+    cmd = [mvn, "-B", "-f", str(pom), "dependency:build-classpath", f"-Dmdep.outputFile={tmp}"]
+    if quiet:
+        cmd.insert(2, "-q")
+    log.info("resolving Apache Kafka jars with Maven (first run downloads ~80 MB)")
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or not tmp.exists():
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-5:]
+        raise BrokerError("Maven could not resolve Apache Kafka: " + " | ".join(tail))
+    tmp.replace(cached)
+    return cached.read_text().strip()
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _answers_metadata(bootstrap: str, timeout: float) -> bool:
+    from aiokafka import AIOKafkaClient  # the client is only needed here
+
+    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+    try:
+        await asyncio.wait_for(client.bootstrap(), timeout)
+        return bool(client.cluster.brokers())
+    except Exception:
+        return False
+    finally:
+        await client.close()
+
+
+def answers_metadata(bootstrap: str, timeout: float = 3.0) -> bool:
+    """True when a broker at ``bootstrap`` answers a metadata request."""
+    return asyncio.run(_answers_metadata(bootstrap, timeout))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child of ours is dead for our purposes
+    with contextlib.suppress(FileNotFoundError, IndexError, OSError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class LocalBroker:
+    """A single-node KRaft broker whose files live in ``data_dir``."""
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    port: int = DEFAULT_PORT
+    heap: str = DEFAULT_HEAP
+
+    @property
+    def controller_port(self) -> int:
+        stored = self.data_dir / "controller.port"
+        if stored.exists():
+            return int(stored.read_text())
+        return free_port()
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.running_port() or self.port}"
+
+    @property
+    def url(self) -> str:
+        return "kafka://" + self.bootstrap
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "broker.log"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / "broker.pid"
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text().split()[0])
+        except (FileNotFoundError, ValueError, IndexError):
+            return None
+        return pid if _pid_alive(pid) else None
+
+    def running_port(self) -> int | None:
+        """The port of the broker that runs from this data dir, if one does."""
+        try:
+            return int(self.pid_file.read_text().split()[1])
+        except (FileNotFoundError, ValueError, IndexError):
+            return None
+
+    def is_running(self) -> bool:
+        return self.pid() is not None
+
+    def _server_properties(self, controller_port: int) -> str:
+        data = (self.data_dir / "data").resolve()
+        return "\n".join(
+            [
+                "# generated by `streamdrift broker up`; edits are overwritten",
+                "process.roles=broker,controller",
+                "node.id=1",
+                f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
+                f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{controller_port}",
+                f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                "controller.listener.names=CONTROLLER",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name=PLAINTEXT",
+                f"log.dirs={data}",
+                "num.partitions=1",
+                # single node: every internal topic has one replica
+                "offsets.topic.replication.factor=1",
+                "offsets.topic.num.partitions=8",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+                "share.coordinator.state.topic.replication.factor=1",
+                "share.coordinator.state.topic.min.isr=1",
+                # consumers of a fresh group start at once instead of waiting 3 s
+                "group.initial.rebalance.delay.ms=0",
+                "log.retention.hours=24",
+                "",
+            ]
+        )
+
+    def up(self, *, timeout: float = START_TIMEOUT_S) -> str:
+        """Start the broker unless it already runs; return its bootstrap URL."""
+        if self.is_running():
+            running = self.running_port()
+            if running is not None and answers_metadata(f"127.0.0.1:{running}"):
+                return f"kafka://127.0.0.1:{running}"
+        java = java_executable()
+        if port_in_use(self.port):
+            raise BrokerError(
+                f"port {self.port} is already in use by another process; "
+                "stop it or choose another with --port"
+            )
+        classpath = resolve_classpath()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        controller_port = self.controller_port
+        (self.data_dir / "controller.port").write_text(str(controller_port))
+        props = self.data_dir / "server.properties"
+        props.write_text(self._server_properties(controller_port))
+        env = {
+            **os.environ,
+            "KAFKA_LOG4J_OPTS": "",
+        }
+        jvm = [
+            java,
+            f"-Xms{self.heap}",
+            f"-Xmx{self.heap}",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={_resource('log4j2.properties')}",
+            "-cp",
+            classpath,
+        ]
+        if not (self.data_dir / "data" / "meta.properties").exists():
+            fmt = subprocess.run(
+                [*jvm, "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(props)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if fmt.returncode != 0:
+                tail = (fmt.stdout + fmt.stderr).strip().splitlines()[-3:]
+                raise BrokerError("formatting the KRaft storage failed: " + " | ".join(tail))
+        with self.log_file.open("ab") as out:
+            proc = subprocess.Popen(
+                [*jvm, "kafka.Kafka", str(props)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,  # survives the CLI; `broker down` stops it
+            )
+        self.pid_file.write_text(f"{proc.pid} {self.port}\n")
+        bootstrap = f"127.0.0.1:{self.port}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                self.pid_file.unlink(missing_ok=True)
+                raise BrokerError(
+                    f"the broker exited with code {proc.returncode} during start-up; "
+                    f"see {self.log_file}: {_last_error(self.log_file)}"
+                )
+            if answers_metadata(bootstrap, timeout=2.0):
+                return f"kafka://{bootstrap}"
+            time.sleep(0.5)
+        self.down()
+        raise BrokerError(
+            f"the broker did not answer on {bootstrap} within {timeout:.0f} s; see {self.log_file}"
+        )
+
+    def down(self, *, timeout: float = 30.0) -> bool:
+        """Stop the broker; return whether one was running."""
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _pid_alive(pid):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+            time.sleep(0.2)
+        if _pid_alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def kill(self) -> None:
+        """SIGKILL the broker (failure tests)."""
+        pid = self.pid()
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+def _cluster_id() -> str:
+    # A KRaft cluster id is 16 random bytes, URL-safe base64 without padding.
+    import base64
+    import uuid
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def _last_error(path: Path) -> str:
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return "no log"
+    for line in reversed(lines):
+        if "ERROR" in line or "Exception" in line:
+            return line.strip()[:300]
+    return lines[-1].strip()[:300] if lines else "empty log"

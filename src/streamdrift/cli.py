@@ -1,0 +1,266 @@
+"""The ``streamdrift`` command.
+
+    streamdrift broker up|down|status   the local Apache Kafka broker (KRaft, no Docker)
+    streamdrift topics apply            create the topics of topics/topics.toml
+    streamdrift worker                  run the Faust worker (drift detection)
+    streamdrift simulate                a simulated model server publishing predictions
+    streamdrift alerts tail             print alerts as they arrive
+    streamdrift demo                    all of the above on a local broker, alerts live
+
+Every worker setting is also read from ``STREAMDRIFT_<NAME>`` (see ``streamdrift worker
+--help``). Errors print one line, ``streamdrift: error: ...``, and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import fields
+from pathlib import Path
+
+from streamdrift import config
+from streamdrift.broker import DEFAULT_DATA_DIR, DEFAULT_PORT, BrokerError, LocalBroker
+from streamdrift.config import ConfigError, Settings
+from streamdrift.worker import WorkerStartError
+
+SETTING_HELP = {
+    "broker": "Kafka bootstrap URL, kafka://HOST:PORT[,HOST:PORT]",
+    "app_id": "Faust app id = Kafka consumer group id",
+    "topic_predictions": "topic with prediction events",
+    "topic_feedback": "topic with feedback (label) events",
+    "topic_drift_alerts": "topic drift alerts are published to",
+    "topic_degradation_alerts": "topic degradation alerts are published to",
+    "topic_dead_letter": "topic for messages that cannot be processed",
+    "reference_size": "events per model version used to learn its reference",
+    "window_size": "events per drift window (count-based, tumbling)",
+    "psi_threshold": "PSI at or above which a feature may drift",
+    "alpha": "false-alarm rate per window, Bonferroni-corrected over its tests",
+    "resolve_after": "clean windows after which a firing alert resolves",
+    "max_segments": "segments tracked per model version (the rest: __other__)",
+    "max_features": "features tracked per model version",
+    "batch_max": "most messages processed in one batch",
+    "batch_within": "seconds to wait for a batch to fill",
+    "data_dir": "directory for the worker's local state",
+    "metrics_host": "address the /metrics endpoint binds to",
+    "metrics_port": "port of the /metrics endpoint (0: off)",
+    "log_level": "debug, info, warning or error",
+}
+
+
+class CliError(Exception):
+    """A usage or runtime error to print as one line."""
+
+
+def _add_settings(parser: argparse.ArgumentParser, names: Sequence[str] | None = None) -> None:
+    group = parser.add_argument_group(
+        "settings", "each also from STREAMDRIFT_<NAME>, e.g. STREAMDRIFT_WINDOW_SIZE"
+    )
+    defaults = Settings()
+    for f in fields(Settings):
+        if names is not None and f.name not in names:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        group.add_argument(
+            flag,
+            dest=f.name,
+            default=None,
+            help=f"{SETTING_HELP.get(f.name, '')} (default: {getattr(defaults, f.name)})",
+        )
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {f.name: getattr(args, f.name, None) for f in fields(Settings)}
+    return config.load(overrides)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="streamdrift",
+        description="Streaming drift detection and model-degradation monitoring on Kafka.",
+        epilog="Quick start: `make demo`. Docs: README.md.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    broker = sub.add_parser("broker", help="the local Apache Kafka broker (KRaft, no Docker)")
+    bsub = broker.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (
+        ("up", "format and start the broker in the background; print its bootstrap URL"),
+        ("down", "stop the broker"),
+        ("status", "say whether the broker runs"),
+    ):
+        p = bsub.add_parser(action, help=text, description=text)
+        p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                       help=f"broker files and log (default: {DEFAULT_DATA_DIR})")
+        if action == "up":
+            p.add_argument("--port", type=int, default=DEFAULT_PORT,
+                           help=f"client port on 127.0.0.1 (default: {DEFAULT_PORT})")
+            p.add_argument("--heap", default="512m", help="JVM heap (default: 512m)")
+            p.add_argument("--timeout", type=float, default=90.0,
+                           help="seconds to wait for the broker to answer (default: 90)")
+
+    topics = sub.add_parser("topics", help="topics as code")
+    tsub = topics.add_subparsers(dest="action", required=True, metavar="ACTION")
+    apply = tsub.add_parser("apply", help="create missing topics (idempotent)",
+                            description="Create the topics of topics/topics.toml that are "
+                            "missing; report what was created or found.")
+    apply.add_argument("--topics-file", type=Path, default=None,
+                       help="topic definitions (default: topics/topics.toml)")
+    apply.add_argument("--partitions", type=int, default=None,
+                       help="override every topic's partition count")
+    _add_settings(apply, ["broker", *[f.name for f in fields(Settings) if f.name.startswith("topic_")]])
+
+    worker = sub.add_parser("worker", help="run the drift-detection worker (Faust)",
+                            description="Run the Faust worker: consume predictions, detect "
+                            "drift, publish alerts. Stops on Ctrl-C / SIGTERM.")
+    _add_settings(worker)
+
+    sim = sub.add_parser("simulate", help="a simulated model server",
+                         description="Publish a credit-risk model's predictions; one feature "
+                         "shifts after --drift-after events.")
+    _add_settings(sim, ["broker", "topic_predictions"])
+    sim.add_argument("--events", type=int, default=None, help="stop after N events (default: run until stopped)")
+    sim.add_argument("--rate", type=float, default=500.0, help="events per second; 0 = as fast as possible (default: 500)")
+    sim.add_argument("--drift-after", type=int, default=20_000, help="events before the drift starts (default: 20000; -1: never)")
+    sim.add_argument("--drift-feature", default="income", help="feature that shifts (default: income)")
+    sim.add_argument("--shift-sigmas", type=float, default=1.0, help="size of the shift in standard deviations (default: 1)")
+    sim.add_argument("--model", default="credit-risk", help="model id (default: credit-risk)")
+    sim.add_argument("--model-version", default="7", help="model version (default: 7)")
+    sim.add_argument("--segment", default=None, help="segment of every event (default: none)")
+    sim.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
+    sim.add_argument("--replay", action="store_true", help="historical timestamps 10 ms apart instead of live ones")
+    sim.add_argument("--envelopes", action="store_true", help="send batch envelopes instead of single events")
+
+    alerts = sub.add_parser("alerts", help="read alert topics")
+    asub = alerts.add_subparsers(dest="action", required=True, metavar="ACTION")
+    tail = asub.add_parser("tail", help="print alerts as they arrive",
+                           description="Print alerts from the alert topics as they arrive.")
+    _add_settings(tail, ["broker", "topic_drift_alerts", "topic_degradation_alerts"])
+    tail.add_argument("--from-beginning", action="store_true", help="also print older alerts")
+    tail.add_argument("--json", action="store_true", help="print raw JSON lines")
+
+    demo = sub.add_parser("demo", help="local broker + worker + simulated traffic, alerts live",
+                          description="Start a local broker, the worker and a simulated model "
+                          "server whose 'income' feature shifts after a while; show alerts live. "
+                          "Ctrl-C stops everything it started.")
+    demo.add_argument("--duration", type=float, default=None, help="stop after N seconds (default: until Ctrl-C)")
+    demo.add_argument("--rate", type=float, default=1000.0, help="simulated events per second (default: 1000)")
+    demo.add_argument("--drift-after", type=int, default=15_000, help="events before the drift (default: 15000)")
+    demo.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"broker port (default: {DEFAULT_PORT}, or a free one if taken)")
+    demo.add_argument("--metrics-port", type=int, default=9100, help="worker /metrics port (default: 9100)")
+    demo.add_argument("--data-dir", type=Path, default=Path(".cache/demo"), help="demo files (default: .cache/demo)")
+    return parser
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    broker = LocalBroker(data_dir=args.data_dir, port=getattr(args, "port", DEFAULT_PORT),
+                         heap=getattr(args, "heap", "512m"))
+    if args.action == "up":
+        url = broker.up(timeout=args.timeout)
+        print(url)
+        return 0
+    if args.action == "down":
+        print("stopped" if broker.down() else "not running")
+        return 0
+    running = broker.is_running()
+    print(f"running at {broker.url} (pid {broker.pid()})" if running else "not running")
+    return 0 if running else 3
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from streamdrift import topics
+
+    settings = _settings(args)
+    specs = topics.load_specs(args.topics_file, settings)
+    results = asyncio.run(
+        topics.apply(settings.broker_address.bootstrap_servers, specs, partitions=args.partitions)
+    )
+    for spec, outcome in results:
+        print(f"{outcome:8} {spec.name} ({spec.logical}: {args.partitions or spec.partitions} "
+              f"partitions, {spec.cleanup_policy})")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from streamdrift.worker import run_worker
+
+    return run_worker(_settings(args))
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from streamdrift import simulator
+
+    settings = _settings(args)
+    scenario = simulator.Scenario(
+        model_id=args.model, model_version=args.model_version,
+        drift_after=None if args.drift_after < 0 else args.drift_after,
+        drift_feature=args.drift_feature, shift_sigmas=args.shift_sigmas,
+        segment=args.segment, seed=args.seed,
+    )
+
+    def progress(n: int) -> None:
+        if n % 10_000 == 0:
+            print(f"published {n} events", file=sys.stderr, flush=True)
+
+    sent = asyncio.run(
+        simulator.run(
+            settings.broker, scenario, events=args.events, rate=args.rate or None,
+            topic=settings.topic_predictions, envelopes=args.envelopes,
+            replay_start=1_700_000_000.0 if args.replay else None, progress=progress,
+        )
+    )
+    print(f"published {sent} events to {settings.topic_predictions}")
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from streamdrift.alerts.tail import tail_alerts
+
+    settings = _settings(args)
+    asyncio.run(tail_alerts(settings, from_beginning=args.from_beginning, raw=args.json))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from streamdrift.demo import run_demo
+
+    return run_demo(args)
+
+
+COMMANDS = {
+    "broker": cmd_broker, "topics": cmd_topics, "worker": cmd_worker,
+    "simulate": cmd_simulate, "alerts": cmd_alerts, "demo": cmd_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except (ConfigError, BrokerError, CliError, WorkerStartError) as exc:
+        print(f"streamdrift: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a Kafka client error etc.: one line, not a stack trace
+        if _is_connection_error(exc):
+            print(f"streamdrift: error: cannot reach Kafka: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    from aiokafka.errors import KafkaConnectionError, KafkaError
+
+    return isinstance(exc, (KafkaConnectionError, KafkaError, OSError))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
+
+__all__ = ["build_parser", "main"]

@@ -1,0 +1,197 @@
+"""The only module that touches orjson: decode and validate input, encode output.
+
+``decode_prediction(raw)`` returns a :class:`PredictionEvent` (single-event message) or a
+:class:`PredictionBatch` (batch envelope, ``"kind": "prediction_batch"``) and raises
+:class:`DecodeError` with a stable ``reason`` code for anything invalid. orjson itself
+rejects NaN and Infinity (they are not JSON), so every number that passes is finite.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from streamdrift.records import Alert, PredictionBatch, PredictionEvent
+
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+MAX_ID_LENGTH = 200
+SCHEMA_VERSION = 1
+
+_SCALARS = (float, int, str, bool, type(None))
+_SCALAR_TYPES = frozenset(_SCALARS)
+
+
+class DecodeError(ValueError):
+    """An input message is invalid. ``reason`` is a short stable code for metrics and DLQ."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def loads(raw: bytes | str) -> Any:
+    return orjson.loads(raw)
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def _parse(raw: bytes) -> Mapping[str, Any]:
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise DecodeError("oversize", f"message of {len(raw)} bytes exceeds {MAX_MESSAGE_BYTES}")
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise DecodeError("not_json", f"not valid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise DecodeError("not_object", f"expected a JSON object, got {type(doc).__name__}")
+    version = doc.get("schema_version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        raise DecodeError("unknown_schema_version", f"schema_version {version!r} is not 1")
+    return doc
+
+
+def _identifier(doc: Mapping[str, Any], name: str, *, allow_int: bool = False) -> str:
+    value = doc.get(name)
+    if value is None:
+        raise DecodeError("missing_field", f"missing required field {name!r}")
+    if allow_int and type(value) is int:
+        return str(value)
+    if type(value) is not str:
+        raise DecodeError("wrong_type", f"{name!r} must be a string, got {type(value).__name__}")
+    if not 0 < len(value) <= MAX_ID_LENGTH:
+        raise DecodeError("bad_value", f"{name!r} must have 1..{MAX_ID_LENGTH} characters")
+    return value
+
+
+def _timestamp(value: Any, name: str = "timestamp") -> float:
+    if value is None:
+        raise DecodeError("missing_field", f"missing required field {name!r}")
+    if type(value) not in (float, int):
+        raise DecodeError("wrong_type", f"{name!r} must be a number (unix seconds)")
+    if not 0 <= value < 1e11 or math.isnan(value):
+        raise DecodeError("bad_value", f"{name!r} {value!r} is not a plausible unix time")
+    return float(value)
+
+
+def _segment(value: Any) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    raise DecodeError("wrong_type", "'segment' must be a string or null")
+
+
+def _features(value: Any) -> dict[str, Any]:
+    if value is None:
+        raise DecodeError("missing_field", "missing required field 'features'")
+    if not isinstance(value, dict):
+        raise DecodeError("wrong_type", "'features' must be an object of name -> value")
+    for name, v in value.items():
+        if type(v) not in _SCALAR_TYPES:
+            raise DecodeError(
+                "wrong_type", f"feature {name!r} must be a number, string, boolean or null"
+            )
+    return value
+
+
+def decode_prediction(raw: bytes) -> PredictionEvent | PredictionBatch:
+    """Decode one message of the predictions topic; raise :class:`DecodeError` if invalid."""
+    doc = _parse(raw)
+    if "kind" in doc:
+        if doc["kind"] != "prediction_batch":
+            raise DecodeError("wrong_kind", f"unknown message kind {doc['kind']!r}")
+        return _decode_prediction_batch(doc)
+    return PredictionEvent(
+        model_id=_identifier(doc, "model_id"),
+        model_version=_identifier(doc, "model_version", allow_int=True),
+        prediction_id=_identifier(doc, "prediction_id"),
+        timestamp=_timestamp(doc.get("timestamp")),
+        features=_features(doc.get("features")),
+        prediction=doc.get("prediction"),
+        segment=_segment(doc.get("segment")),
+    )
+
+
+def _column(doc: Mapping[str, Any], name: str, n: int) -> list[Any]:
+    column = doc.get(name)
+    if not isinstance(column, list):
+        raise DecodeError("wrong_type", f"batch field {name!r} must be an array")
+    if len(column) != n:
+        raise DecodeError(
+            "batch_length_mismatch", f"batch column {name!r} has {len(column)} rows, expected {n}"
+        )
+    return column
+
+
+def _decode_prediction_batch(doc: Mapping[str, Any]) -> PredictionBatch:
+    model_id = _identifier(doc, "model_id")
+    version = _identifier(doc, "model_version", allow_int=True)
+    ids = doc.get("prediction_id")
+    if not isinstance(ids, list) or not ids:
+        raise DecodeError("wrong_type", "batch field 'prediction_id' must be a non-empty array")
+    n = len(ids)
+    if any(type(i) is not str or not i for i in ids):
+        raise DecodeError("wrong_type", "batch 'prediction_id' entries must be non-empty strings")
+    stamps = [_timestamp(t) for t in _column(doc, "timestamp", n)]
+    features = doc.get("features")
+    if not isinstance(features, dict):
+        raise DecodeError("wrong_type", "batch field 'features' must be an object of columns")
+    for name in features:
+        column = _column(features, name, n)
+        if any(type(v) not in _SCALAR_TYPES for v in column):
+            raise DecodeError("wrong_type", f"batch feature column {name!r} has a non-scalar")
+    predictions = _column(doc, "prediction", n) if "prediction" in doc else [None] * n
+    segment = doc.get("segment")
+    if isinstance(segment, list):
+        # per-row segments: only one segment per envelope is supported for now
+        distinct = set(_column(doc, "segment", n))
+        if len(distinct) != 1:
+            raise DecodeError("bad_value", "a batch envelope must carry a single segment")
+        segment = distinct.pop()
+    return PredictionBatch(
+        model_id=model_id,
+        model_version=version,
+        segment=_segment(segment),
+        prediction_ids=ids,
+        timestamps=stamps,
+        features=features,
+        predictions=predictions,
+    )
+
+
+def encode_alert(alert: Alert) -> bytes:
+    return orjson.dumps(alert.to_dict())
+
+
+def encode_prediction(event: PredictionEvent) -> bytes:
+    doc: dict[str, Any] = {
+        "model_id": event.model_id,
+        "model_version": event.model_version,
+        "prediction_id": event.prediction_id,
+        "timestamp": event.timestamp,
+        "features": event.features,
+        "prediction": event.prediction,
+    }
+    if event.segment is not None:
+        doc["segment"] = event.segment
+    return orjson.dumps(doc)
+
+
+def encode_prediction_batch(batch: PredictionBatch) -> bytes:
+    return orjson.dumps(
+        {
+            "kind": "prediction_batch",
+            "schema_version": SCHEMA_VERSION,
+            "model_id": batch.model_id,
+            "model_version": batch.model_version,
+            "segment": batch.segment,
+            "prediction_id": batch.prediction_ids,
+            "timestamp": batch.timestamps,
+            "features": batch.features,
+            "prediction": batch.predictions,
+        },
+        option=orjson.OPT_SERIALIZE_NUMPY,
+    )

@@ -1,0 +1,176 @@
+"""One frozen settings object, read from defaults < environment (``STREAMDRIFT_*``) < CLI flags.
+
+Every field of :class:`Settings` can be set by the environment variable
+``STREAMDRIFT_<FIELD>`` (upper case), e.g. ``STREAMDRIFT_BROKER=kafka://kafka:9092`` or
+``STREAMDRIFT_WINDOW_SIZE=2000``. Invalid values fail fast with a :class:`ConfigError` that
+names the variable or flag and says what is expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "STREAMDRIFT_"
+# STREAMDRIFT_* variables that are read elsewhere, not settings fields
+OTHER_ENV = frozenset({"STREAMDRIFT_CACHE_DIR", "STREAMDRIFT_CONFIG"})
+
+
+class ConfigError(ValueError):
+    """A setting has an invalid value; the message names the setting and what to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAddress:
+    """A parsed ``kafka://HOST:PORT[,HOST:PORT...]`` URL."""
+
+    hosts: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def parse(cls, url: str, *, setting: str = "broker") -> BrokerAddress:
+        text = url.strip()
+        if text.startswith("kafka://"):
+            text = text[len("kafka://") :]
+        elif "://" in text:
+            raise ConfigError(f"{setting}: unsupported scheme in {url!r}; use kafka://HOST:PORT")
+        hosts: list[tuple[str, int]] = []
+        for part in text.split(","):
+            host, sep, port = part.strip().rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ConfigError(
+                    f"{setting}: invalid broker address {url!r}; expected kafka://HOST:PORT "
+                    "(several separated by commas)"
+                )
+            hosts.append((host, int(port)))
+        return cls(tuple(hosts))
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The ``host:port,...`` form that Kafka clients take."""
+        return ",".join(f"{h}:{p}" for h, p in self.hosts)
+
+    @property
+    def url(self) -> str:
+        return "kafka://" + self.bootstrap_servers
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a streamdrift process is configured with. Immutable; build with :func:`load`."""
+
+    broker: str = "kafka://127.0.0.1:9092"
+    app_id: str = "streamdrift"
+    # topic names (logical name -> Kafka topic name); defaults match topics/topics.toml
+    topic_predictions: str = "predictions"
+    topic_feedback: str = "feedback"
+    topic_drift_alerts: str = "drift-alerts"
+    topic_degradation_alerts: str = "degradation-alerts"
+    topic_dead_letter: str = "dead-letter"
+    # drift detection defaults (per model, version and segment)
+    reference_size: int = 2000
+    window_size: int = 1000
+    psi_threshold: float = 0.2
+    alpha: float = 0.01
+    resolve_after: int = 3
+    max_segments: int = 100
+    max_features: int = 200
+    # worker
+    batch_max: int = 2000
+    batch_within: float = 0.2
+    data_dir: str = ".cache/worker"
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9100
+    log_level: str = "info"
+
+    def __post_init__(self) -> None:
+        BrokerAddress.parse(self.broker)
+        positive = ("reference_size", "window_size", "resolve_after", "max_segments")
+        for name in (*positive, "max_features", "batch_max"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name}: must be at least 1, got {getattr(self, name)}")
+        if self.reference_size < 50 or self.window_size < 50:
+            raise ConfigError(
+                "reference_size and window_size: must be at least 50 events each "
+                "(statistical tests on fewer events are noise)"
+            )
+        if not 0.0 < self.alpha < 1.0:
+            raise ConfigError(f"alpha: must be in (0, 1), got {self.alpha}")
+        if self.psi_threshold <= 0:
+            raise ConfigError(f"psi_threshold: must be > 0, got {self.psi_threshold}")
+        if self.batch_within <= 0:
+            raise ConfigError(f"batch_within: must be > 0 seconds, got {self.batch_within}")
+        if not 0 <= self.metrics_port < 65536:
+            raise ConfigError(f"metrics_port: must be 0 (off) or a TCP port, got {self.metrics_port}")
+        if self.log_level.lower() not in {"debug", "info", "warning", "error"}:
+            raise ConfigError(
+                f"log_level: must be one of debug, info, warning, error; got {self.log_level!r}"
+            )
+
+    @property
+    def broker_address(self) -> BrokerAddress:
+        return BrokerAddress.parse(self.broker)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _field_types() -> dict[str, type]:
+    types: dict[str, type] = {}
+    for f in fields(Settings):
+        types[f.name] = type(f.default)
+    return types
+
+
+def _coerce(name: str, raw: Any, kind: type, source: str) -> Any:
+    if isinstance(raw, kind) and not (kind is int and isinstance(raw, bool)):
+        return raw
+    if not isinstance(raw, str):
+        raise ConfigError(f"{source}: expected {kind.__name__}, got {raw!r}")
+    try:
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"{source}: expected {kind.__name__}, got {raw!r}") from None
+    return raw
+
+
+def load(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build settings: defaults, then ``STREAMDRIFT_*`` variables, then ``overrides`` (CLI flags).
+
+    ``None`` values in ``overrides`` mean "not given" and are ignored.
+    """
+    env = os.environ if environ is None else environ
+    types = _field_types()
+    values: dict[str, Any] = {}
+    for key, raw in env.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        if name in types:
+            values[name] = _coerce(name, raw, types[name], key)
+        elif key not in OTHER_ENV:
+            close = difflib.get_close_matches(name, types, n=1)
+            hint = f"; did you mean {ENV_PREFIX}{close[0].upper()}?" if close else ""
+            raise ConfigError(f"{key}: unknown setting{hint}")
+    for name, raw in (overrides or {}).items():
+        if raw is None:
+            continue
+        if name not in types:
+            raise ConfigError(f"unknown setting {name!r}")  # a programming error in the CLI
+        flag = "--" + name.replace("_", "-")
+        values[name] = _coerce(name, raw, types[name], flag)
+    return Settings(**values)

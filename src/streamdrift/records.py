@@ -1,0 +1,221 @@
+"""The domain records that flow through streamdrift: plain, slotted, free of I/O.
+
+A :class:`PredictionBatch` is the unit the core works on: many predictions of one model,
+version and segment, stored column-wise so that statistics run on whole numpy arrays.
+A single-event message becomes a batch of one; consecutive events of the same key are
+merged by :func:`to_batches` before they reach the core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+Scalar = float | int | str | bool | None
+PREDICTION = "__prediction__"  # the pseudo-feature under which the model output is tested
+
+
+@dataclass(slots=True)
+class PredictionEvent:
+    """One prediction as a model server published it (DESIGN.md, "A prediction event")."""
+
+    model_id: str
+    model_version: str
+    prediction_id: str
+    timestamp: float  # event time, unix seconds
+    features: dict[str, Scalar]
+    prediction: Any = None
+    segment: str | None = None
+
+
+@dataclass(slots=True)
+class PredictionBatch:
+    """Predictions of one model/version/segment, column-wise; every column has ``len(self)``."""
+
+    model_id: str
+    model_version: str
+    segment: str | None
+    prediction_ids: list[str]
+    timestamps: list[float]
+    features: dict[str, list[Scalar]]
+    predictions: list[Any] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.prediction_ids)
+
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        return (self.model_id, self.model_version, self.segment)
+
+
+Key = tuple[str, str, str | None]
+
+
+def to_batches(items: Iterable[PredictionEvent | PredictionBatch]) -> list[PredictionBatch]:
+    """One batch per (model, version, segment), rows in arrival order.
+
+    Single events and batch envelopes may be interleaved; a feature absent from some rows
+    is ``None`` (missing) there.
+    """
+    parts: dict[Key, list[PredictionBatch | list[PredictionEvent]]] = {}
+    for item in items:
+        if isinstance(item, PredictionEvent):
+            plist = parts.setdefault((item.model_id, item.model_version, item.segment), [])
+            if plist and isinstance(plist[-1], list):
+                plist[-1].append(item)
+            else:
+                plist.append([item])
+        else:
+            parts.setdefault(item.key, []).append(item)
+    return [
+        _concat([_from_events(p) if isinstance(p, list) else p for p in plist])
+        for plist in parts.values()
+    ]
+
+
+def _from_events(events: list[PredictionEvent]) -> PredictionBatch:
+    first = events[0]
+    names: dict[str, None] = {}
+    for event in events:
+        names.update(dict.fromkeys(event.features))
+    return PredictionBatch(
+        model_id=first.model_id,
+        model_version=first.model_version,
+        segment=first.segment,
+        prediction_ids=[e.prediction_id for e in events],
+        timestamps=[e.timestamp for e in events],
+        features={name: [e.features.get(name) for e in events] for name in names},
+        predictions=[e.prediction for e in events],
+    )
+
+
+def _concat(parts: list[PredictionBatch]) -> PredictionBatch:
+    if len(parts) == 1:
+        return parts[0]
+    names: dict[str, None] = {}
+    for part in parts:
+        names.update(dict.fromkeys(part.features))
+    columns: dict[str, list[Scalar]] = {name: [] for name in names}
+    ids: list[str] = []
+    stamps: list[float] = []
+    preds: list[Any] = []
+    for part in parts:
+        n = len(part)
+        for name, column in columns.items():
+            column.extend(part.features.get(name) or [None] * n)
+        ids.extend(part.prediction_ids)
+        stamps.extend(part.timestamps)
+        preds.extend(part.predictions or [None] * n)
+    first = parts[0]
+    return PredictionBatch(
+        first.model_id, first.model_version, first.segment, ids, stamps, columns, preds
+    )
+
+
+class AlertKind(StrEnum):
+    DATA_DRIFT = "data_drift"
+    PREDICTION_DRIFT = "prediction_drift"
+    CONCEPT_DRIFT = "concept_drift"
+    PERFORMANCE_DEGRADATION = "performance_degradation"
+    LABEL_HEALTH = "label_health"
+
+
+class AlertStatus(StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+@dataclass(frozen=True, slots=True)
+class WindowInfo:
+    """The window a decision was made on: event-time span (unix seconds) and event count."""
+
+    start: float
+    end: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A drift or degradation alert (topics/alert.schema.json)."""
+
+    alert_id: str
+    kind: AlertKind
+    status: AlertStatus
+    severity: Severity
+    model_id: str
+    model_version: str
+    segment: str | None
+    feature: str | None
+    detector: str
+    statistic: str
+    value: float
+    threshold: float
+    p_value: float | None
+    window: WindowInfo
+    reference_count: int
+    detected_at: float  # wall clock, unix seconds; not part of the id
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": 1,
+            "alert_id": self.alert_id,
+            "kind": self.kind.value,
+            "status": self.status.value,
+            "severity": self.severity.value,
+            "model_id": self.model_id,
+            "model_version": self.model_version,
+            "segment": self.segment,
+            "feature": self.feature,
+            "detector": self.detector,
+            "statistic": self.statistic,
+            "value": self.value,
+            "threshold": self.threshold,
+            "p_value": self.p_value,
+            "window": {
+                "start": self.window.start,
+                "end": self.window.end,
+                "count": self.window.count,
+            },
+            "reference": {"count": self.reference_count},
+            "detected_at": self.detected_at,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One statistical check of one feature in one window."""
+
+    feature: str  # PREDICTION for the model output
+    kind: AlertKind
+    detector: str  # e.g. "psi_ks", "psi_chi2", "missing_share"
+    statistic: str  # the effect statistic compared with ``threshold``
+    value: float
+    threshold: float
+    p_value: float
+    drifted: bool = False
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WindowResult:
+    model_id: str
+    model_version: str
+    segment: str | None
+    index: int  # 0-based window number since the reference was fitted
+    window: WindowInfo
+    reference_count: int
+    tests: tuple[CheckResult, ...]
+
+    @property
+    def drifted(self) -> tuple[CheckResult, ...]:
+        return tuple(t for t in self.tests if t.drifted)

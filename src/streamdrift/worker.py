@@ -1,0 +1,40 @@
+"""Run the Faust worker: make sure the topics exist, then hand over to Faust's Worker."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from streamdrift import topics
+from streamdrift.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class WorkerStartError(RuntimeError):
+    """The worker cannot start (broker unreachable, topics missing …)."""
+
+
+def ensure_topics(settings: Settings, timeout: float = 30.0) -> None:
+    """Create missing topics (idempotent) so the consumer never subscribes to a void."""
+    bootstrap = settings.broker_address.bootstrap_servers
+    try:
+        asyncio.run(asyncio.wait_for(topics.apply(bootstrap, topics.load_specs(None, settings)),
+                                     timeout))
+    except Exception as exc:
+        raise WorkerStartError(
+            f"cannot reach Kafka at {settings.broker} to check topics: {exc or type(exc).__name__}"
+        ) from None
+
+
+def run_worker(settings: Settings) -> int:
+    import faust
+
+    from streamdrift.app import create_app
+
+    ensure_topics(settings)
+    app = create_app(settings)
+    log.info("streamdrift worker %s on %s", settings.app_id, settings.broker)
+    worker = faust.Worker(app, loglevel=settings.log_level.upper(), quiet=True)
+    worker.execute_from_commandline()  # exits the process when the worker stops
+    return 0  # pragma: no cover
