@@ -122,7 +122,13 @@ async def _answers_metadata(bootstrap: str, timeout: float) -> bool:
 
 def answers_metadata(bootstrap: str, timeout: float = 3.0) -> bool:
     """True when a broker at ``bootstrap`` answers a metadata request."""
-    return asyncio.run(_answers_metadata(bootstrap, timeout))
+    client_log = logging.getLogger("aiokafka")
+    level = client_log.level
+    client_log.setLevel(logging.CRITICAL)  # "connection refused" is the expected answer here
+    try:
+        return asyncio.run(_answers_metadata(bootstrap, timeout))
+    finally:
+        client_log.setLevel(level)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -252,7 +258,8 @@ class LocalBroker:
         ]
         if not (self.data_dir / "data" / "meta.properties").exists():
             fmt = subprocess.run(
-                [*jvm, "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(props)],
+                [*jvm, "kafka.tools.StorageTool", "format", f"--cluster-id={_cluster_id()}",
+                 "-c", str(props)],
                 capture_output=True,
                 text=True,
                 check=False,
