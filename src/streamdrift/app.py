@@ -8,6 +8,7 @@ and the Prometheus endpoint started with the worker.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import faust
@@ -34,8 +35,17 @@ def drift_policy(settings: Settings) -> DriftPolicy:
     )
 
 
-def create_app(settings: Settings, metrics: Metrics | None = None) -> Any:
-    """Build the Faust app for ``settings``; returns the :class:`faust.App`."""
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    """The Faust app and the core objects its agents drive (for tests and the demo)."""
+
+    app: faust.App
+    fleet: MonitorFleet
+    metrics: Metrics
+
+
+def create_app(settings: Settings, metrics: Metrics | None = None) -> Wiring:
+    """Build the Faust app for ``settings`` and wire the agents to a fresh core."""
     metrics = metrics or Metrics()
     app = faust.App(
         settings.app_id,
@@ -84,6 +94,4 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Any:
             )
 
     app.task(serve_metrics)
-    app.streamdrift_fleet = fleet  # for tests and the demo view
-    app.streamdrift_metrics = metrics
-    return app
+    return Wiring(app, fleet, metrics)

@@ -258,8 +258,14 @@ class LocalBroker:
         ]
         if not (self.data_dir / "data" / "meta.properties").exists():
             fmt = subprocess.run(
-                [*jvm, "kafka.tools.StorageTool", "format", f"--cluster-id={_cluster_id()}",
-                 "-c", str(props)],
+                [
+                    *jvm,
+                    "kafka.tools.StorageTool",
+                    "format",
+                    f"--cluster-id={_cluster_id()}",
+                    "-c",
+                    str(props),
+                ],
                 capture_output=True,
                 text=True,
                 check=False,

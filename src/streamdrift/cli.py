@@ -92,71 +92,151 @@ def build_parser() -> argparse.ArgumentParser:
         ("status", "say whether the broker runs"),
     ):
         p = bsub.add_parser(action, help=text, description=text)
-        p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
-                       help=f"broker files and log (default: {DEFAULT_DATA_DIR})")
+        p.add_argument(
+            "--data-dir",
+            type=Path,
+            default=DEFAULT_DATA_DIR,
+            help=f"broker files and log (default: {DEFAULT_DATA_DIR})",
+        )
         if action == "up":
-            p.add_argument("--port", type=int, default=DEFAULT_PORT,
-                           help=f"client port on 127.0.0.1 (default: {DEFAULT_PORT})")
+            p.add_argument(
+                "--port",
+                type=int,
+                default=DEFAULT_PORT,
+                help=f"client port on 127.0.0.1 (default: {DEFAULT_PORT})",
+            )
             p.add_argument("--heap", default="512m", help="JVM heap (default: 512m)")
-            p.add_argument("--timeout", type=float, default=90.0,
-                           help="seconds to wait for the broker to answer (default: 90)")
+            p.add_argument(
+                "--timeout",
+                type=float,
+                default=90.0,
+                help="seconds to wait for the broker to answer (default: 90)",
+            )
 
     topics = sub.add_parser("topics", help="topics as code")
     tsub = topics.add_subparsers(dest="action", required=True, metavar="ACTION")
-    apply = tsub.add_parser("apply", help="create missing topics (idempotent)",
-                            description="Create the topics of topics/topics.toml that are "
-                            "missing; report what was created or found.")
-    apply.add_argument("--topics-file", type=Path, default=None,
-                       help="topic definitions (default: topics/topics.toml)")
-    apply.add_argument("--partitions", type=int, default=None,
-                       help="override every topic's partition count")
-    _add_settings(apply, ["broker", *[f.name for f in fields(Settings) if f.name.startswith("topic_")]])
+    apply = tsub.add_parser(
+        "apply",
+        help="create missing topics (idempotent)",
+        description="Create the topics of topics/topics.toml that are "
+        "missing; report what was created or found.",
+    )
+    apply.add_argument(
+        "--topics-file",
+        type=Path,
+        default=None,
+        help="topic definitions (default: topics/topics.toml)",
+    )
+    apply.add_argument(
+        "--partitions", type=int, default=None, help="override every topic's partition count"
+    )
+    _add_settings(
+        apply, ["broker", *[f.name for f in fields(Settings) if f.name.startswith("topic_")]]
+    )
 
-    worker = sub.add_parser("worker", help="run the drift-detection worker (Faust)",
-                            description="Run the Faust worker: consume predictions, detect "
-                            "drift, publish alerts. Stops on Ctrl-C / SIGTERM.")
+    worker = sub.add_parser(
+        "worker",
+        help="run the drift-detection worker (Faust)",
+        description="Run the Faust worker: consume predictions, detect "
+        "drift, publish alerts. Stops on Ctrl-C / SIGTERM.",
+    )
     _add_settings(worker)
 
-    sim = sub.add_parser("simulate", help="a simulated model server",
-                         description="Publish a credit-risk model's predictions; one feature "
-                         "shifts after --drift-after events.")
+    sim = sub.add_parser(
+        "simulate",
+        help="a simulated model server",
+        description="Publish a credit-risk model's predictions; one feature "
+        "shifts after --drift-after events.",
+    )
     _add_settings(sim, ["broker", "topic_predictions"])
-    sim.add_argument("--events", type=int, default=None, help="stop after N events (default: run until stopped)")
-    sim.add_argument("--rate", type=float, default=500.0, help="events per second; 0 = as fast as possible (default: 500)")
-    sim.add_argument("--drift-after", type=int, default=20_000, help="events before the drift starts (default: 20000; -1: never)")
-    sim.add_argument("--drift-feature", default="income", help="feature that shifts (default: income)")
-    sim.add_argument("--shift-sigmas", type=float, default=1.0, help="size of the shift in standard deviations (default: 1)")
+    sim.add_argument(
+        "--events", type=int, default=None, help="stop after N events (default: run until stopped)"
+    )
+    sim.add_argument(
+        "--rate",
+        type=float,
+        default=500.0,
+        help="events per second; 0 = as fast as possible (default: 500)",
+    )
+    sim.add_argument(
+        "--drift-after",
+        type=int,
+        default=20_000,
+        help="events before the drift starts (default: 20000; -1: never)",
+    )
+    sim.add_argument(
+        "--drift-feature", default="income", help="feature that shifts (default: income)"
+    )
+    sim.add_argument(
+        "--shift-sigmas",
+        type=float,
+        default=1.0,
+        help="size of the shift in standard deviations (default: 1)",
+    )
     sim.add_argument("--model", default="credit-risk", help="model id (default: credit-risk)")
     sim.add_argument("--model-version", default="7", help="model version (default: 7)")
     sim.add_argument("--segment", default=None, help="segment of every event (default: none)")
     sim.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
-    sim.add_argument("--replay", action="store_true", help="historical timestamps 10 ms apart instead of live ones")
-    sim.add_argument("--envelopes", action="store_true", help="send batch envelopes instead of single events")
+    sim.add_argument(
+        "--replay",
+        action="store_true",
+        help="historical timestamps 10 ms apart instead of live ones",
+    )
+    sim.add_argument(
+        "--envelopes", action="store_true", help="send batch envelopes instead of single events"
+    )
 
     alerts = sub.add_parser("alerts", help="read alert topics")
     asub = alerts.add_subparsers(dest="action", required=True, metavar="ACTION")
-    tail = asub.add_parser("tail", help="print alerts as they arrive",
-                           description="Print alerts from the alert topics as they arrive.")
+    tail = asub.add_parser(
+        "tail",
+        help="print alerts as they arrive",
+        description="Print alerts from the alert topics as they arrive.",
+    )
     _add_settings(tail, ["broker", "topic_drift_alerts", "topic_degradation_alerts"])
     tail.add_argument("--from-beginning", action="store_true", help="also print older alerts")
     tail.add_argument("--json", action="store_true", help="print raw JSON lines")
 
-    demo = sub.add_parser("demo", help="local broker + worker + simulated traffic, alerts live",
-                          description="Start a local broker, the worker and a simulated model "
-                          "server whose 'income' feature shifts after a while; show alerts live. "
-                          "Ctrl-C stops everything it started.")
-    demo.add_argument("--duration", type=float, default=None, help="stop after N seconds (default: until Ctrl-C)")
-    demo.add_argument("--rate", type=float, default=1000.0, help="simulated events per second (default: 1000)")
-    demo.add_argument("--drift-after", type=int, default=15_000, help="events before the drift (default: 15000)")
-    demo.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"broker port (default: {DEFAULT_PORT}, or a free one if taken)")
-    demo.add_argument("--metrics-port", type=int, default=9100, help="worker /metrics port (default: 9100)")
-    demo.add_argument("--data-dir", type=Path, default=Path(".cache/demo"), help="demo files (default: .cache/demo)")
+    demo = sub.add_parser(
+        "demo",
+        help="local broker + worker + simulated traffic, alerts live",
+        description="Start a local broker, the worker and a simulated model "
+        "server whose 'income' feature shifts after a while; show alerts live. "
+        "Ctrl-C stops everything it started.",
+    )
+    demo.add_argument(
+        "--duration", type=float, default=None, help="stop after N seconds (default: until Ctrl-C)"
+    )
+    demo.add_argument(
+        "--rate", type=float, default=1000.0, help="simulated events per second (default: 1000)"
+    )
+    demo.add_argument(
+        "--drift-after", type=int, default=15_000, help="events before the drift (default: 15000)"
+    )
+    demo.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"broker port (default: {DEFAULT_PORT}, or a free one if taken)",
+    )
+    demo.add_argument(
+        "--metrics-port", type=int, default=9100, help="worker /metrics port (default: 9100)"
+    )
+    demo.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(".cache/demo"),
+        help="demo files (default: .cache/demo)",
+    )
     return parser
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
-    broker = LocalBroker(data_dir=args.data_dir, port=getattr(args, "port", DEFAULT_PORT),
-                         heap=getattr(args, "heap", "512m"))
+    broker = LocalBroker(
+        data_dir=args.data_dir,
+        port=getattr(args, "port", DEFAULT_PORT),
+        heap=getattr(args, "heap", "512m"),
+    )
     if args.action == "up":
         url = broker.up(timeout=args.timeout)
         print(url)
@@ -178,8 +258,10 @@ def cmd_topics(args: argparse.Namespace) -> int:
         topics.apply(settings.broker_address.bootstrap_servers, specs, partitions=args.partitions)
     )
     for spec, outcome in results:
-        print(f"{outcome:8} {spec.name} ({spec.logical}: {args.partitions or spec.partitions} "
-              f"partitions, {spec.cleanup_policy})")
+        print(
+            f"{outcome:8} {spec.name} ({spec.logical}: {args.partitions or spec.partitions} "
+            f"partitions, {spec.cleanup_policy})"
+        )
     return 0
 
 
@@ -194,10 +276,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     scenario = simulator.Scenario(
-        model_id=args.model, model_version=args.model_version,
+        model_id=args.model,
+        model_version=args.model_version,
         drift_after=None if args.drift_after < 0 else args.drift_after,
-        drift_feature=args.drift_feature, shift_sigmas=args.shift_sigmas,
-        segment=args.segment, seed=args.seed,
+        drift_feature=args.drift_feature,
+        shift_sigmas=args.shift_sigmas,
+        segment=args.segment,
+        seed=args.seed,
     )
 
     def progress(n: int) -> None:
@@ -206,9 +291,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     sent = asyncio.run(
         simulator.run(
-            settings.broker, scenario, events=args.events, rate=args.rate or None,
-            topic=settings.topic_predictions, envelopes=args.envelopes,
-            replay_start=1_700_000_000.0 if args.replay else None, progress=progress,
+            settings.broker,
+            scenario,
+            events=args.events,
+            rate=args.rate or None,
+            topic=settings.topic_predictions,
+            envelopes=args.envelopes,
+            replay_start=1_700_000_000.0 if args.replay else None,
+            progress=progress,
         )
     )
     print(f"published {sent} events to {settings.topic_predictions}")
@@ -230,15 +320,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "broker": cmd_broker, "topics": cmd_topics, "worker": cmd_worker,
-    "simulate": cmd_simulate, "alerts": cmd_alerts, "demo": cmd_demo,
+    "broker": cmd_broker,
+    "topics": cmd_topics,
+    "worker": cmd_worker,
+    "simulate": cmd_simulate,
+    "alerts": cmd_alerts,
+    "demo": cmd_demo,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("streamdrift").setLevel(logging.INFO)
     try:
         return COMMANDS[args.command](args)
     except (ConfigError, BrokerError, CliError, WorkerStartError) as exc:

@@ -61,9 +61,7 @@ class PredictionClient:
 
         options = {"linger_ms": 5, "max_batch_size": 1 << 20, "compression_type": None}
         options.update(self._options)
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap, acks="all", **options
-        )
+        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", **options)
         await self._producer.start()
         if self.envelopes:
             self._linger_task = asyncio.create_task(self._linger_loop())

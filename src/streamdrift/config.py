@@ -105,7 +105,9 @@ class Settings:
         if self.batch_within <= 0:
             raise ConfigError(f"batch_within: must be > 0 seconds, got {self.batch_within}")
         if not 0 <= self.metrics_port < 65536:
-            raise ConfigError(f"metrics_port: must be 0 (off) or a TCP port, got {self.metrics_port}")
+            raise ConfigError(
+                f"metrics_port: must be 0 (off) or a TCP port, got {self.metrics_port}"
+            )
         if self.log_level.lower() not in {"debug", "info", "warning", "error"}:
             raise ConfigError(
                 f"log_level: must be one of debug, info, warning, error; got {self.log_level!r}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import shutil
 import signal
 import subprocess
@@ -19,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from streamdrift import config, simulator
-from streamdrift.alerts.tail import format_alert
 from streamdrift.broker import LocalBroker, free_port, port_in_use
 from streamdrift.worker import ensure_topics
 
@@ -66,17 +66,22 @@ async def _live(settings: config.Settings, args: argparse.Namespace, metrics_por
     def progress(n: int) -> None:
         state["sent"] = n
 
-    def on_alert(alert: dict[str, Any]) -> None:
-        pass
-
     producer = asyncio.create_task(
-        simulator.run(settings.broker, scenario, events=None, rate=args.rate,
-                      topic=settings.topic_predictions, progress=progress)
+        simulator.run(
+            settings.broker,
+            scenario,
+            events=None,
+            rate=args.rate,
+            topic=settings.topic_predictions,
+            progress=progress,
+        )
     )
-    tail = asyncio.create_task(_tail(settings, tail_alerts, on_alert))
+    tail = asyncio.create_task(_tail(settings, tail_alerts))
     started = time.monotonic()
-    _say(f"simulated model server: credit-risk v7 at {args.rate:.0f} events/s; "
-         f"'income' shifts by 1 sigma after {args.drift_after} events")
+    _say(
+        f"simulated model server: credit-risk v7 at {args.rate:.0f} events/s; "
+        f"'income' shifts by 1 sigma after {args.drift_after} events"
+    )
     try:
         while args.duration is None or time.monotonic() - started < args.duration:
             await asyncio.sleep(3.0)
@@ -99,7 +104,7 @@ async def _live(settings: config.Settings, args: argparse.Namespace, metrics_por
                 await task
 
 
-async def _tail(settings: config.Settings, tail_alerts: Any, on_alert: Any) -> None:
+async def _tail(settings: config.Settings, tail_alerts: Any) -> None:
     class _Out:
         def write(self, text: str) -> None:
             if text.strip():
@@ -108,10 +113,12 @@ async def _tail(settings: config.Settings, tail_alerts: Any, on_alert: Any) -> N
         def flush(self) -> None:
             sys.stdout.flush()
 
-    await tail_alerts(settings, from_beginning=True, out=_Out(), on_alert=on_alert)
+    await tail_alerts(settings, from_beginning=True, out=_Out())
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    # the client logs transient "topic not found" while new topics propagate: not for a demo
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     data: Path = args.data_dir
     broker = LocalBroker(data_dir=data / "broker", port=args.port)
     already = broker.is_running()
@@ -137,15 +144,34 @@ def run_demo(args: argparse.Namespace) -> int:
     log_path = data / "worker.log"
     with log_path.open("ab") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "streamdrift", "worker", "--broker", url,
-             "--app-id", settings.app_id, "--data-dir", settings.data_dir,
-             "--metrics-port", str(metrics_port), "--log-level", "info"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "streamdrift",
+                "worker",
+                "--broker",
+                url,
+                "--app-id",
+                settings.app_id,
+                "--data-dir",
+                settings.data_dir,
+                "--metrics-port",
+                str(metrics_port),
+                "--log-level",
+                "info",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
-    _say(f"worker started (pid {worker.pid}, log {log_path}); "
-         f"metrics at http://127.0.0.1:{metrics_port}/metrics")
-    _say("Ctrl-C stops the demo" + (f"; it stops by itself after {args.duration:.0f} s"
-                                     if args.duration else ""))
+    _say(
+        f"worker started (pid {worker.pid}, log {log_path}); "
+        f"metrics at http://127.0.0.1:{metrics_port}/metrics"
+    )
+    _say(
+        "Ctrl-C stops the demo"
+        + (f"; it stops by itself after {args.duration:.0f} s" if args.duration else "")
+    )
     try:
         asyncio.run(_live(settings, args, metrics_port))
     except KeyboardInterrupt:

@@ -21,19 +21,27 @@ class Metrics:
         self._models: set[str] = set()
         r = self.registry
         self.events_consumed = Counter(
-            "streamdrift_events_consumed", "Events decoded from input topics.",
-            ["topic", "model"], registry=r,
+            "streamdrift_events_consumed",
+            "Events decoded from input topics.",
+            ["topic", "model"],
+            registry=r,
         )
         self.messages_consumed = Counter(
-            "streamdrift_messages_consumed", "Kafka messages read from input topics.",
-            ["topic"], registry=r,
+            "streamdrift_messages_consumed",
+            "Kafka messages read from input topics.",
+            ["topic"],
+            registry=r,
         )
         self.decode_failures = Counter(
-            "streamdrift_decode_failures", "Input messages that failed to decode, by reason.",
-            ["topic", "reason"], registry=r,
+            "streamdrift_decode_failures",
+            "Input messages that failed to decode, by reason.",
+            ["topic", "reason"],
+            registry=r,
         )
         self.windows_closed = Counter(
-            "streamdrift_windows_closed", "Drift windows closed and tested.", ["model"],
+            "streamdrift_windows_closed",
+            "Drift windows closed and tested.",
+            ["model"],
             registry=r,
         )
         self.alerts = Counter(
@@ -43,17 +51,22 @@ class Metrics:
             "streamdrift_alerts_active", "Alerts currently firing.", ["kind"], registry=r
         )
         self.drift_statistic = Gauge(
-            "streamdrift_drift_statistic", "Latest drift statistic of a feature.",
-            ["model", "feature", "test"], registry=r,
+            "streamdrift_drift_statistic",
+            "Latest drift statistic of a feature.",
+            ["model", "feature", "test"],
+            registry=r,
         )
         self.batch_duration = Histogram(
-            "streamdrift_batch_duration_seconds", "Time to process one batch of messages.",
-            registry=r, buckets=LATENCY_BUCKETS,
+            "streamdrift_batch_duration_seconds",
+            "Time to process one batch of messages.",
+            registry=r,
+            buckets=LATENCY_BUCKETS,
         )
         self.processing_latency = Histogram(
             "streamdrift_processing_latency_seconds",
             "From the newest event's Kafka timestamp to the end of its processing.",
-            registry=r, buckets=LATENCY_BUCKETS,
+            registry=r,
+            buckets=LATENCY_BUCKETS,
         )
         self.worker_up = Gauge("streamdrift_worker_up", "1 while the worker runs.", registry=r)
 

@@ -111,9 +111,11 @@ async def run(
     from streamdrift.client import PredictionClient
 
     if replay_start is not None:
+
         def stamp(i: int) -> float:
             return replay_start + i * replay_spacing
     else:
+
         def stamp(i: int) -> float:
             return time.time()
 

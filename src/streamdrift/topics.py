@@ -70,7 +70,9 @@ def load_specs(path: Path | None = None, settings: Settings | None = None) -> li
     return specs
 
 
-def _spec(path: Path, logical: str, entry: Mapping[str, Any], settings: Settings | None) -> TopicSpec:
+def _spec(
+    path: Path, logical: str, entry: Mapping[str, Any], settings: Settings | None
+) -> TopicSpec:
     where = f"{path}: topics.{logical}"
     try:
         name = str(entry["name"])

@@ -19,8 +19,9 @@ def ensure_topics(settings: Settings, timeout: float = 30.0) -> None:
     """Create missing topics (idempotent) so the consumer never subscribes to a void."""
     bootstrap = settings.broker_address.bootstrap_servers
     try:
-        asyncio.run(asyncio.wait_for(topics.apply(bootstrap, topics.load_specs(None, settings)),
-                                     timeout))
+        asyncio.run(
+            asyncio.wait_for(topics.apply(bootstrap, topics.load_specs(None, settings)), timeout)
+        )
     except Exception as exc:
         raise WorkerStartError(
             f"cannot reach Kafka at {settings.broker} to check topics: {exc or type(exc).__name__}"
@@ -33,7 +34,7 @@ def run_worker(settings: Settings) -> int:
     from streamdrift.app import create_app
 
     ensure_topics(settings)
-    app = create_app(settings)
+    app = create_app(settings).app
     log.info("streamdrift worker %s on %s", settings.app_id, settings.broker)
     worker = faust.Worker(app, loglevel=settings.log_level.upper(), quiet=True)
     worker.execute_from_commandline()  # exits the process when the worker stops

@@ -71,7 +71,10 @@ def running_worker(settings: config.Settings, log: Path) -> Iterator[WorkerProce
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamdrift", "worker", *settings_args(settings)],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
         )
     worker = WorkerProcess(proc, log)
     try:

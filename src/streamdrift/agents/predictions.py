@@ -45,7 +45,11 @@ def decode_events(events: Sequence[Any], topic: str, metrics: Metrics) -> Decode
             metrics.decode_failures.labels(topic, exc.reason).inc()
             log.warning(
                 "invalid message at %s[%d]@%d (%s): %s",
-                message.topic, message.partition, message.offset, exc.reason, exc,
+                message.topic,
+                message.partition,
+                message.offset,
+                exc.reason,
+                exc,
             )
     metrics.messages_consumed.labels(topic).inc(len(events))
     return DecodedBatch(items, failures, newest)

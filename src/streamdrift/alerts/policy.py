@@ -21,8 +21,8 @@ from streamdrift.records import (
     Alert,
     AlertKind,
     AlertStatus,
-    Severity,
     CheckResult,
+    Severity,
     WindowResult,
 )
 
@@ -33,8 +33,16 @@ def alert_id(key: AlertKey, episode: int, status: AlertStatus) -> str:
     """Deterministic id: the same key, episode and status always give the same id."""
     kind, model_id, version, segment, feature, detector = key
     text = "\x1f".join(
-        [kind.value, model_id, version, segment or "", feature or "", detector, str(episode),
-         status.value]
+        [
+            kind.value,
+            model_id,
+            version,
+            segment or "",
+            feature or "",
+            detector,
+            str(episode),
+            status.value,
+        ]
     )
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
@@ -62,8 +70,12 @@ class AlertPolicy:
         alerts: list[Alert] = []
         for test in result.tests:
             key: AlertKey = (
-                test.kind, result.model_id, result.model_version, result.segment,
-                _feature_name(test), test.detector,
+                test.kind,
+                result.model_id,
+                result.model_version,
+                result.segment,
+                _feature_name(test),
+                test.detector,
             )
             episode = self.active.get(key)
             if test.drifted:

@@ -32,9 +32,9 @@ import numpy as np
 from streamdrift.records import (
     PREDICTION,
     AlertKind,
+    CheckResult,
     PredictionBatch,
     Scalar,
-    CheckResult,
     WindowInfo,
     WindowResult,
 )
@@ -178,15 +178,27 @@ class DriftMonitor:
         level = self.policy.alpha / m
         tests = tuple(
             CheckResult(
-                t.feature, t.kind, t.detector, t.statistic, t.value, t.threshold, t.p_value,
-                drifted=t.drifted and t.p_value < level, detail=t.detail,
+                t.feature,
+                t.kind,
+                t.detector,
+                t.statistic,
+                t.value,
+                t.threshold,
+                t.p_value,
+                drifted=t.drifted and t.p_value < level,
+                detail=t.detail,
             )
             for t in raw
         )
         info = WindowInfo(start=min(stamps), end=max(stamps), count=len(stamps))
         result = WindowResult(
-            self.model_id, self.model_version, self.segment, self.windows_closed, info,
-            self.reference_count, tests,
+            self.model_id,
+            self.model_version,
+            self.segment,
+            self.windows_closed,
+            info,
+            self.reference_count,
+            tests,
         )
         self.windows_closed += 1
         return result
@@ -206,8 +218,14 @@ class DriftMonitor:
                 cmp = compare_numeric(ref, array)
                 results.append(
                     CheckResult(
-                        name, kind, "psi_ks", "psi", cmp.psi, policy.psi_threshold,
-                        cmp.ks_pvalue, drifted=cmp.psi >= policy.psi_threshold,
+                        name,
+                        kind,
+                        "psi_ks",
+                        "psi",
+                        cmp.psi,
+                        policy.psi_threshold,
+                        cmp.ks_pvalue,
+                        drifted=cmp.psi >= policy.psi_threshold,
                         detail=f"KS D={cmp.ks:.3f}",
                     )
                 )
@@ -218,8 +236,14 @@ class DriftMonitor:
                 ccmp = compare_categorical(ref, categories)
                 results.append(
                     CheckResult(
-                        name, kind, "psi_chi2", "psi", ccmp.psi, policy.psi_threshold,
-                        ccmp.chi2_pvalue, drifted=ccmp.psi >= policy.psi_threshold,
+                        name,
+                        kind,
+                        "psi_chi2",
+                        "psi",
+                        ccmp.psi,
+                        policy.psi_threshold,
+                        ccmp.chi2_pvalue,
+                        drifted=ccmp.psi >= policy.psi_threshold,
                         detail=f"chi2={ccmp.chi2:.1f} dof={ccmp.chi2_dof}",
                     )
                 )
@@ -228,8 +252,14 @@ class DriftMonitor:
         delta = abs(missing_k / len(values) - ref.missing_share)
         results.append(
             CheckResult(
-                name, kind, "missing_share", "missing_share_delta", delta,
-                policy.missing_share_delta, p, drifted=delta >= policy.missing_share_delta,
+                name,
+                kind,
+                "missing_share",
+                "missing_share_delta",
+                delta,
+                policy.missing_share_delta,
+                p,
+                drifted=delta >= policy.missing_share_delta,
                 detail=f"missing {missing_k}/{len(values)} vs {ref.missing_share:.3f}",
             )
         )
@@ -259,11 +289,11 @@ def _coerce_numeric(values: list[Scalar]) -> np.ndarray:
     try:
         return np.array(values, dtype=np.float64)
     except (TypeError, ValueError):
-        return np.array(
-            [v if type(v) in (int, float) else None for v in values], dtype=np.float64
-        )
+        return np.array([v if type(v) in (int, float) else None for v in values], dtype=np.float64)
 
 
 def _as_categories(values: list[Scalar]) -> list[str | None]:
-    return [None if v is None else ("true" if v is True else "false" if v is False else str(v))
-            for v in values]
+    return [
+        None if v is None else ("true" if v is True else "false" if v is False else str(v))
+        for v in values
+    ]
