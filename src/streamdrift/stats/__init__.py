@@ -29,7 +29,10 @@ from streamdrift.stats.sketches import (
 )
 from streamdrift.stats.special import chi2_sf, gammainc, gammaincc, kolmogorov_sf
 from streamdrift.stats.tests import (
+    benjamini_hochberg,
     chi2_homogeneity,
+    chi2_two_sample,
+    cohens_w,
     jensen_shannon,
     ks_2samp,
     ks_sorted,
@@ -49,7 +52,10 @@ __all__ = [
     "NumericComparison",
     "NumericReference",
     "NumericSketch",
+    "benjamini_hochberg",
     "chi2_homogeneity",
+    "chi2_two_sample",
+    "cohens_w",
     "chi2_sf",
     "compare_categorical",
     "compare_numeric",

@@ -25,7 +25,8 @@ import numpy as np
 from streamdrift.stats.sketches import OTHER, bin_counts, split_missing
 from streamdrift.stats.tests import (
     _usable_scale,
-    chi2_homogeneity,
+    chi2_two_sample,
+    cohens_w,
     jensen_shannon,
     ks_sorted,
     psi,
@@ -292,7 +293,8 @@ class CategoricalComparison:
     """One categorical feature window against its reference.
 
     Counts are aligned to the reference categories plus "other"; psi, chi2 and
-    jensen_shannon (base 2) use them. unseen_share: share of non-missing window
+    jensen_shannon (base 2) use them. chi2 is the two-sample test of homogeneity
+    (reference counts vs window counts), cohens_w its sample-size-free effect size. unseen_share: share of non-missing window
     values outside the reference's top-K categories.
     """
 
@@ -302,6 +304,7 @@ class CategoricalComparison:
     chi2_pvalue: float
     jensen_shannon: float
     unseen_share: float
+    cohens_w: float
     missing_share: float
     count: int
     n_missing: int
@@ -319,10 +322,10 @@ def compare_categorical(
     missing_share = n_missing / len(window)
     if count == 0:
         nan = math.nan
-        return CategoricalComparison(nan, nan, 0, nan, nan, nan, missing_share, 0, n_missing)
+        return CategoricalComparison(nan, nan, 0, nan, nan, nan, nan, missing_share, 0, n_missing)
     seen = [tally.get(c, 0) for c in ref.categories]
     observed = np.array([*seen, count - sum(seen)], dtype=np.int64)
-    chi2, dof, p_value = chi2_homogeneity(ref.counts, observed)
+    chi2, dof, p_value = chi2_two_sample(ref.counts, observed)
     return CategoricalComparison(
         psi=psi(ref.expected, observed),
         chi2=chi2,
@@ -330,6 +333,7 @@ def compare_categorical(
         chi2_pvalue=p_value,
         jensen_shannon=jensen_shannon(ref.expected, observed),
         unseen_share=_share(int(observed[-1]), count),
+        cohens_w=cohens_w(ref.expected, observed),
         missing_share=missing_share,
         count=count,
         n_missing=n_missing,

@@ -113,6 +113,63 @@ def chi2_homogeneity(ref_counts: np.ndarray, obs_counts: np.ndarray) -> tuple[fl
     return statistic, dof, chi2_sf(statistic, dof)
 
 
+def chi2_two_sample(ref_counts: np.ndarray, obs_counts: np.ndarray) -> tuple[float, int, float]:
+    """Chi-squared test of homogeneity of two count vectors (a 2 x k contingency table).
+
+    Unlike :func:`chi2_homogeneity` it treats the reference as a sample too, so a reference
+    learned from a few thousand events does not make the test anti-conservative.
+    Categories empty in both are dropped; no continuity correction (matches
+    ``scipy.stats.chi2_contingency(..., correction=False)``). Returns (statistic, dof, p).
+    """
+    ref = np.asarray(ref_counts, dtype=np.float64)
+    obs = np.asarray(obs_counts, dtype=np.float64)
+    _paired(ref, obs, ("ref_counts", "obs_counts"))
+    keep = (ref > 0) | (obs > 0)
+    ref, obs = ref[keep], obs[keep]
+    dof = int(ref.size) - 1
+    n_ref, n_obs = float(ref.sum()), float(obs.sum())
+    if dof == 0 or n_ref == 0 or n_obs == 0:
+        return 0.0, max(dof, 0), 1.0
+    column = ref + obs
+    total = n_ref + n_obs
+    e_ref = column * (n_ref / total)
+    e_obs = column * (n_obs / total)
+    statistic = float(np.sum((ref - e_ref) ** 2 / e_ref) + np.sum((obs - e_obs) ** 2 / e_obs))
+    return statistic, dof, chi2_sf(statistic, dof)
+
+
+def cohens_w(expected: np.ndarray, observed: np.ndarray) -> float:
+    """Cohen's effect size w = sqrt(sum((p_obs - p_exp)^2 / p_exp)) over categories with
+    p_exp > 0; 0.1 is a small effect, 0.3 a medium one. Sample-size free."""
+    exp = np.asarray(expected, dtype=np.float64)
+    obs = np.asarray(observed, dtype=np.float64)
+    _paired(exp, obs, ("expected", "observed"))
+    exp = exp / exp.sum()
+    obs = obs / obs.sum()
+    keep = exp > 0
+    return float(np.sqrt(np.sum((obs[keep] - exp[keep]) ** 2 / exp[keep])))
+
+
+def benjamini_hochberg(p_values: np.ndarray, q: float) -> np.ndarray:
+    """Boolean mask of the hypotheses rejected by the Benjamini-Hochberg step-up procedure
+    at false discovery rate ``q``: reject the k smallest p-values, k the largest index with
+    p_(k) <= k q / m. Under the complete null this is also a family-wise bound:
+    P(any rejection) <= q. NaN p-values are never rejected."""
+    p = np.asarray(p_values, dtype=np.float64)
+    m = p.size
+    reject = np.zeros(m, dtype=bool)
+    if m == 0:
+        return reject
+    finite = np.where(np.isnan(p), np.inf, p)
+    order = np.argsort(finite, kind="stable")
+    ranked = finite[order]
+    below = ranked <= q * np.arange(1, m + 1) / m
+    if below.any():
+        k = int(np.nonzero(below)[0][-1])
+        reject[order[: k + 1]] = True
+    return reject
+
+
 def _sample(values: np.ndarray, name: str) -> np.ndarray:
     arr = np.asarray(values, dtype=np.float64)
     if arr.ndim != 1 or arr.size == 0:

@@ -234,11 +234,13 @@ def test_compare_categorical_agrees_with_scipy() -> None:
     window: list[str | None] = [*_labels(rng, [0.3, 0.3, 0.3, 0.1], 900), None, None]
     got = compare_categorical(ref, window)
     obs = np.array([window.count(c) for c in ref.categories] + [0])
-    ref_counts = ref.counts[:-1]
-    chi = ss.chisquare(obs[:-1], f_exp=ref_counts / ref_counts.sum() * obs.sum())
-    assert got.chi2_dof == 3
+    # the two-sample test of homogeneity: reference counts and window counts, 2 x k
+    chi = ss.chi2_contingency(np.vstack([ref.counts[:-1], obs[:-1]]), correction=False)
+    assert got.chi2_dof == 3 == chi.dof
     assert got.chi2 == pytest.approx(float(chi.statistic), rel=1e-12)
     assert got.chi2_pvalue == pytest.approx(float(chi.pvalue), rel=1e-9)
+    p_ref, p_obs = ref.expected[:-1], obs[:-1] / obs.sum()
+    assert got.cohens_w == pytest.approx(float(np.sqrt(np.sum((p_obs - p_ref) ** 2 / p_ref))))
     assert got.jensen_shannon == pytest.approx(float(scipy_js(ref.expected, obs, base=2)))
     assert got.psi == pytest.approx(psi(ref.expected, obs))
     assert (got.count, got.n_missing, got.unseen_share) == (900, 2, 0.0)

@@ -230,3 +230,55 @@ def test_proportion_ztest_degenerate_and_invalid() -> None:
     for args in [(1, 0, 1, 1), (2, 1, 0, 1), (-1, 5, 0, 5)]:
         with pytest.raises(ValueError):
             proportion_ztest(*args)
+
+
+# --- two-sample chi-squared, Cohen's w, Benjamini-Hochberg -------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_chi2_two_sample_matches_scipy_contingency(seed: int) -> None:
+    from streamdrift.stats.tests import chi2_two_sample
+
+    rng = np.random.default_rng(seed)
+    ref = rng.integers(0, 500, 6)
+    obs = rng.integers(0, 300, 6)
+    ref[2] = obs[2] = 0  # a category empty in both is dropped
+    stat, dof, p = chi2_two_sample(ref, obs)
+    keep = (ref > 0) | (obs > 0)
+    want = ss.chi2_contingency(np.vstack([ref[keep], obs[keep]]), correction=False)
+    assert dof == want.dof == 4
+    assert stat == pytest.approx(float(want.statistic), rel=1e-12)
+    assert p == pytest.approx(float(want.pvalue), rel=1e-9)
+
+
+def test_chi2_two_sample_degenerate_inputs() -> None:
+    from streamdrift.stats.tests import chi2_two_sample
+
+    assert chi2_two_sample(np.array([5, 0]), np.array([3, 0])) == (0.0, 0, 1.0)
+    with pytest.raises(ValueError, match="positive total"):
+        chi2_two_sample(np.array([0, 0]), np.array([3, 4]))
+
+
+def test_cohens_w_is_zero_for_equal_shares_and_matches_formula() -> None:
+    from streamdrift.stats.tests import cohens_w
+
+    assert cohens_w(np.array([40, 30, 20, 10]), np.array([4, 3, 2, 1])) == pytest.approx(0.0)
+    # a 10-point rise of one category's share, the others scaled down
+    exp = np.array([0.4, 0.3, 0.2, 0.1])
+    obs = np.array([0.5, 0.25, 0.2 / 1.2, 0.1 / 1.2])
+    want = np.sqrt(np.sum((obs - exp) ** 2 / exp))
+    assert cohens_w(exp, obs) == pytest.approx(want) and 0.19 < want < 0.21
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_benjamini_hochberg_matches_scipy(seed: int) -> None:
+    from streamdrift.stats.tests import benjamini_hochberg
+
+    rng = np.random.default_rng(seed)
+    p = np.concatenate([rng.uniform(0, 1, 30), rng.uniform(0, 0.002, 5)])
+    rng.shuffle(p)
+    q = 0.05
+    want = ss.false_discovery_control(p, method="bh") <= q
+    np.testing.assert_array_equal(benjamini_hochberg(p, q), want)
+    assert benjamini_hochberg(np.array([]), q).size == 0
+    assert not benjamini_hochberg(np.array([np.nan, 0.5]), q).any()
