@@ -18,21 +18,10 @@ from streamdrift.agents.predictions import PredictionsAgent
 from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.config import Settings
 from streamdrift.core.fleet import MonitorFleet
-from streamdrift.core.monitor import DriftPolicy
 from streamdrift.metrics import Metrics
 from streamdrift.records import Alert
 
 log = logging.getLogger(__name__)
-
-
-def drift_policy(settings: Settings) -> DriftPolicy:
-    return DriftPolicy(
-        reference_size=settings.reference_size,
-        window_size=settings.window_size,
-        psi_threshold=settings.psi_threshold,
-        alpha=settings.alpha,
-        max_features=settings.max_features,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +55,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Wiring:
     async def send_alert(alert: Alert) -> None:
         await drift_alerts.send(key=alert.model_id.encode(), value=codec.encode_alert(alert))
 
-    fleet = MonitorFleet(
-        drift_policy(settings),
-        AlertPolicy(resolve_after=settings.resolve_after),
-        max_segments=settings.max_segments,
-    )
+    fleet = MonitorFleet(settings.model_specs(), AlertPolicy(resolve_after=settings.resolve_after))
     agent = PredictionsAgent(
         fleet=fleet,
         metrics=metrics,

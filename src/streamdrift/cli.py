@@ -29,6 +29,7 @@ from streamdrift.worker import WorkerStartError
 SETTING_HELP = {
     "broker": "Kafka bootstrap URL, kafka://HOST:PORT[,HOST:PORT]",
     "app_id": "Faust app id = Kafka consumer group id",
+    "config": "TOML file of per-model monitor settings (windows, tests, thresholds, …)",
     "topic_predictions": "topic with prediction events",
     "topic_feedback": "topic with feedback (label) events",
     "topic_drift_alerts": "topic drift alerts are published to",

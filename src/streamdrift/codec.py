@@ -50,7 +50,7 @@ def _parse(raw: bytes) -> Mapping[str, Any]:
     if not isinstance(doc, dict):
         raise DecodeError("not_object", f"expected a JSON object, got {type(doc).__name__}")
     version = doc.get("schema_version", SCHEMA_VERSION)
-    if version != SCHEMA_VERSION:
+    if type(version) is not int or version != SCHEMA_VERSION:
         raise DecodeError("unknown_schema_version", f"schema_version {version!r} is not 1")
     return doc
 
@@ -145,12 +145,15 @@ def _decode_prediction_batch(doc: Mapping[str, Any]) -> PredictionBatch:
             raise DecodeError("wrong_type", f"batch feature column {name!r} has a non-scalar")
     predictions = _column(doc, "prediction", n) if "prediction" in doc else [None] * n
     segment = doc.get("segment")
+    rows: list[str | None] | None = None
     if isinstance(segment, list):
-        # per-row segments: only one segment per envelope is supported for now
-        distinct = set(_column(doc, "segment", n))
-        if len(distinct) != 1:
-            raise DecodeError("bad_value", "a batch envelope must carry a single segment")
-        segment = distinct.pop()
+        rows = _column(doc, "segment", n)
+        if any(s is not None and type(s) is not str for s in rows):
+            raise DecodeError("wrong_type", "batch 'segment' entries must be strings or null")
+        if len(set(rows)) == 1:
+            segment, rows = rows[0], None  # one segment for every row: nothing to split
+        else:
+            segment = None
     return PredictionBatch(
         model_id=model_id,
         model_version=version,
@@ -159,6 +162,7 @@ def _decode_prediction_batch(doc: Mapping[str, Any]) -> PredictionBatch:
         timestamps=stamps,
         features=features,
         predictions=predictions,
+        row_segments=rows,
     )
 
 
@@ -181,17 +185,16 @@ def encode_prediction(event: PredictionEvent) -> bytes:
 
 
 def encode_prediction_batch(batch: PredictionBatch) -> bytes:
-    return orjson.dumps(
-        {
-            "kind": "prediction_batch",
-            "schema_version": SCHEMA_VERSION,
-            "model_id": batch.model_id,
-            "model_version": batch.model_version,
-            "segment": batch.segment,
-            "prediction_id": batch.prediction_ids,
-            "timestamp": batch.timestamps,
-            "features": batch.features,
-            "prediction": batch.predictions,
-        },
-        option=orjson.OPT_SERIALIZE_NUMPY,
-    )
+    doc: dict[str, Any] = {
+        "kind": "prediction_batch",
+        "schema_version": SCHEMA_VERSION,
+        "model_id": batch.model_id,
+        "model_version": batch.model_version,
+        "segment": batch.segment if batch.row_segments is None else batch.row_segments,
+        "prediction_id": batch.prediction_ids,
+        "timestamp": batch.timestamps,
+        "features": batch.features,
+    }
+    if batch.predictions:
+        doc["prediction"] = batch.predictions
+    return orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY)

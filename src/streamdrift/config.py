@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from streamdrift.core.spec import TESTS, ModelSpecs, MonitorSpec, ReferenceSpec, SpecError
+from streamdrift.core.windows import WindowSpec
+
 ENV_PREFIX = "STREAMDRIFT_"
 # STREAMDRIFT_* variables that are read elsewhere, not settings fields
-OTHER_ENV = frozenset({"STREAMDRIFT_CACHE_DIR", "STREAMDRIFT_CONFIG"})
+OTHER_ENV = frozenset({"STREAMDRIFT_CACHE_DIR"})
 
 
 class ConfigError(ValueError):
@@ -65,6 +70,7 @@ class Settings:
 
     broker: str = "kafka://127.0.0.1:9092"
     app_id: str = "streamdrift"
+    config: str = ""  # a TOML file of per-model monitor settings (see README, Configuration)
     # topic names (logical name -> Kafka topic name); defaults match topics/topics.toml
     topic_predictions: str = "predictions"
     topic_feedback: str = "feedback"
@@ -98,6 +104,9 @@ class Settings:
                 "reference_size and window_size: must be at least 50 events each "
                 "(statistical tests on fewer events are noise)"
             )
+        for name in ("alpha", "psi_threshold", "batch_within"):
+            if not math.isfinite(getattr(self, name)):
+                raise ConfigError(f"{name}: must be a finite number, got {getattr(self, name)}")
         if not 0.0 < self.alpha < 1.0:
             raise ConfigError(f"alpha: must be in (0, 1), got {self.alpha}")
         if self.psi_threshold <= 0:
@@ -124,6 +133,35 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
+    def base_spec(self) -> MonitorSpec:
+        """The monitor spec the flat settings describe (before the TOML file)."""
+        return MonitorSpec(
+            window=WindowSpec(kind="count", size=self.window_size),
+            reference=ReferenceSpec(size=self.reference_size),
+            thresholds={**TESTS, "psi": self.psi_threshold},
+            alpha=self.alpha,
+            resolve_after=self.resolve_after,
+            max_segments=self.max_segments,
+            max_features=self.max_features,
+        )
+
+    def model_specs(self) -> ModelSpecs:
+        """Per-model monitor specs: the flat settings, overlaid by the ``config`` TOML file."""
+        base = self.base_spec()
+        if not self.config:
+            return ModelSpecs(base)
+        path = Path(self.config)
+        try:
+            doc = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"config: file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config: {path} is not valid TOML: {exc}") from None
+        try:
+            return ModelSpecs.from_mapping(doc, base)
+        except SpecError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+
 
 def _field_types() -> dict[str, type]:
     types: dict[str, type] = {}
@@ -135,6 +173,8 @@ def _field_types() -> dict[str, type]:
 def _coerce(name: str, raw: Any, kind: type, source: str) -> Any:
     if isinstance(raw, kind) and not (kind is int and isinstance(raw, bool)):
         return raw
+    if kind is float and type(raw) is int:
+        return float(raw)
     if not isinstance(raw, str):
         raise ConfigError(f"{source}: expected {kind.__name__}, got {raw!r}")
     try:

@@ -41,6 +41,8 @@ class PredictionBatch:
     timestamps: list[float]
     features: dict[str, list[Scalar]]
     predictions: list[Any] = field(default_factory=list)
+    # a batch envelope may name a segment per row; to_batches() splits it by segment
+    row_segments: list[str | None] | None = None
 
     def __len__(self) -> int:
         return len(self.prediction_ids)
@@ -67,12 +69,35 @@ def to_batches(items: Iterable[PredictionEvent | PredictionBatch]) -> list[Predi
                 plist[-1].append(item)
             else:
                 plist.append([item])
+        elif item.row_segments is not None:
+            for part in _split_segments(item):
+                parts.setdefault(part.key, []).append(part)
         else:
             parts.setdefault(item.key, []).append(item)
     return [
         _concat([_from_events(p) if isinstance(p, list) else p for p in plist])
         for plist in parts.values()
     ]
+
+
+def _split_segments(batch: PredictionBatch) -> list[PredictionBatch]:
+    rows_of: dict[str | None, list[int]] = {}
+    for i, segment in enumerate(batch.row_segments or ()):
+        rows_of.setdefault(segment, []).append(i)
+    parts = []
+    for segment, rows in rows_of.items():
+        parts.append(
+            PredictionBatch(
+                model_id=batch.model_id,
+                model_version=batch.model_version,
+                segment=segment,
+                prediction_ids=[batch.prediction_ids[i] for i in rows],
+                timestamps=[batch.timestamps[i] for i in rows],
+                features={k: [v[i] for i in rows] for k, v in batch.features.items()},
+                predictions=[batch.predictions[i] for i in rows] if batch.predictions else [],
+            )
+        )
+    return parts
 
 
 def _from_events(events: list[PredictionEvent]) -> PredictionBatch:
@@ -201,7 +226,7 @@ class CheckResult:
     statistic: str  # the effect statistic compared with ``threshold``
     value: float
     threshold: float
-    p_value: float
+    p_value: float | None  # None for sequential detectors, which give no p-value
     drifted: bool = False
     detail: str = ""
 

@@ -74,14 +74,19 @@ def _spec(
     path: Path, logical: str, entry: Mapping[str, Any], settings: Settings | None
 ) -> TopicSpec:
     where = f"{path}: topics.{logical}"
-    try:
-        name = str(entry["name"])
-        partitions = int(entry["partitions"])
-        replication = int(entry["replication_factor"])
-        retention = int(entry["retention_ms"])
-        policy = str(entry["cleanup_policy"])
-    except KeyError as exc:
-        raise ConfigError(f"{where}: missing key {exc.args[0]!r}") from None
+    if not isinstance(entry, Mapping):
+        raise ConfigError(f"{where}: expected a table [topics.{logical}]")
+    for key in ("name", "partitions", "replication_factor", "retention_ms", "cleanup_policy"):
+        if key not in entry:
+            raise ConfigError(f"{where}: missing key {key!r}")
+    for key in ("partitions", "replication_factor", "retention_ms"):
+        if type(entry[key]) is not int:
+            raise ConfigError(f"{where}.{key}: expected an integer, got {entry[key]!r}")
+    name = str(entry["name"])
+    partitions = entry["partitions"]
+    replication = entry["replication_factor"]
+    retention = entry["retention_ms"]
+    policy = str(entry["cleanup_policy"])
     if partitions < 1 or replication < 1:
         raise ConfigError(f"{where}: partitions and replication_factor must be >= 1")
     if policy not in {"delete", "compact", "compact,delete"}:

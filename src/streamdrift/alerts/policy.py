@@ -15,6 +15,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from streamdrift.records import (
     PREDICTION,
@@ -52,6 +53,14 @@ def severity(value: float, threshold: float) -> Severity:
     return Severity.CRITICAL if value >= 2 * threshold else Severity.WARNING
 
 
+def _severity(test: CheckResult, status: AlertStatus) -> Severity:
+    if status is AlertStatus.RESOLVED:
+        return Severity.INFO
+    if test.p_value is None:  # a sequential detector: a change, of no measured size
+        return Severity.WARNING
+    return severity(test.value, test.threshold)
+
+
 @dataclass(slots=True)
 class _Episode:
     start_window: int
@@ -66,7 +75,9 @@ class AlertPolicy:
     clock: Callable[[], float] = time.time
     active: dict[AlertKey, _Episode] = field(default_factory=dict)
 
-    def decide(self, result: WindowResult) -> list[Alert]:
+    def decide(self, result: WindowResult, resolve_after: int | None = None) -> list[Alert]:
+        """Alerts for one window result; ``resolve_after`` overrides the policy's default."""
+        needed = self.resolve_after if resolve_after is None else resolve_after
         alerts: list[Alert] = []
         for test in result.tests:
             key: AlertKey = (
@@ -86,12 +97,29 @@ class AlertPolicy:
                     episode.clean_streak = 0
             elif episode is not None:
                 episode.clean_streak += 1
-                if episode.clean_streak >= self.resolve_after:
+                if episode.clean_streak >= needed:
                     del self.active[key]
                     alerts.append(
                         self._alert(key, result, test, episode.start_window, AlertStatus.RESOLVED)
                     )
         return alerts
+
+    def to_dict(self) -> dict[str, Any]:
+        """The open episodes (JSON-able), for checkpoints."""
+        return {
+            "resolve_after": self.resolve_after,
+            "active": [
+                [k.value, m, v, s, f, d, e.start_window, e.clean_streak]
+                for (k, m, v, s, f, d), e in self.active.items()
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], clock: Callable[[], float] = time.time) -> AlertPolicy:
+        policy = cls(resolve_after=d["resolve_after"], clock=clock)
+        for kind, m, v, s, f, det, start, streak in d["active"]:
+            policy.active[(AlertKind(kind), m, v, s, f, det)] = _Episode(start, streak)
+        return policy
 
     def _alert(
         self,
@@ -108,15 +136,13 @@ class AlertPolicy:
             f"{subject} of {result.model_id} v{result.model_version}"
             f"{'' if result.segment is None else f' [{result.segment}]'} {verb}: "
             f"{test.statistic}={test.value:.3f} (threshold {test.threshold:g}), "
-            f"p={test.p_value:.2e}, {test.detail}"
+            f"{'' if test.p_value is None else f'p={test.p_value:.2e}, '}{test.detail}"
         )
         return Alert(
             alert_id=alert_id(key, episode, status),
             kind=test.kind,
             status=status,
-            severity=severity(test.value, test.threshold)
-            if status is AlertStatus.FIRING
-            else Severity.INFO,
+            severity=_severity(test, status),
             model_id=result.model_id,
             model_version=result.model_version,
             segment=result.segment,
@@ -125,7 +151,7 @@ class AlertPolicy:
             statistic=test.statistic,
             value=float(test.value),
             threshold=float(test.threshold),
-            p_value=float(test.p_value),
+            p_value=None if test.p_value is None else float(test.p_value),
             window=result.window,
             reference_count=result.reference_count,
             detected_at=self.clock(),

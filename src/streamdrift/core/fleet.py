@@ -1,17 +1,26 @@
-"""All monitors of one worker: routes batches to per-(model, version, segment) monitors.
+"""All drift monitors of one input partition: routes batches to per-(model, version,
+segment) monitors and turns their window results into alerts.
 
-The number of segments tracked per model version is bounded (``max_segments``); rows of
-further segments are monitored together under the segment ``"__other__"`` and counted, so
-a flood of new segment values cannot grow memory without bound.
+The number of segments tracked per model version is bounded (``max_segments`` of the
+model's spec); rows of further segments are monitored together under the segment
+``"__other__"`` and counted, so a flood of new segment values cannot grow memory without
+bound. The whole fleet serialises to plain data (:meth:`to_dict`) for checkpoints.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from streamdrift.alerts.policy import AlertPolicy
-from streamdrift.core.monitor import DriftMonitor, DriftPolicy
+from streamdrift.core.monitor import (
+    DriftMonitor,
+    Profiles,
+    profiles_from_dict,
+    profiles_to_dict,
+)
+from streamdrift.core.spec import ModelSpecs
 from streamdrift.records import Alert, PredictionBatch, WindowResult
 
 OTHER_SEGMENT = "__other__"
@@ -29,28 +38,53 @@ class FleetUpdate:
 
 @dataclass(slots=True)
 class MonitorFleet:
-    policy: DriftPolicy
-    alerts: AlertPolicy
-    max_segments: int = 100
+    specs: ModelSpecs
+    alerts: AlertPolicy = field(default_factory=AlertPolicy)
     monitors: dict[MonitorKey, DriftMonitor] = field(default_factory=dict)
     segments: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     overflow_events: int = 0
+    # reference profiles by (model, version), applied to every segment's monitor
+    references: dict[tuple[str, str], tuple[Profiles, int]] = field(default_factory=dict)
 
     def observe(self, batches: Iterable[PredictionBatch]) -> FleetUpdate:
         update = FleetUpdate()
         for batch in batches:
             monitor = self._monitor_for(batch)
-            for result in monitor.observe(batch):
-                update.windows.append(result)
-                update.alerts.extend(self.alerts.decide(result))
+            self._decide(monitor.observe(batch), monitor, update)
         return update
 
+    def advance(self, watermark: float) -> FleetUpdate:
+        """Close event-time windows up to ``watermark`` in every monitor (idle streams)."""
+        update = FleetUpdate()
+        for monitor in self.monitors.values():
+            self._decide(monitor.advance(watermark), monitor, update)
+        return update
+
+    def set_reference(
+        self, model_id: str, version: str, profiles: Profiles, count: int
+    ) -> FleetUpdate:
+        """A reference profile for (model, version): used by its current and future monitors."""
+        self.references[(model_id, version)] = (profiles, count)
+        update = FleetUpdate()
+        for (m, v, _), monitor in self.monitors.items():
+            if (m, v) == (model_id, version) and monitor.spec.reference.mode == "profile":
+                self._decide(monitor.set_reference(profiles, count), monitor, update)
+        return update
+
+    def _decide(
+        self, results: list[WindowResult], monitor: DriftMonitor, update: FleetUpdate
+    ) -> None:
+        for result in results:
+            update.windows.append(result)
+            update.alerts.extend(self.alerts.decide(result, monitor.spec.resolve_after))
+
     def _monitor_for(self, batch: PredictionBatch) -> DriftMonitor:
+        spec = self.specs.for_model(batch.model_id)
         segment = batch.segment
         if segment is not None:
             known = self.segments.setdefault((batch.model_id, batch.model_version), set())
             if segment not in known:
-                if len(known) >= self.max_segments:
+                if len(known) >= spec.max_segments:
                     self.overflow_events += len(batch)
                     segment = OTHER_SEGMENT
                 else:
@@ -59,6 +93,33 @@ class MonitorFleet:
         monitor = self.monitors.get(key)
         if monitor is None:
             monitor = self.monitors[key] = DriftMonitor(
-                batch.model_id, batch.model_version, segment, self.policy
+                batch.model_id, batch.model_version, segment, spec
             )
+            reference = self.references.get((batch.model_id, batch.model_version))
+            if reference is not None and spec.reference.mode == "profile":
+                monitor.set_reference(*reference)
         return monitor
+
+    # -- state ------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "monitors": [m.to_dict() for m in self.monitors.values()],
+            "segments": [[m, v, sorted(s)] for (m, v), s in self.segments.items()],
+            "overflow_events": self.overflow_events,
+            "alerts": self.alerts.to_dict(),
+            "references": [
+                [m, v, profiles_to_dict(p), n] for (m, v), (p, n) in self.references.items()
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], specs: ModelSpecs) -> MonitorFleet:
+        fleet = cls(specs, AlertPolicy.from_dict(d["alerts"]))
+        for state in d["monitors"]:
+            monitor = DriftMonitor.from_dict(state, specs.for_model(state["model_id"]))
+            fleet.monitors[(monitor.model_id, monitor.model_version, monitor.segment)] = monitor
+        fleet.segments = {(m, v): set(s) for m, v, s in d["segments"]}
+        fleet.overflow_events = d["overflow_events"]
+        fleet.references = {(m, v): (profiles_from_dict(p), n) for m, v, p, n in d["references"]}
+        return fleet

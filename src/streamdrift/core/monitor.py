@@ -2,33 +2,35 @@
 
 Life of a :class:`DriftMonitor`:
 
-1. **Reference.** The first ``reference_size`` events of the version are kept; then each
-   feature's type is inferred (numeric when every present value is a number, otherwise
-   categorical) and a reference profile is fitted. A new version gets a new monitor, so it
-   never inherits the previous version's reference.
-2. **Windows.** Following events fill count-based tumbling windows of ``window_size``
-   events. Counting events, not seconds, makes detection independent of the event rate and
-   identical for live traffic and for a replay produced as fast as possible.
-3. **Tests.** When a window closes, every feature (and the prediction) is compared with its
-   reference on whole numpy arrays: PSI on reference-quantile bins plus the two-sample KS
-   test for numeric columns, PSI plus chi-squared for categorical ones, and a two-proportion
-   z-test on the share of missing values.
-
-A feature *drifts* in a window when the effect is large (PSI >= ``psi_threshold``, or a
-missing-share change of at least ``missing_share_delta``) **and** significant after a
-Bonferroni correction over all tests of the window (p < ``alpha`` / m). The effect-size
-gate keeps large samples from flagging practically irrelevant differences; the corrected
-test keeps noise in small windows from passing the effect gate.
+1. **Reference.** ``first`` mode keeps the version's first ``reference.size`` events, then
+   infers each feature's type (numeric when every present value is a number, unless the
+   spec says otherwise) and fits a reference profile. A new version gets a new monitor, so
+   it never inherits the previous version's reference. ``profile`` mode takes a profile
+   built offline (:meth:`set_reference`); ``rolling`` mode compares window k with window
+   k − lag.
+2. **Windows.** Later events fill windows (:mod:`streamdrift.core.windows`): by count or
+   by event time, tumbling or sliding. Windows depend on event order and event time only,
+   so live traffic and a replay produced as fast as possible give the same windows.
+3. **Tests.** Each closed window is compared with the reference, feature by feature, on
+   whole numpy arrays (:mod:`streamdrift.core.spec` lists the tests). A check *drifts*
+   when its effect reaches its threshold **and** its p-value is rejected by
+   Benjamini–Hochberg at ``alpha`` over all checks of the window. River detectors can
+   also watch each feature's per-window PSI series and the per-event prediction scores.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from collections import deque
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
+from streamdrift.core.spec import CATEGORICAL_TESTS, NUMERIC_TESTS, MonitorSpec
+from streamdrift.core.windows import ClosedWindow, WindowBuffer, make_windows
+from streamdrift.detectors import DriftDetector, from_state, make_detector
 from streamdrift.records import (
     PREDICTION,
     AlertKind,
@@ -41,62 +43,86 @@ from streamdrift.records import (
 from streamdrift.stats import (
     CategoricalReference,
     NumericReference,
+    benjamini_hochberg,
     compare_categorical,
     compare_numeric,
     proportion_ztest,
 )
 
-MIN_PRESENT = 30  # fewer present values than this in a window: distribution tests are skipped
+Reference = NumericReference | CategoricalReference
+Profiles = dict[str, Reference]
 
-
-@dataclass(frozen=True, slots=True)
-class DriftPolicy:
-    """How a monitor decides; built from :class:`~streamdrift.config.Settings`."""
-
-    reference_size: int = 2000
-    window_size: int = 1000
-    psi_threshold: float = 0.2
-    alpha: float = 0.01
-    missing_share_delta: float = 0.1
-    max_features: int = 200
-    n_bins: int = 10
-    max_categories: int = 50
-
-
-class FeatureType(StrEnum):
-    NUMERIC = "numeric"
-    CATEGORICAL = "categorical"
-
-
-@dataclass(slots=True)
-class _FeatureProfile:
-    type: FeatureType
-    reference: NumericReference | CategoricalReference
+# the sensitivity parameter reported as an alert's threshold for each River detector
+_DETECTOR_PARAM = {"adwin": "delta", "page_hinkley": "threshold", "kswin": "alpha"}
 
 
 @dataclass(slots=True)
 class DriftMonitor:
-    """Reference and windows of one (model, version, segment). Feed it with :meth:`observe`."""
+    """Reference, windows and detectors of one (model, version, segment)."""
 
     model_id: str
     model_version: str
     segment: str | None
-    policy: DriftPolicy
-    profiles: dict[str, _FeatureProfile] = field(default_factory=dict)
+    spec: MonitorSpec
+    profiles: Profiles = field(default_factory=dict)
     reference_count: int = 0
-    windows_closed: int = 0
+    reference_source: str = ""
     events_seen: int = 0
+    windows_closed: int = 0
     untracked_features: set[str] = field(default_factory=set)
-    _columns: dict[str, list[Scalar]] = field(default_factory=dict)
-    _timestamps: list[float] = field(default_factory=list)
+    _features: list[str] = field(default_factory=list)  # tracked columns, in first-seen order
+    _ref_stamps: list[float] = field(default_factory=list)
+    _ref_columns: dict[str, list[Scalar]] = field(default_factory=dict)
+    _windows: WindowBuffer | None = None
+    _rolling: deque[Profiles] = field(default_factory=deque)
+    _sequential: dict[str, DriftDetector] = field(default_factory=dict)  # "feature|detector"
+    _prediction: dict[str, DriftDetector] = field(default_factory=dict)
+    _prediction_hits: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if self._windows is None:
+            self._windows = make_windows(self.spec.window)
+        if not self._prediction:
+            for name in self.spec.prediction_detectors:
+                self._prediction[name] = _new_detector(name)
+
+    # -- public -----------------------------------------------------------------------------
 
     @property
     def has_reference(self) -> bool:
-        return self.reference_count > 0
+        return bool(self.profiles) or self.spec.reference.mode == "rolling"
+
+    @property
+    def late_events(self) -> int:
+        return self._buffer.late_events
 
     @property
     def buffered(self) -> int:
-        return len(self._timestamps)
+        return len(self._ref_stamps) + self._buffer.buffered
+
+    @property
+    def _buffer(self) -> WindowBuffer:
+        assert self._windows is not None
+        return self._windows
+
+    def set_reference(
+        self, profiles: Profiles, count: int, source: str = "profile"
+    ) -> list[WindowResult]:
+        """Use a reference built elsewhere (``streamdrift reference build``); events held
+        for a first-events reference go to the windows instead."""
+        self.profiles = {
+            k: v for k, v in profiles.items() if k == PREDICTION or self.spec.watches(k)
+        }
+        self._features = list(self.profiles)
+        self.reference_count = count
+        self.reference_source = source
+        if not self._ref_stamps:
+            return []
+        stamps, columns = self._ref_stamps, self._ref_columns
+        self._ref_stamps, self._ref_columns = [], {}
+        columns = {k: v for k, v in columns.items() if k in self.profiles}
+        closed = self._buffer.add(stamps, columns)
+        return [r for w in closed if (r := self._test_window(w)) is not None]
 
     def observe(self, batch: PredictionBatch) -> list[WindowResult]:
         """Add a batch; return the results of the windows it closed (often none)."""
@@ -104,93 +130,105 @@ class DriftMonitor:
         if n == 0:
             return []
         self.events_seen += n
-        self._append(batch)
-        results: list[WindowResult] = []
+        columns = self._columns_of(batch)
+        if self._prediction:
+            self._feed_prediction_detectors(columns.get(PREDICTION))
+        stamps = batch.timestamps
         if not self.has_reference:
-            if self.buffered < self.policy.reference_size:
-                return results
-            self._fit_reference(self._take(self.policy.reference_size))
-        while self.buffered >= self.policy.window_size:
-            stamps, columns = self._take(self.policy.window_size)
-            results.append(self._test_window(stamps, columns))
-        return results
+            need = self.spec.reference.size - len(self._ref_stamps)
+            self._append_reference(stamps[:need], {k: v[:need] for k, v in columns.items()})
+            if len(self._ref_stamps) < self.spec.reference.size:
+                return []
+            self._fit_first_reference()
+            stamps = stamps[need:]
+            columns = {k: v[need:] for k, v in columns.items()}
+            if not stamps:
+                return []
+        closed = self._buffer.add(stamps, columns)
+        return [r for w in closed if (r := self._test_window(w)) is not None]
 
-    # -- buffering ------------------------------------------------------------------------
+    def advance(self, watermark: float) -> list[WindowResult]:
+        """Close the time windows an external event-time watermark allows (idle streams)."""
+        if not self.has_reference:
+            return []
+        return [
+            r for w in self._buffer.advance(watermark) if (r := self._test_window(w)) is not None
+        ]
 
-    def _append(self, batch: PredictionBatch) -> None:
-        n = len(batch)
-        buffered = self.buffered
-        incoming = dict(batch.features)
-        if batch.predictions and any(p is not None for p in batch.predictions):
-            incoming[PREDICTION] = [_prediction_value(p) for p in batch.predictions]
-        for name, values in incoming.items():
-            column = self._columns.get(name)
-            if column is None:
-                if self.has_reference and name not in self.profiles:
-                    self.untracked_features.add(name)
-                    continue
-                if len(self._columns) >= self.policy.max_features:
-                    self.untracked_features.add(name)
-                    continue
-                column = self._columns[name] = [None] * buffered
-            column.extend(values)
-        for column in self._columns.values():
-            if len(column) < buffered + n:  # absent from this batch: missing
-                column.extend([None] * (buffered + n - len(column)))
-        self._timestamps.extend(batch.timestamps)
+    # -- columns ----------------------------------------------------------------------------
 
-    def _take(self, count: int) -> tuple[list[float], dict[str, list[Scalar]]]:
-        stamps = self._timestamps[:count]
-        del self._timestamps[:count]
-        columns = {}
-        for name, column in self._columns.items():
-            columns[name] = column[:count]
-            del column[:count]
-        return stamps, columns
-
-    # -- reference ------------------------------------------------------------------------
-
-    def _fit_reference(self, data: tuple[list[float], dict[str, list[Scalar]]]) -> None:
-        stamps, columns = data
-        for name, values in columns.items():
-            numeric = _as_numeric(values)
-            if numeric is not None:
-                ref: NumericReference | CategoricalReference = NumericReference.fit(
-                    numeric, n_bins=self.policy.n_bins
-                )
-                self.profiles[name] = _FeatureProfile(FeatureType.NUMERIC, ref)
+    def _columns_of(self, batch: PredictionBatch) -> dict[str, list[Scalar]]:
+        """The batch's tracked columns; features never seen before are admitted while the
+        reference is open (or in rolling mode), within ``max_features``."""
+        admit = not self.profiles
+        for name in batch.features:
+            if name in self._features or name in self.untracked_features:
+                continue
+            if admit and self.spec.watches(name) and len(self._features) < self.spec.max_features:
+                self._features.append(name)
             else:
-                ref = CategoricalReference.fit(
-                    _as_categories(values), max_categories=self.policy.max_categories
+                self.untracked_features.add(name)
+        n = len(batch)
+        columns = {
+            name: batch.features.get(name) or [None] * n
+            for name in self._features
+            if name != PREDICTION
+        }
+        if self.spec.monitor_prediction and batch.predictions:
+            if PREDICTION not in self._features and admit:
+                self._features.append(PREDICTION)
+            if PREDICTION in self._features:
+                columns[PREDICTION] = [_prediction_value(p) for p in batch.predictions]
+        return columns
+
+    def _append_reference(self, stamps: list[float], columns: dict[str, list[Scalar]]) -> None:
+        held = len(self._ref_stamps)
+        for name in self._features:
+            column = self._ref_columns.setdefault(name, [None] * held)
+            column.extend(columns.get(name) or [None] * len(stamps))
+        self._ref_stamps.extend(stamps)
+
+    # -- reference --------------------------------------------------------------------------
+
+    def _fit(self, columns: dict[str, list[Scalar]]) -> Profiles:
+        profiles: Profiles = {}
+        for name, values in columns.items():
+            declared = self.spec.types.get(name)
+            numeric = None if declared == "categorical" else _as_numeric(values, declared)
+            if numeric is not None and np.isfinite(numeric).any():
+                profiles[name] = NumericReference.fit(numeric, n_bins=self.spec.n_bins)
+                continue
+            categories = _as_categories(values)
+            if any(v is not None for v in categories):
+                profiles[name] = CategoricalReference.fit(
+                    categories, max_categories=self.spec.max_categories
                 )
-                self.profiles[name] = _FeatureProfile(FeatureType.CATEGORICAL, ref)
-        self.reference_count = len(stamps)
+        return profiles
 
-    # -- testing --------------------------------------------------------------------------
+    def _fit_first_reference(self) -> None:
+        self.profiles = self._fit(self._ref_columns)
+        self.reference_count = len(self._ref_stamps)
+        self.reference_source = "first-events"
+        self._ref_stamps, self._ref_columns = [], {}
 
-    def _test_window(self, stamps: list[float], columns: dict[str, list[Scalar]]) -> WindowResult:
-        raw: list[CheckResult] = []
-        for name, profile in self.profiles.items():
-            values = columns.get(name) or [None] * len(stamps)
-            raw.extend(self._test_feature(name, profile, values))
-        # Bonferroni over every test of this window: P(any false alarm) <= alpha
-        m = max(len(raw), 1)
-        level = self.policy.alpha / m
-        tests = tuple(
-            CheckResult(
-                t.feature,
-                t.kind,
-                t.detector,
-                t.statistic,
-                t.value,
-                t.threshold,
-                t.p_value,
-                drifted=t.drifted and t.p_value < level,
-                detail=t.detail,
-            )
-            for t in raw
-        )
-        info = WindowInfo(start=min(stamps), end=max(stamps), count=len(stamps))
+    # -- testing ----------------------------------------------------------------------------
+
+    def _test_window(self, window: ClosedWindow) -> WindowResult | None:
+        reference = self.profiles
+        if self.spec.reference.mode == "rolling":
+            self._rolling.append(self._fit(window.columns))
+            if len(self._rolling) <= self.spec.reference.lag:
+                return None
+            reference = self._rolling.popleft()
+        checks: list[CheckResult] = []
+        psi_values: dict[str, float] = {}
+        for name, ref in reference.items():
+            values = window.columns.get(name) or [None] * len(window.timestamps)
+            checks.extend(self._check_feature(name, ref, values, psi_values))
+        checks = _correct(checks, self.spec.alpha)
+        checks.extend(self._sequential_checks(psi_values))
+        checks.extend(self._prediction_checks())
+        info = WindowInfo(start=window.start, end=window.end, count=len(window.timestamps))
         result = WindowResult(
             self.model_id,
             self.model_version,
@@ -198,72 +236,217 @@ class DriftMonitor:
             self.windows_closed,
             info,
             self.reference_count,
-            tests,
+            tuple(checks),
         )
         self.windows_closed += 1
         return result
 
-    def _test_feature(
-        self, name: str, profile: _FeatureProfile, values: list[Scalar]
+    def _check_feature(
+        self, name: str, ref: Reference, values: list[Scalar], psi_values: dict[str, float]
     ) -> list[CheckResult]:
+        spec = self.spec
         kind = AlertKind.PREDICTION_DRIFT if name == PREDICTION else AlertKind.DATA_DRIFT
-        ref = profile.reference
-        policy = self.policy
-        results: list[CheckResult] = []
+        out: list[CheckResult] = []
+
+        def check(test: str, statistic: str, value: float, p: float, detail: str) -> None:
+            threshold = spec.threshold(test)
+            out.append(
+                CheckResult(
+                    name,
+                    kind,
+                    test,
+                    statistic,
+                    value,
+                    threshold,
+                    p,
+                    drifted=math.isfinite(value) and value >= threshold,
+                    detail=detail,
+                )
+            )
+
         if isinstance(ref, NumericReference):
             array = _coerce_numeric(values)
-            present = int(np.count_nonzero(~np.isnan(array)))
-            missing_k = len(values) - present
-            if present >= MIN_PRESENT:
-                cmp = compare_numeric(ref, array)
-                results.append(
-                    CheckResult(
-                        name,
-                        kind,
-                        "psi_ks",
-                        "psi",
-                        cmp.psi,
-                        policy.psi_threshold,
-                        cmp.ks_pvalue,
-                        drifted=cmp.psi >= policy.psi_threshold,
-                        detail=f"KS D={cmp.ks:.3f}",
-                    )
-                )
+            cmp = compare_numeric(ref, array)
+            if cmp.count >= spec.min_window_count:
+                psi_values[name] = cmp.psi
+                ks = f"KS D={cmp.ks:.3f}"
+                wanted = NUMERIC_TESTS.intersection(spec.tests)
+                if "psi" in wanted:
+                    check("psi", "psi", cmp.psi, cmp.ks_pvalue, ks)
+                if "ks" in wanted:
+                    check("ks", "ks_distance", cmp.ks, cmp.ks_pvalue, f"n={cmp.count}")
+                if "wasserstein" in wanted:
+                    check("wasserstein", "wasserstein_std", cmp.wasserstein_norm, cmp.ks_pvalue, ks)
+                if "js" in wanted:
+                    check("js", "jensen_shannon", cmp.jensen_shannon, cmp.ks_pvalue, ks)
+            n_missing = cmp.n_missing
         else:
-            categories = _as_categories(values)
-            missing_k = sum(1 for v in categories if v is None)
-            if len(values) - missing_k >= MIN_PRESENT:
-                ccmp = compare_categorical(ref, categories)
-                results.append(
-                    CheckResult(
-                        name,
-                        kind,
-                        "psi_chi2",
-                        "psi",
-                        ccmp.psi,
-                        policy.psi_threshold,
-                        ccmp.chi2_pvalue,
-                        drifted=ccmp.psi >= policy.psi_threshold,
-                        detail=f"chi2={ccmp.chi2:.1f} dof={ccmp.chi2_dof}",
-                    )
-                )
-        ref_missing_k = round(ref.missing_share * ref.n_total)
-        _, p = proportion_ztest(ref_missing_k, ref.n_total, missing_k, len(values))
-        delta = abs(missing_k / len(values) - ref.missing_share)
-        results.append(
-            CheckResult(
-                name,
-                kind,
-                "missing_share",
+            cats = _as_categories(values)
+            ccmp = compare_categorical(ref, cats)
+            if ccmp.count >= spec.min_window_count:
+                psi_values[name] = ccmp.psi
+                chi = f"chi2={ccmp.chi2:.1f} dof={ccmp.chi2_dof}, unseen {ccmp.unseen_share:.1%}"
+                wanted = CATEGORICAL_TESTS.intersection(spec.tests)
+                if "psi" in wanted:
+                    check("psi", "psi", ccmp.psi, ccmp.chi2_pvalue, chi)
+                if "chi2" in wanted:
+                    check("chi2", "cohens_w", ccmp.cohens_w, ccmp.chi2_pvalue, chi)
+                if "js" in wanted:
+                    check("js", "jensen_shannon", ccmp.jensen_shannon, ccmp.chi2_pvalue, chi)
+            n_missing = ccmp.n_missing
+        if "missing" in spec.tests:
+            total = len(values)
+            ref_missing = ref.n_missing
+            _, p = proportion_ztest(ref_missing, ref.n_total, n_missing, total)
+            delta = abs(n_missing / total - ref.missing_share)
+            check(
+                "missing",
                 "missing_share_delta",
                 delta,
-                policy.missing_share_delta,
                 p,
-                drifted=delta >= policy.missing_share_delta,
-                detail=f"missing {missing_k}/{len(values)} vs {ref.missing_share:.3f}",
+                f"missing {n_missing}/{total} vs {ref.missing_share:.1%} in the reference",
             )
+        return out
+
+    def _sequential_checks(self, psi_values: dict[str, float]) -> list[CheckResult]:
+        out = []
+        for name, value in psi_values.items():
+            for det_name in self.spec.sequential:
+                key = f"{name}|{det_name}"
+                detector = self._sequential.get(key)
+                if detector is None:
+                    detector = self._sequential[key] = _new_detector(det_name)
+                detector.update(value)
+                kind = AlertKind.PREDICTION_DRIFT if name == PREDICTION else AlertKind.DATA_DRIFT
+                out.append(
+                    CheckResult(
+                        name,
+                        kind,
+                        det_name,
+                        "psi_series",
+                        value,
+                        float(detector.params[_DETECTOR_PARAM[det_name]]),
+                        None,
+                        drifted=detector.drift_detected,
+                        detail=f"{det_name} on the per-window PSI series "
+                        f"({detector.n_seen} windows)",
+                    )
+                )
+        return out
+
+    def _feed_prediction_detectors(self, predictions: list[Scalar] | None) -> None:
+        if not predictions:
+            return
+        scores = _as_numeric(predictions, None)
+        if scores is None:
+            return
+        scores = scores[np.isfinite(scores)]
+        for name, detector in self._prediction.items():
+            if detector.update_many(scores):
+                self._prediction_hits.add(name)
+
+    def _prediction_checks(self) -> list[CheckResult]:
+        out = []
+        for name, detector in self._prediction.items():
+            out.append(
+                CheckResult(
+                    PREDICTION,
+                    AlertKind.PREDICTION_DRIFT,
+                    f"{name}_scores",
+                    "score_change",
+                    1.0 if name in self._prediction_hits else 0.0,
+                    float(detector.params[_DETECTOR_PARAM[name]]),
+                    None,
+                    drifted=name in self._prediction_hits,
+                    detail=f"{name} on per-event prediction scores, {detector.n_seen} seen",
+                )
+            )
+        self._prediction_hits.clear()
+        return out
+
+    # -- state ------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model_id": self.model_id,
+            "model_version": self.model_version,
+            "segment": self.segment,
+            "profiles": profiles_to_dict(self.profiles),
+            "reference_count": self.reference_count,
+            "reference_source": self.reference_source,
+            "events_seen": self.events_seen,
+            "windows_closed": self.windows_closed,
+            "untracked_features": sorted(self.untracked_features),
+            "features": list(self._features),
+            "ref_stamps": list(self._ref_stamps),
+            "ref_columns": {k: list(v) for k, v in self._ref_columns.items()},
+            "windows": self._buffer.to_dict(),
+            "rolling": [profiles_to_dict(p) for p in self._rolling],
+            "sequential": {k: d.to_dict() for k, d in self._sequential.items()},
+            "prediction": {k: d.to_dict() for k, d in self._prediction.items()},
+            "prediction_hits": sorted(self._prediction_hits),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], spec: MonitorSpec) -> DriftMonitor:
+        windows = make_windows(spec.window)
+        return cls(
+            model_id=d["model_id"],
+            model_version=d["model_version"],
+            segment=d["segment"],
+            spec=spec,
+            profiles=profiles_from_dict(d["profiles"]),
+            reference_count=d["reference_count"],
+            reference_source=d["reference_source"],
+            events_seen=d["events_seen"],
+            windows_closed=d["windows_closed"],
+            untracked_features=set(d["untracked_features"]),
+            _features=list(d["features"]),
+            _ref_stamps=list(d["ref_stamps"]),
+            _ref_columns={k: list(v) for k, v in d["ref_columns"].items()},
+            _windows=type(windows).from_dict(d["windows"]),
+            _rolling=deque(profiles_from_dict(p) for p in d["rolling"]),
+            _sequential={k: from_state(v) for k, v in d["sequential"].items()},
+            _prediction={k: from_state(v) for k, v in d["prediction"].items()},
+            _prediction_hits=set(d["prediction_hits"]),
         )
-        return results
+
+
+def _correct(checks: list[CheckResult], alpha: float) -> list[CheckResult]:
+    """Keep ``drifted`` only where Benjamini–Hochberg over the window rejects the p-value."""
+    if not checks:
+        return checks
+    p = np.array([math.nan if c.p_value is None else c.p_value for c in checks])
+    reject = benjamini_hochberg(p, alpha)
+    return [
+        c if not c.drifted or r else dataclasses.replace(c, drifted=False)
+        for c, r in zip(checks, reject, strict=True)
+    ]
+
+
+def profiles_to_dict(profiles: Profiles) -> dict[str, Any]:
+    return {k: _ref_to_dict(v) for k, v in profiles.items()}
+
+
+def profiles_from_dict(d: dict[str, Any]) -> Profiles:
+    return {k: _ref_from_dict(v) for k, v in d.items()}
+
+
+def _new_detector(name: str) -> DriftDetector:
+    # KSWIN samples its reference at random: a fixed seed keeps a replay identical
+    return make_detector(name, seed=7) if name == "kswin" else make_detector(name)
+
+
+def _ref_to_dict(ref: Reference) -> dict[str, Any]:
+    kind = "numeric" if isinstance(ref, NumericReference) else "categorical"
+    return {"type": kind, **ref.to_dict()}
+
+
+def _ref_from_dict(d: dict[str, Any]) -> Reference:
+    body = {k: v for k, v in d.items() if k != "type"}
+    if d["type"] == "numeric":
+        return NumericReference.from_dict(body)
+    return CategoricalReference.from_dict(body)
 
 
 def _prediction_value(prediction: Any) -> Scalar:
@@ -276,8 +459,11 @@ def _prediction_value(prediction: Any) -> Scalar:
     return prediction  # type: ignore[no-any-return]
 
 
-def _as_numeric(values: list[Scalar]) -> np.ndarray | None:
-    """The column as float64 (None -> NaN) if every present value is a number, else None."""
+def _as_numeric(values: list[Scalar], declared: str | None) -> np.ndarray | None:
+    """The column as float64 (None -> NaN) if every present value is a number (or the type
+    is declared numeric: then non-numbers are missing), else None."""
+    if declared == "numeric":
+        return _coerce_numeric(values)
     present = [v for v in values if v is not None]
     if not present or any(type(v) not in (int, float) for v in present):
         return None

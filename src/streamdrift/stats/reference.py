@@ -294,8 +294,9 @@ class CategoricalComparison:
 
     Counts are aligned to the reference categories plus "other"; psi, chi2 and
     jensen_shannon (base 2) use them. chi2 is the two-sample test of homogeneity
-    (reference counts vs window counts), cohens_w its sample-size-free effect size. unseen_share: share of non-missing window
-    values outside the reference's top-K categories.
+    (reference counts vs window counts), cohens_w its sample-size-free effect size.
+    unseen_share: share of non-missing window values outside the reference's top-K
+    categories.
     """
 
     psi: float
