@@ -1,0 +1,543 @@
+"""The pending-join buffer of one input partition: predictions meet their late labels.
+
+Predictions and feedback are both keyed by ``model_id``, so a prediction and its label
+land in the same partition number of the two topics and one :class:`FeedbackJoin` per
+partition sees both. Records are matched on ``(model_id, prediction_id)``.
+
+Time is **event time**: the join keeps a watermark, the largest event timestamp seen in
+either stream, and never reads the wall clock, so a replay of the same input (with
+:meth:`FeedbackJoin.expire` called at the same points) gives identical results.
+
+Invariants:
+
+- A prediction is joined with at most one label, the first one to arrive; any later label
+  for it is counted in ``duplicates`` (while its id is remembered, see below).
+- A prediction waits until ``watermark - prediction_ttl`` passes its timestamp, then
+  :meth:`~FeedbackJoin.expire` drops it as ``unlabelled_expired``. Feedback whose prediction
+  has not arrived waits until ``watermark - feedback_ttl`` passes the feedback's timestamp,
+  then it is dropped as ``orphan_feedback_expired``.
+- The ids of labelled predictions are remembered until ``watermark - prediction_ttl``
+  passes the *prediction's* timestamp, so a late duplicate label is still recognised.
+  Afterwards such a label would wait and expire as orphan feedback.
+- Each of the three stores (waiting predictions, waiting feedback, remembered labelled ids)
+  holds at most ``max_pending`` entries; beyond that the oldest (by event time) are dropped
+  and counted (``evicted``, ``feedback_evicted``, ``labels_forgotten``), never silently.
+- Every counter is a ``dict[model_id, int]``; nothing is dropped without being counted.
+
+Timestamps must be finite unix seconds (the codec validates them).
+
+>>> from streamdrift.records import PredictionBatch
+>>> join = FeedbackJoin(prediction_ttl=60.0)
+>>> join.add_feedback([FeedbackEvent("m", "p2", 12.0, 1)])  # early: waits
+[]
+>>> batch = PredictionBatch("m", "3", None, ["p1", "p2"], [10.0, 11.0], {}, [0.2, 0.9])
+>>> [(j.prediction_id, j.label, j.delay) for j in join.add_predictions(batch)]
+[('p2', 1, 1.0)]
+>>> join.add_feedback([FeedbackEvent("m", "p2", 13.0, 0)])  # second label: a duplicate
+[]
+>>> join.pending_predictions, join.duplicates, join.early_feedback
+(1, {'m': 1}, {'m': 1})
+>>> join.add_feedback([FeedbackEvent("m", "x", 100.0, 0)])  # moves the watermark to 100
+[]
+>>> join.expire()
+Expired(unlabelled={'m': 1}, orphan_feedback={})
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from streamdrift.records import PredictionBatch, to_batches
+
+__all__ = ["COUNTERS", "Expired", "FeedbackEvent", "FeedbackJoin", "Label", "LabelledPrediction"]
+
+Label = float | int | str | bool
+
+COUNTERS = (
+    "predictions_seen",  # prediction rows received, duplicates included
+    "feedback_seen",  # feedback events received, duplicates included
+    "labelled",  # predictions joined with a label (each at most once)
+    "early_feedback",  # of ``labelled``: the label arrived before its prediction
+    "duplicates",  # labels for a prediction already labelled (or already waiting feedback)
+    "duplicate_predictions",  # predictions whose id was already waiting or labelled
+    "unlabelled_expired",  # predictions dropped by expire() without a label
+    "orphan_feedback_expired",  # feedback dropped by expire() without its prediction
+    "evicted",  # waiting predictions dropped because more than max_pending waited
+    "feedback_evicted",  # waiting feedback dropped because more than max_pending waited
+    "labels_forgotten",  # labelled ids dropped early because more than max_pending were kept
+)
+
+_STATE_VERSION = 1
+
+# Waiting prediction: (predicted_at, prediction, model_version, segment).
+_Row = tuple[float, Any, str, str | None]
+# Heap entry: (timestamp, model_id, prediction_id). An entry is stale when the store no
+# longer holds that id with that timestamp (joined meanwhile); stale entries are skipped.
+_Entry = tuple[float, str, str]
+
+
+@dataclass(slots=True)
+class FeedbackEvent:
+    """The ground truth for one prediction (DESIGN.md, "A feedback event")."""
+
+    model_id: str
+    prediction_id: str
+    timestamp: float  # event time of the label, unix seconds
+    label: Label
+
+
+@dataclass(slots=True)
+class LabelledPrediction:
+    """A prediction joined with its label."""
+
+    model_id: str
+    model_version: str
+    segment: str | None
+    prediction_id: str
+    prediction: Any
+    label: Label
+    predicted_at: float  # unix seconds
+    labelled_at: float  # unix seconds, the feedback's timestamp
+
+    @property
+    def delay(self) -> float:
+        """Label delay in seconds; negative when the label's timestamp is the earlier one."""
+        return self.labelled_at - self.predicted_at
+
+
+@dataclass(slots=True)
+class Expired:
+    """What one :meth:`FeedbackJoin.expire` call dropped, per model_id."""
+
+    unlabelled: dict[str, int] = field(default_factory=dict)
+    orphan_feedback: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.unlabelled and not self.orphan_feedback
+
+
+def _bump(counter: dict[str, int], model_id: str, n: int = 1) -> None:
+    if n:
+        counter[model_id] = counter.get(model_id, 0) + n
+
+
+class FeedbackJoin:
+    """Joins predictions with their late labels inside one partition, by event time.
+
+    ``prediction_ttl`` and ``feedback_ttl`` are seconds of event time; ``max_pending``
+    bounds each store (see the module docstring). Call :meth:`expire` after every
+    ``add_*`` call (it is O(1) when nothing is due): a join between two expire() calls can
+    still see a prediction whose TTL has passed, so results depend on where expire() runs.
+    """
+
+    __slots__ = (
+        "_feedback",
+        "_fheap",
+        "_labelled",
+        "_lheap",
+        "_n_feedback",
+        "_n_labelled",
+        "_n_pending",
+        "_pending",
+        "_pheap",
+        "duplicate_predictions",
+        "duplicates",
+        "early_feedback",
+        "evicted",
+        "feedback_evicted",
+        "feedback_seen",
+        "feedback_ttl",
+        "labelled",
+        "labels_forgotten",
+        "max_pending",
+        "orphan_feedback_expired",
+        "prediction_ttl",
+        "predictions_seen",
+        "unlabelled_expired",
+        "watermark",
+    )
+
+    def __init__(
+        self,
+        prediction_ttl: float = 7 * 86400.0,
+        feedback_ttl: float = 3600.0,
+        max_pending: int = 1_000_000,
+    ) -> None:
+        if not prediction_ttl >= 0 or not feedback_ttl >= 0:
+            raise ValueError("TTLs must be non-negative")
+        if max_pending < 1:
+            raise ValueError("max_pending must be at least 1")
+        self.prediction_ttl = float(prediction_ttl)
+        self.feedback_ttl = float(feedback_ttl)
+        self.max_pending = int(max_pending)
+        self.watermark = -math.inf  # largest event timestamp seen, unix seconds
+        self._pending: dict[str, dict[str, _Row]] = {}
+        self._feedback: dict[str, dict[str, tuple[float, Label]]] = {}
+        self._labelled: dict[str, dict[str, float]] = {}  # id -> predicted_at
+        self._pheap: list[_Entry] = []
+        self._fheap: list[_Entry] = []
+        self._lheap: list[_Entry] = []
+        self._n_pending = 0
+        self._n_feedback = 0
+        self._n_labelled = 0
+        self.predictions_seen: dict[str, int] = {}
+        self.feedback_seen: dict[str, int] = {}
+        self.labelled: dict[str, int] = {}
+        self.early_feedback: dict[str, int] = {}
+        self.duplicates: dict[str, int] = {}
+        self.duplicate_predictions: dict[str, int] = {}
+        self.unlabelled_expired: dict[str, int] = {}
+        self.orphan_feedback_expired: dict[str, int] = {}
+        self.evicted: dict[str, int] = {}
+        self.feedback_evicted: dict[str, int] = {}
+        self.labels_forgotten: dict[str, int] = {}
+
+    # -- sizes and counters ---------------------------------------------------------------
+
+    @property
+    def pending_predictions(self) -> int:
+        """Predictions waiting for their label."""
+        return self._n_pending
+
+    @property
+    def pending_feedback(self) -> int:
+        """Labels waiting for their prediction."""
+        return self._n_feedback
+
+    @property
+    def remembered_labels(self) -> int:
+        """Ids of labelled predictions kept to recognise duplicate labels."""
+        return self._n_labelled
+
+    def counters(self) -> dict[str, dict[str, int]]:
+        """Every counter, ``{name: {model_id: n}}`` (copies)."""
+        return {name: dict(getattr(self, name)) for name in COUNTERS}
+
+    def totals(self) -> dict[str, int]:
+        """Every counter summed over models."""
+        return {name: sum(getattr(self, name).values()) for name in COUNTERS}
+
+    # -- input ----------------------------------------------------------------------------
+
+    def add_predictions(self, batch: PredictionBatch) -> list[LabelledPrediction]:
+        """Add a batch; return the predictions whose label had already arrived.
+
+        A batch envelope that names a segment per row (``row_segments``) is split by
+        segment first, as :func:`~streamdrift.records.to_batches` does.
+        """
+        n = len(batch)
+        if n == 0:
+            return []
+        if getattr(batch, "row_segments", None) is not None:
+            return [j for part in to_batches([batch]) for j in self._add_batch(part)]
+        return self._add_batch(batch)
+
+    def _add_batch(self, batch: PredictionBatch) -> list[LabelledPrediction]:
+        n = len(batch)
+        model = batch.model_id
+        version = batch.model_version
+        segment = batch.segment
+        stamps = batch.timestamps
+        preds: list[Any] = batch.predictions
+        if not preds:
+            preds = [None] * n
+        if len(preds) != n or len(stamps) != n:
+            raise ValueError("batch columns must all have len(batch) rows")
+        pend = self._pending.get(model)
+        if pend is None:
+            pend = self._pending[model] = {}
+        lab = self._labelled.get(model)
+        if lab is None:
+            lab = self._labelled[model] = {}
+        waiting = self._feedback.get(model)
+        pheap = self._pheap
+        lheap = self._lheap
+        push = heapq.heappush
+        joined: list[LabelledPrediction] = []
+        added = dups = 0
+        for pid, ts, pred in zip(batch.prediction_ids, stamps, preds, strict=True):
+            if pid in pend or pid in lab:
+                dups += 1
+                continue
+            if waiting:
+                fb = waiting.pop(pid, None)
+                if fb is not None:
+                    joined.append(
+                        LabelledPrediction(model, version, segment, pid, pred, fb[1], ts, fb[0])
+                    )
+                    lab[pid] = ts
+                    push(lheap, (ts, model, pid))
+                    continue
+            pend[pid] = (ts, pred, version, segment)
+            push(pheap, (ts, model, pid))
+            added += 1
+        top = max(stamps)
+        if top > self.watermark:
+            self.watermark = top
+        self._n_pending += added
+        _bump(self.predictions_seen, model, n)
+        _bump(self.duplicate_predictions, model, dups)
+        if joined:
+            k = len(joined)
+            self._n_feedback -= k
+            self._n_labelled += k
+            _bump(self.labelled, model, k)
+            _bump(self.early_feedback, model, k)
+            self._compact_feedback()
+            self._bound_labelled()
+        self._bound_pending()
+        return joined
+
+    def add_feedback(self, events: Sequence[FeedbackEvent]) -> list[LabelledPrediction]:
+        """Add labels; return the predictions they complete (each prediction at most once)."""
+        pending = self._pending
+        labelled = self._labelled
+        feedback = self._feedback
+        fheap = self._fheap
+        lheap = self._lheap
+        push = heapq.heappush
+        seen = self.feedback_seen
+        joins: dict[str, int] = {}
+        dups: dict[str, int] = {}
+        joined: list[LabelledPrediction] = []
+        append = joined.append
+        wm = self.watermark
+        waited = 0
+        for ev in events:
+            model = ev.model_id
+            pid = ev.prediction_id
+            ts = ev.timestamp
+            if ts > wm:
+                wm = ts
+            seen[model] = seen.get(model, 0) + 1
+            pend = pending.get(model)
+            row = pend.pop(pid, None) if pend else None
+            if row is not None:
+                predicted_at = row[0]
+                append(
+                    LabelledPrediction(
+                        model, row[2], row[3], pid, row[1], ev.label, predicted_at, ts
+                    )
+                )
+                lab = labelled.get(model)
+                if lab is None:
+                    lab = labelled[model] = {}
+                lab[pid] = predicted_at
+                push(lheap, (predicted_at, model, pid))
+                joins[model] = joins.get(model, 0) + 1
+                continue
+            lab = labelled.get(model)
+            if lab and pid in lab:
+                dups[model] = dups.get(model, 0) + 1
+                continue
+            wait = feedback.get(model)
+            if wait is None:
+                wait = feedback[model] = {}
+            if pid in wait:
+                dups[model] = dups.get(model, 0) + 1
+                continue
+            wait[pid] = (ts, ev.label)
+            push(fheap, (ts, model, pid))
+            waited += 1
+        self.watermark = wm
+        for model, k in dups.items():
+            _bump(self.duplicates, model, k)
+        if joined:
+            for model, k in joins.items():
+                _bump(self.labelled, model, k)
+            k = len(joined)
+            self._n_pending -= k
+            self._n_labelled += k
+            self._compact_pending()
+            self._bound_labelled()
+        self._n_feedback += waited
+        self._bound_feedback()
+        return joined
+
+    # -- expiry and bounds ----------------------------------------------------------------
+
+    def expire(self) -> Expired:
+        """Drop what the watermark has left behind; return the counts per model.
+
+        Predictions (and remembered labelled ids) go when their timestamp is older than
+        ``watermark - prediction_ttl``, waiting feedback when older than
+        ``watermark - feedback_ttl``. O(1) when nothing is due, O(log n) per dropped entry.
+        """
+        out = Expired()
+        wm = self.watermark
+        if wm == -math.inf:
+            return out
+        pop = heapq.heappop
+        cutoff = wm - self.prediction_ttl
+        heap = self._pheap
+        if heap and heap[0][0] < cutoff:
+            stores = self._pending
+            counts = out.unlabelled
+            dropped = 0
+            while heap and heap[0][0] < cutoff:
+                ts, model, pid = pop(heap)
+                pend = stores.get(model)
+                row = pend.get(pid) if pend else None
+                if pend is not None and row is not None and row[0] == ts:
+                    del pend[pid]
+                    counts[model] = counts.get(model, 0) + 1
+                    dropped += 1
+            self._n_pending -= dropped
+        heap = self._lheap
+        if heap and heap[0][0] < cutoff:
+            labelled = self._labelled
+            dropped = 0
+            while heap and heap[0][0] < cutoff:
+                ts, model, pid = pop(heap)
+                lab = labelled.get(model)
+                if lab is not None and lab.get(pid) == ts:
+                    del lab[pid]
+                    dropped += 1
+            self._n_labelled -= dropped
+        cutoff = wm - self.feedback_ttl
+        heap = self._fheap
+        while heap and heap[0][0] < cutoff:
+            ts, model, pid = pop(heap)
+            if self._drop_feedback(model, pid, ts):
+                _bump(out.orphan_feedback, model)
+        for model, k in out.unlabelled.items():
+            _bump(self.unlabelled_expired, model, k)
+        for model, k in out.orphan_feedback.items():
+            _bump(self.orphan_feedback_expired, model, k)
+        return out
+
+    def _drop_pending(self, model: str, pid: str, ts: float) -> bool:
+        pend = self._pending.get(model)
+        row = pend.get(pid) if pend else None
+        if pend is None or row is None or row[0] != ts:
+            return False  # stale entry: joined meanwhile
+        del pend[pid]
+        self._n_pending -= 1
+        return True
+
+    def _drop_feedback(self, model: str, pid: str, ts: float) -> bool:
+        wait = self._feedback.get(model)
+        fb = wait.get(pid) if wait else None
+        if wait is None or fb is None or fb[0] != ts:
+            return False
+        del wait[pid]
+        self._n_feedback -= 1
+        return True
+
+    def _drop_labelled(self, model: str, pid: str, ts: float) -> bool:
+        lab = self._labelled.get(model)
+        if lab is None or lab.get(pid) != ts:
+            return False
+        del lab[pid]
+        self._n_labelled -= 1
+        return True
+
+    def _bound_pending(self) -> None:
+        heap = self._pheap
+        while self._n_pending > self.max_pending:
+            ts, model, pid = heapq.heappop(heap)
+            if self._drop_pending(model, pid, ts):
+                _bump(self.evicted, model)
+
+    def _bound_feedback(self) -> None:
+        heap = self._fheap
+        while self._n_feedback > self.max_pending:
+            ts, model, pid = heapq.heappop(heap)
+            if self._drop_feedback(model, pid, ts):
+                _bump(self.feedback_evicted, model)
+
+    def _bound_labelled(self) -> None:
+        heap = self._lheap
+        while self._n_labelled > self.max_pending:
+            ts, model, pid = heapq.heappop(heap)
+            if self._drop_labelled(model, pid, ts):
+                _bump(self.labels_forgotten, model)
+
+    # Joined entries stay in their heap until popped; rebuild a heap (O(n)) once stale
+    # entries outnumber live ones, so heap memory stays proportional to what waits.
+    def _compact_pending(self) -> None:
+        if len(self._pheap) > 2 * self._n_pending + 1024:
+            self._pheap = [
+                (row[0], model, pid) for model, d in self._pending.items() for pid, row in d.items()
+            ]
+            heapq.heapify(self._pheap)
+
+    def _compact_feedback(self) -> None:
+        if len(self._fheap) > 2 * self._n_feedback + 1024:
+            self._fheap = [
+                (fb[0], model, pid) for model, d in self._feedback.items() for pid, fb in d.items()
+            ]
+            heapq.heapify(self._fheap)
+
+    # -- state ----------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The complete state as JSON types (predictions and labels must be JSON values)."""
+        wm = self.watermark
+        return {
+            "version": _STATE_VERSION,
+            "prediction_ttl": self.prediction_ttl,
+            "feedback_ttl": self.feedback_ttl,
+            "max_pending": self.max_pending,
+            "watermark": None if wm == -math.inf else wm,
+            "pending": {
+                model: [[pid, row[0], row[1], row[2], row[3]] for pid, row in d.items()]
+                for model, d in self._pending.items()
+                if d
+            },
+            "feedback": {
+                model: [[pid, fb[0], fb[1]] for pid, fb in d.items()]
+                for model, d in self._feedback.items()
+                if d
+            },
+            "labelled": {
+                model: [[pid, ts] for pid, ts in d.items()]
+                for model, d in self._labelled.items()
+                if d
+            },
+            "counters": self.counters(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FeedbackJoin:
+        """Restore a join saved by :meth:`to_dict`; it continues exactly as the original."""
+        if d.get("version") != _STATE_VERSION:
+            raise ValueError(f"unsupported FeedbackJoin state version {d.get('version')!r}")
+        out = cls(d["prediction_ttl"], d["feedback_ttl"], d["max_pending"])
+        wm = d["watermark"]
+        out.watermark = -math.inf if wm is None else float(wm)
+        for model, rows in d["pending"].items():
+            pend = out._pending[model] = {}
+            for pid, ts, pred, version, segment in rows:
+                pend[pid] = (ts, pred, version, segment)
+                out._pheap.append((ts, model, pid))
+        for model, rows in d["feedback"].items():
+            wait = out._feedback[model] = {}
+            for pid, ts, label in rows:
+                wait[pid] = (ts, label)
+                out._fheap.append((ts, model, pid))
+        for model, rows in d["labelled"].items():
+            lab = out._labelled[model] = {}
+            for pid, ts in rows:
+                lab[pid] = ts
+                out._lheap.append((ts, model, pid))
+        for heap in (out._pheap, out._fheap, out._lheap):
+            heapq.heapify(heap)
+        out._n_pending = sum(len(v) for v in out._pending.values())
+        out._n_feedback = sum(len(v) for v in out._feedback.values())
+        out._n_labelled = sum(len(v) for v in out._labelled.values())
+        counters = d["counters"]
+        for name in COUNTERS:
+            setattr(out, name, {m: int(k) for m, k in counters.get(name, {}).items()})
+        return out
+
+    def __repr__(self) -> str:
+        return (
+            f"FeedbackJoin(pending_predictions={self._n_pending}, "
+            f"pending_feedback={self._n_feedback}, watermark={self.watermark})"
+        )
