@@ -1,40 +1,77 @@
 """The Faust app and its wiring, nothing else.
 
-``create_app(settings)`` builds a fresh app (no import-time side effects): input and
-output topics, the predictions agent over a :class:`~streamdrift.core.fleet.MonitorFleet`,
-and the Prometheus endpoint started with the worker.
+``create_app(settings)`` builds a fresh app (no import-time side effects) and the service
+that runs streamdrift's hot path inside it: a :class:`~streamdrift.runner.StreamRunner`
+over a :class:`~streamdrift.agents.processor.Processor`, plus the Prometheus endpoint.
+The Faust worker gives the process its lifecycle (signals, logging, graceful shutdown).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 import faust
+import mode
 
-from streamdrift import codec
-from streamdrift.agents.predictions import PredictionsAgent
-from streamdrift.alerts.policy import AlertPolicy
+from streamdrift.agents.processor import Processor
 from streamdrift.config import Settings
-from streamdrift.core.fleet import MonitorFleet
 from streamdrift.metrics import Metrics
-from streamdrift.records import Alert
+from streamdrift.runner import StreamRunner
 
 log = logging.getLogger(__name__)
 
 
+class MonitorService(mode.Service):
+    """Runs the stream runner for as long as the Faust worker runs; a crash stops the worker."""
+
+    def __init__(self, settings: Settings, runner: StreamRunner, metrics: Metrics) -> None:
+        super().__init__()
+        self.settings = settings
+        self.runner = runner
+        self.metrics = metrics
+        self._task: asyncio.Task[None] | None = None
+
+    async def on_start(self) -> None:
+        s = self.settings
+        self.metrics.serve(s.metrics_host, s.metrics_port)
+        if s.metrics_port:
+            log.info("metrics at http://%s:%d/metrics", s.metrics_host, s.metrics_port)
+        self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        try:
+            await self.runner.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.error("the monitor stopped: %s", exc)
+            await self.crash(exc)
+
+    async def on_stop(self) -> None:
+        self.runner.stop()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=30)
+            except (TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+
+
 @dataclass(frozen=True, slots=True)
 class Wiring:
-    """The Faust app and the core objects its agents drive (for tests and the demo)."""
+    """The Faust app and what it runs (for the worker, tests and the demo)."""
 
-    app: faust.App
-    fleet: MonitorFleet
+    app: Any
+    service: MonitorService
+    processor: Processor
+    runner: StreamRunner
     metrics: Metrics
 
 
 def create_app(settings: Settings, metrics: Metrics | None = None) -> Wiring:
-    """Build the Faust app for ``settings`` and wire the agents to a fresh core."""
+    """Build the Faust app for ``settings`` and wire the monitor service to a fresh core."""
     metrics = metrics or Metrics()
     app = faust.App(
         settings.app_id,
@@ -45,38 +82,9 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Wiring:
         key_serializer="raw",
         value_serializer="raw",
         topic_allow_declare=False,  # topics come from topics/ (`streamdrift topics apply`)
-        topic_disable_leader=True,
         producer_acks=-1,
-        consumer_auto_offset_reset="earliest",
     )
-    predictions = app.topic(settings.topic_predictions, value_type=bytes, key_type=bytes)
-    drift_alerts = app.topic(settings.topic_drift_alerts, value_type=bytes, key_type=bytes)
-
-    async def send_alert(alert: Alert) -> None:
-        await drift_alerts.send(key=alert.model_id.encode(), value=codec.encode_alert(alert))
-
-    fleet = MonitorFleet(settings.model_specs(), AlertPolicy(resolve_after=settings.resolve_after))
-    agent = PredictionsAgent(
-        fleet=fleet,
-        metrics=metrics,
-        send_alert=send_alert,
-        topic=settings.topic_predictions,
-        batch_max=settings.batch_max,
-        batch_within=settings.batch_within,
-    )
-
-    async def predictions_agent(stream: Any) -> None:
-        await agent(stream)
-
-    app.agent(predictions, name="streamdrift.predictions")(predictions_agent)
-
-    async def serve_metrics() -> None:
-        metrics.serve(settings.metrics_host, settings.metrics_port)
-        metrics.worker_up.set(1)
-        if settings.metrics_port:
-            log.info(
-                "metrics at http://%s:%d/metrics", settings.metrics_host, settings.metrics_port
-            )
-
-    app.task(serve_metrics)
-    return Wiring(app, fleet, metrics)
+    processor = Processor(settings, metrics)
+    runner = StreamRunner(settings, processor, metrics)
+    service = MonitorService(settings, runner, metrics)
+    return Wiring(app, service, processor, runner, metrics)

@@ -44,6 +44,7 @@ SETTING_HELP = {
     "max_features": "features tracked per model version",
     "batch_max": "most messages processed in one batch",
     "batch_within": "seconds to wait for a batch to fill",
+    "checkpoint_interval": "seconds between checkpoints of the monitoring state",
     "data_dir": "directory for the worker's local state",
     "metrics_host": "address the /metrics endpoint binds to",
     "metrics_port": "port of the /metrics endpoint (0: off)",

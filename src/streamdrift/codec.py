@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from streamdrift.records import Alert, PredictionBatch, PredictionEvent
+from streamdrift.records import Alert, FeedbackEvent, PredictionBatch, PredictionEvent
 
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 MAX_ID_LENGTH = 200
@@ -163,6 +163,57 @@ def _decode_prediction_batch(doc: Mapping[str, Any]) -> PredictionBatch:
         features=features,
         predictions=predictions,
         row_segments=rows,
+    )
+
+
+_LABEL_TYPES = frozenset((float, int, str, bool))
+
+
+def _label(value: Any, where: str = "'label'") -> Any:
+    if value is None:
+        raise DecodeError("missing_field", f"missing required field {where}")
+    if type(value) not in _LABEL_TYPES:
+        raise DecodeError("wrong_type", f"{where} must be a number, string or boolean")
+    return value
+
+
+def decode_feedback(raw: bytes) -> list[FeedbackEvent]:
+    """Decode one message of the feedback topic: a single label or a ``feedback_batch``."""
+    doc = _parse(raw)
+    if "kind" not in doc:
+        return [
+            FeedbackEvent(
+                model_id=_identifier(doc, "model_id"),
+                prediction_id=_identifier(doc, "prediction_id"),
+                timestamp=_timestamp(doc.get("timestamp")),
+                label=_label(doc.get("label")),
+            )
+        ]
+    if doc["kind"] != "feedback_batch":
+        raise DecodeError("wrong_kind", f"unknown message kind {doc['kind']!r}")
+    model_id = _identifier(doc, "model_id")
+    ids = doc.get("prediction_id")
+    if not isinstance(ids, list) or not ids:
+        raise DecodeError("wrong_type", "batch field 'prediction_id' must be a non-empty array")
+    if any(type(i) is not str or not 0 < len(i) <= MAX_ID_LENGTH for i in ids):
+        raise DecodeError("wrong_type", "batch 'prediction_id' entries must be non-empty strings")
+    n = len(ids)
+    stamps = [_timestamp(t) for t in _column(doc, "timestamp", n)]
+    labels = [_label(v, "batch 'label' entries") for v in _column(doc, "label", n)]
+    return [
+        FeedbackEvent(model_id, pid, ts, label)
+        for pid, ts, label in zip(ids, stamps, labels, strict=True)
+    ]
+
+
+def encode_feedback(event: FeedbackEvent) -> bytes:
+    return orjson.dumps(
+        {
+            "model_id": event.model_id,
+            "prediction_id": event.prediction_id,
+            "timestamp": event.timestamp,
+            "label": event.label,
+        }
     )
 
 

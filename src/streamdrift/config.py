@@ -88,6 +88,7 @@ class Settings:
     # worker
     batch_max: int = 2000
     batch_within: float = 0.2
+    checkpoint_interval: float = 5.0
     data_dir: str = ".cache/worker"
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9100
@@ -104,7 +105,11 @@ class Settings:
                 "reference_size and window_size: must be at least 50 events each "
                 "(statistical tests on fewer events are noise)"
             )
-        for name in ("alpha", "psi_threshold", "batch_within"):
+        if not self.checkpoint_interval > 0:
+            raise ConfigError(
+                f"checkpoint_interval: must be > 0 seconds, got {self.checkpoint_interval}"
+            )
+        for name in ("alpha", "psi_threshold", "batch_within", "checkpoint_interval"):
             if not math.isfinite(getattr(self, name)):
                 raise ConfigError(f"{name}: must be a finite number, got {getattr(self, name)}")
         if not 0.0 < self.alpha < 1.0:

@@ -69,6 +69,86 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
         )
         self.worker_up = Gauge("streamdrift_worker_up", "1 while the worker runs.", registry=r)
+        self.dead_letter = Counter(
+            "streamdrift_dead_letter",
+            "Messages sent to the dead-letter topic, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.consumer_lag = Gauge(
+            "streamdrift_consumer_lag",
+            "Messages behind the end of each input partition.",
+            ["topic", "partition"],
+            registry=r,
+        )
+        self.rebalances = Counter(
+            "streamdrift_rebalances",
+            "Consumer group rebalances (partitions assigned).",
+            registry=r,
+        )
+        self.partitions_owned = Gauge(
+            "streamdrift_partitions_owned", "Input partitions this worker owns.", registry=r
+        )
+        self.checkpoints = Counter(
+            "streamdrift_checkpoints", "Checkpoints written (state + input offsets).", registry=r
+        )
+        self.checkpoint_bytes = Gauge(
+            "streamdrift_checkpoint_bytes", "Size of the last checkpoint, compressed.", registry=r
+        )
+        self.checkpoint_duration = Histogram(
+            "streamdrift_checkpoint_duration_seconds",
+            "Time to flush outputs and checkpoint.",
+            registry=r,
+            buckets=LATENCY_BUCKETS,
+        )
+        self.restore_duration = Histogram(
+            "streamdrift_restore_duration_seconds",
+            "Time to read checkpoints and restore state on assignment.",
+            registry=r,
+            buckets=LATENCY_BUCKETS,
+        )
+        self.labels_joined = Counter(
+            "streamdrift_labels_joined",
+            "Predictions joined with their label.",
+            ["model"],
+            registry=r,
+        )
+        self.label_coverage = Gauge(
+            "streamdrift_label_coverage_ratio",
+            "Share of predictions labelled before expiry (latest performance window).",
+            ["model"],
+            registry=r,
+        )
+        self.label_delay = Histogram(
+            "streamdrift_label_delay_seconds",
+            "Event time from prediction to its label.",
+            registry=r,
+            buckets=(1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 86400, 3 * 86400, 7 * 86400),
+        )
+        self.pending_joins = Gauge(
+            "streamdrift_pending_joins",
+            "Predictions and labels waiting to be joined.",
+            ["kind"],
+            registry=r,
+        )
+        self.join_events = Gauge(
+            "streamdrift_join_events",
+            "Feedback-join counters (expired, duplicates …).",
+            ["model", "counter"],
+            registry=r,
+        )
+        self.model_metric = Gauge(
+            "streamdrift_model_performance",
+            "Latest windowed performance metric of a model.",
+            ["model", "metric"],
+            registry=r,
+        )
+        self.kafka_errors = Counter(
+            "streamdrift_kafka_errors",
+            "Kafka client errors the worker recovered from.",
+            ["operation"],
+            registry=r,
+        )
 
     def model_label(self, model_id: str) -> str:
         """``model_id`` while fewer than ``max_models`` are known, then ``__other__``."""

@@ -30,6 +30,19 @@ class PredictionEvent:
     segment: str | None = None
 
 
+Label = float | int | str | bool
+
+
+@dataclass(slots=True)
+class FeedbackEvent:
+    """The ground truth for one prediction (DESIGN.md, "A feedback event")."""
+
+    model_id: str
+    prediction_id: str
+    timestamp: float  # event time of the label, unix seconds
+    label: Label
+
+
 @dataclass(slots=True)
 class PredictionBatch:
     """Predictions of one model/version/segment, column-wise; every column has ``len(self)``."""

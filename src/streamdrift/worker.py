@@ -33,9 +33,12 @@ def run_worker(settings: Settings) -> int:
 
     from streamdrift.app import create_app
 
+    settings.model_specs()  # a bad --config fails here, before anything starts
     ensure_topics(settings)
-    app = create_app(settings).app
+    wiring = create_app(settings)
     log.info("streamdrift worker %s on %s", settings.app_id, settings.broker)
-    worker = faust.Worker(app, loglevel=settings.log_level.upper(), quiet=True)
+    worker = faust.Worker(
+        wiring.app, wiring.service, loglevel=settings.log_level.upper(), quiet=True
+    )
     worker.execute_from_commandline()  # exits the process when the worker stops
     return 0  # pragma: no cover

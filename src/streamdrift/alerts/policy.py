@@ -130,8 +130,11 @@ class AlertPolicy:
         status: AlertStatus,
     ) -> Alert:
         feature = key[4]
-        subject = "the prediction" if feature is None else f"feature {feature!r}"
-        verb = "drifted" if status is AlertStatus.FIRING else "is back to its reference"
+        subject, verb = _WORDING[test.kind]
+        if test.kind is AlertKind.DATA_DRIFT:
+            subject = f"feature {feature!r}"
+        if status is AlertStatus.RESOLVED:
+            verb = "is back to normal"
         message = (
             f"{subject} of {result.model_id} v{result.model_version}"
             f"{'' if result.segment is None else f' [{result.segment}]'} {verb}: "
@@ -159,5 +162,17 @@ class AlertPolicy:
         )
 
 
+_WORDING = {
+    AlertKind.DATA_DRIFT: ("a feature", "drifted"),
+    AlertKind.PREDICTION_DRIFT: ("the prediction", "drifted"),
+    AlertKind.PERFORMANCE_DEGRADATION: ("the performance", "degraded"),
+    AlertKind.CONCEPT_DRIFT: ("the error stream", "changed (concept drift)"),
+    AlertKind.LABEL_HEALTH: ("label coverage", "is too low"),
+}
+
+
 def _feature_name(test: CheckResult) -> str | None:
-    return None if test.feature == PREDICTION else test.feature
+    """Alerts name a feature only for data drift; model-level alerts have none."""
+    if test.kind is not AlertKind.DATA_DRIFT or test.feature == PREDICTION:
+        return None
+    return test.feature

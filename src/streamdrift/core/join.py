@@ -51,11 +51,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from streamdrift.records import PredictionBatch, to_batches
+from streamdrift.records import FeedbackEvent, Label, PredictionBatch, to_batches
 
 __all__ = ["COUNTERS", "Expired", "FeedbackEvent", "FeedbackJoin", "Label", "LabelledPrediction"]
-
-Label = float | int | str | bool
 
 COUNTERS = (
     "predictions_seen",  # prediction rows received, duplicates included
@@ -78,16 +76,6 @@ _Row = tuple[float, Any, str, str | None]
 # Heap entry: (timestamp, model_id, prediction_id). An entry is stale when the store no
 # longer holds that id with that timestamp (joined meanwhile); stale entries are skipped.
 _Entry = tuple[float, str, str]
-
-
-@dataclass(slots=True)
-class FeedbackEvent:
-    """The ground truth for one prediction (DESIGN.md, "A feedback event")."""
-
-    model_id: str
-    prediction_id: str
-    timestamp: float  # event time of the label, unix seconds
-    label: Label
 
 
 @dataclass(slots=True)

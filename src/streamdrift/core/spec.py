@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from streamdrift.core.performance import PerformanceSpec, PerformanceSpecError
 from streamdrift.core.windows import WindowSpec
 
 TESTS: Mapping[str, float] = MappingProxyType(
@@ -88,6 +89,7 @@ class MonitorSpec:
     max_categories: int = 50
     n_bins: int = 10
     resolve_after: int = 3
+    performance: PerformanceSpec = field(default_factory=PerformanceSpec)
 
     def __post_init__(self) -> None:
         for test in self.tests:
@@ -146,6 +148,8 @@ def spec_from_mapping(doc: Mapping[str, Any], base: MonitorSpec, where: str) -> 
             changes[key] = _sub(
                 ReferenceSpec, base.reference, value, _REFERENCE_KEYS, f"{where}.reference"
             )
+        elif key == "performance":
+            changes[key] = _performance(base.performance, value, f"{where}.performance")
         elif key == "thresholds":
             if not isinstance(value, Mapping):
                 raise SpecError(f"{where}.thresholds: expected a table of test = number")
@@ -166,6 +170,25 @@ def spec_from_mapping(doc: Mapping[str, Any], base: MonitorSpec, where: str) -> 
         raise SpecError(f"{where}.{exc}") from None
     except (TypeError, ValueError) as exc:
         raise SpecError(f"{where}: {exc}") from None
+
+
+_PERFORMANCE_KEYS = frozenset(PerformanceSpec.__dataclass_fields__)
+
+
+def _performance(base: PerformanceSpec, value: Any, where: str) -> PerformanceSpec:
+    if not isinstance(value, Mapping):
+        raise SpecError(f"{where}: expected a table")
+    value = dict(value)
+    if "window" in value:
+        value["window"] = _sub(
+            WindowSpec, base.window, value["window"], _WINDOW_KEYS, f"{where}.window"
+        )
+    if "error_detectors" in value:
+        value["error_detectors"] = tuple(value["error_detectors"])
+    try:
+        return _sub(PerformanceSpec, base, value, _PERFORMANCE_KEYS, where)  # type: ignore[no-any-return]
+    except PerformanceSpecError as exc:
+        raise SpecError(str(exc)) from None
 
 
 def _sub(cls: type[Any], base: Any, value: Any, keys: frozenset[str], where: str) -> Any:

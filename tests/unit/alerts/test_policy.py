@@ -119,7 +119,7 @@ def test_resolves_after_exactly_resolve_after_clean_windows(resolve_after: int) 
     assert resolved.severity is Severity.INFO
     assert resolved.alert_id == alert_id(KEY, 0, AlertStatus.RESOLVED)  # episode began at 0
     assert resolved.window.start == 1000.0 * (1 + resolve_after)  # the window that cleared it
-    assert "is back to its reference" in resolved.message
+    assert "is back to normal" in resolved.message
     assert policy.active == {}
 
 

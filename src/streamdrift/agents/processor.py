@@ -1,0 +1,240 @@
+"""Decode → core → emit, for the records of one input partition. No Kafka client here.
+
+:class:`Processor` owns one :class:`~streamdrift.core.partition.PartitionState` per
+assigned partition. :meth:`Processor.process` takes the raw records the consumer fetched
+(any mix of the predictions and feedback topics of one partition), and returns the records
+to publish: alerts, and dead-letter records for input that cannot be processed. It never
+raises on bad input: every invalid message goes to the dead-letter topic with its reason
+and its origin in headers and its bytes untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from streamdrift import codec
+from streamdrift.alerts.policy import AlertPolicy
+from streamdrift.config import Settings
+from streamdrift.core.degradation import DegradationUpdate
+from streamdrift.core.fleet import FleetUpdate, MonitorFleet
+from streamdrift.core.partition import PartitionState
+from streamdrift.core.spec import ModelSpecs
+from streamdrift.metrics import Metrics
+from streamdrift.records import (
+    Alert,
+    AlertKind,
+    AlertStatus,
+    FeedbackEvent,
+    PredictionBatch,
+    PredictionEvent,
+    to_batches,
+)
+
+log = logging.getLogger(__name__)
+
+# dead-letter headers (values are UTF-8 text)
+H_REASON = "streamdrift.reason"
+H_ERROR = "streamdrift.error"
+H_TOPIC = "streamdrift.source.topic"
+H_PARTITION = "streamdrift.source.partition"
+H_OFFSET = "streamdrift.source.offset"
+H_TIMESTAMP = "streamdrift.source.timestamp"
+
+Headers = tuple[tuple[str, bytes], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InputRecord:
+    topic: str
+    partition: int
+    offset: int
+    timestamp: float  # the Kafka record timestamp, unix seconds
+    key: bytes | None
+    value: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutputRecord:
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: Headers = ()
+
+
+def dead_letter(topic: str, record: InputRecord, reason: str, error: str) -> OutputRecord:
+    """The dead-letter record for ``record``: original key and bytes, why and where in headers."""
+    headers: Headers = (
+        (H_REASON, reason.encode()),
+        (H_ERROR, error[:1000].encode()),
+        (H_TOPIC, record.topic.encode()),
+        (H_PARTITION, str(record.partition).encode()),
+        (H_OFFSET, str(record.offset).encode()),
+        (H_TIMESTAMP, repr(record.timestamp).encode()),
+    )
+    return OutputRecord(topic, record.key, record.value or b"", headers)
+
+
+class Processor:
+    """The per-partition monitoring state of one worker and the code that drives it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        metrics: Metrics,
+        specs: ModelSpecs | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.specs = specs or settings.model_specs()
+        self.clock = clock
+        self.states: dict[int, PartitionState] = {}
+
+    # -- ownership --------------------------------------------------------------------------
+
+    @property
+    def owned(self) -> set[int]:
+        return set(self.states)
+
+    def restore(self, partition: int, snapshot: dict[str, Any] | None) -> PartitionState:
+        """Take ownership of ``partition``, from a checkpoint or fresh."""
+        if snapshot is None:
+            state = PartitionState.fresh(partition, self._fleet())
+        else:
+            state = PartitionState.from_dict(snapshot, self.specs)
+            state.fleet.alerts.clock = self.clock
+        self.states[partition] = state
+        return state
+
+    def release(self, partition: int) -> None:
+        self.states.pop(partition, None)
+
+    def snapshot(self, partition: int) -> dict[str, Any]:
+        return self.states[partition].to_dict()
+
+    def offsets(self, partition: int) -> dict[str, int]:
+        return dict(self.states[partition].offsets)
+
+    def _fleet(self) -> MonitorFleet:
+        return MonitorFleet(
+            self.specs, AlertPolicy(resolve_after=self.settings.resolve_after, clock=self.clock)
+        )
+
+    # -- processing -------------------------------------------------------------------------
+
+    def process(self, partition: int, records: Sequence[InputRecord]) -> list[OutputRecord]:
+        """Process the fetched records of one partition; return what to publish."""
+        state = self.states.get(partition)
+        if state is None:  # fetched before the partition was revoked: not ours any more
+            return []
+        out: list[OutputRecord] = []
+        items: list[PredictionEvent | PredictionBatch] = []
+        feedback: list[FeedbackEvent] = []
+        s = self.settings
+        for record in records:
+            if not state.accepts(record.topic, record.offset):
+                continue  # re-delivered after a seek: already covered by the state
+            state.offsets[record.topic] = record.offset + 1
+            self.metrics.messages_consumed.labels(record.topic).inc()
+            try:
+                if record.value is None:
+                    raise codec.DecodeError("empty", "message without a value")
+                if record.topic == s.topic_predictions:
+                    items.append(codec.decode_prediction(record.value))
+                else:
+                    feedback.extend(codec.decode_feedback(record.value))
+            except codec.DecodeError as exc:
+                out.append(self._reject(record, exc.reason, str(exc)))
+        if items:
+            batches = to_batches(items)
+            for batch in batches:
+                self.metrics.events_consumed.labels(
+                    s.topic_predictions, self.metrics.model_label(batch.model_id)
+                ).inc(len(batch))
+            self._emit(state.fleet.observe(batches), out)
+            self._emit_labels(state, state.labels.add_predictions(batches), out)
+        if feedback:
+            for model, n in Counter(e.model_id for e in feedback).items():
+                self.metrics.events_consumed.labels(
+                    s.topic_feedback, self.metrics.model_label(model)
+                ).inc(n)
+            self._emit_labels(state, state.labels.add_feedback(feedback), out)
+        return out
+
+    def _emit_labels(
+        self, state: PartitionState, update: DegradationUpdate, out: list[OutputRecord]
+    ) -> None:
+        metrics = self.metrics
+        for row in update.labelled:
+            metrics.label_delay.observe(max(0.0, row.delay))
+        for model, n in Counter(row.model_id for row in update.labelled).items():
+            metrics.labels_joined.labels(metrics.model_label(model)).inc(n)
+        for window in update.windows:
+            model = metrics.model_label(window.model_id)
+            monitor = state.labels.monitors.get(
+                (window.model_id, window.model_version, window.segment)
+            )
+            if monitor is not None:
+                for name, value in monitor.latest.items():
+                    metrics.model_metric.labels(model, name).set(value)
+            for check in window.tests:
+                if check.kind is AlertKind.LABEL_HEALTH:
+                    metrics.label_coverage.labels(model).set(check.value)
+        join = state.labels.join
+        metrics.pending_joins.labels("predictions").set(self._pending("pending_predictions"))
+        metrics.pending_joins.labels("feedback").set(self._pending("pending_feedback"))
+        for counter in ("unlabelled_expired", "orphan_feedback_expired", "duplicates", "evicted"):
+            for model, n in getattr(join, counter).items():
+                metrics.join_events.labels(metrics.model_label(model), counter).set(n)
+        for alert in update.alerts:
+            out.append(self._alert_record(alert))
+
+    def _pending(self, attribute: str) -> int:
+        return sum(getattr(st.labels.join, attribute) for st in self.states.values())
+
+    def _reject(self, record: InputRecord, reason: str, error: str) -> OutputRecord:
+        self.metrics.decode_failures.labels(record.topic, reason).inc()
+        self.metrics.dead_letter.labels(reason).inc()
+        log.warning(
+            "to dead-letter: %s[%d]@%d (%s): %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            reason,
+            error,
+        )
+        return dead_letter(self.settings.topic_dead_letter, record, reason, error)
+
+    def _emit(self, update: FleetUpdate, out: list[OutputRecord]) -> None:
+        metrics = self.metrics
+        for window in update.windows:
+            model = metrics.model_label(window.model_id)
+            metrics.windows_closed.labels(model).inc()
+            for check in window.tests:
+                metrics.drift_statistic.labels(model, check.feature, check.detector).set(
+                    check.value
+                )
+        for alert in update.alerts:
+            out.append(self._alert_record(alert))
+
+    def _alert_record(self, alert: Alert) -> OutputRecord:
+        degradation = alert.kind in (AlertKind.PERFORMANCE_DEGRADATION, AlertKind.CONCEPT_DRIFT)
+        topic = (
+            self.settings.topic_degradation_alerts
+            if degradation
+            else self.settings.topic_drift_alerts
+        )
+        self.metrics.alerts.labels(alert.kind.value, alert.status.value).inc()
+        gauge = self.metrics.alerts_active.labels(alert.kind.value)
+        if alert.status is AlertStatus.FIRING:
+            gauge.inc()
+            log.warning("ALERT %s", alert.message)
+        else:
+            gauge.dec()
+            log.info("resolved: %s", alert.message)
+        return OutputRecord(topic, alert.model_id.encode(), codec.encode_alert(alert))

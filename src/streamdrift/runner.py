@@ -1,0 +1,274 @@
+"""The hot path: a batch consumer of predictions and feedback, checkpoints, rebalances.
+
+Why not a Faust agent here: a Faust stream handles every message through its own event,
+message and acknowledgement objects; on these machines that caps a worker at roughly ten
+thousand events per second whatever the agent does, while aiokafka's ``getmany`` plus
+orjson reads hundreds of thousands (measured in ``load/bench.py``). So the worker's
+Faust app runs this loop as a service, and the loop hands whole fetched batches to the
+pure :class:`~streamdrift.agents.processor.Processor`.
+
+Delivery guarantee (checkpoints that record the input offsets they cover):
+
+* the state of partition p (drift sketches, detectors, alert episodes, offsets of p in
+  every input topic) is written to the compacted topic ``<app_id>-checkpoints`` every
+  ``checkpoint_interval`` seconds, on revocation and on shutdown — but only after every
+  alert and dead-letter record produced so far was acknowledged by the brokers;
+* on assignment, the latest checkpoint of p is restored and the consumer seeks to its
+  offsets; records before them are skipped, records after them are processed again.
+
+So nothing is lost, a replay reproduces the state of an uninterrupted run, and alerts
+produced between the last checkpoint and a crash are published again *with the same
+alert_id* (ids are deterministic): consumers deduplicate by ``alert_id``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import zlib
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from streamdrift.agents.processor import InputRecord, OutputRecord, Processor
+from streamdrift.config import Settings
+from streamdrift.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
+
+
+def checkpoint_topic(settings: Settings) -> str:
+    return f"{settings.app_id}-checkpoints"
+
+
+def encode_checkpoint(snapshot: dict[str, Any]) -> bytes:
+    return zlib.compress(orjson.dumps(snapshot), 1)
+
+
+def decode_checkpoint(raw: bytes) -> dict[str, Any]:
+    value: dict[str, Any] = orjson.loads(zlib.decompress(raw))
+    return value
+
+
+class StreamRunner:
+    """Consumes the input topics as one consumer group member until :meth:`stop`."""
+
+    def __init__(self, settings: Settings, processor: Processor, metrics: Metrics) -> None:
+        self.settings = settings
+        self.processor = processor
+        self.metrics = metrics
+        self.bootstrap = settings.broker_address.bootstrap_servers
+        self.topics = (settings.topic_predictions, settings.topic_feedback)
+        self.checkpoint_topic = checkpoint_topic(settings)
+        self._lock = asyncio.Lock()  # processing a batch and checkpointing never interleave
+        self._stopping = asyncio.Event()
+        self._consumer: Any = None
+        self._producer: Any = None
+        self._reader: Any = None
+        self._last_checkpoint = time.monotonic()
+        self._last_lag = 0.0
+        self.ready = asyncio.Event()  # set once partitions were assigned the first time
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+
+        runner = self
+
+        class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+            async def on_partitions_revoked(self, revoked: Any) -> None:
+                await runner._on_revoked(revoked)
+
+            async def on_partitions_assigned(self, assigned: Any) -> None:
+                await runner._on_assigned(assigned)
+
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            max_request_size=CHECKPOINT_MAX_BYTES,
+        )
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=f"{self.settings.app_id}.monitor",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_bytes=64 * 1024 * 1024,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+        )
+        # Reads checkpoints on assignment. Long-lived on purpose: stopping a consumer inside
+        # a rebalance callback makes aiokafka 0.14 raise CancelledError out of the callback.
+        self._reader = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            max_partition_fetch_bytes=CHECKPOINT_MAX_BYTES,
+            fetch_max_bytes=CHECKPOINT_MAX_BYTES,
+        )
+        await self._producer.start()
+        await self._reader.start()
+        await self._consumer.start()
+        self._consumer.subscribe(list(self.topics), listener=_Listener())
+        self.metrics.worker_up.set(1)
+        try:
+            while not self._stopping.is_set():
+                await self._step()
+        finally:
+            self.metrics.worker_up.set(0)
+            with contextlib.suppress(Exception):
+                async with self._lock:
+                    await self._checkpoint(self.processor.owned)
+            await self._consumer.stop()
+            await self._reader.stop()
+            await self._producer.stop()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def _step(self) -> None:
+        settings = self.settings
+        fetched = await self._consumer.getmany(
+            timeout_ms=int(settings.batch_within * 1000), max_records=settings.batch_max
+        )
+        if fetched:
+            started = time.perf_counter()
+            newest = 0.0
+            async with self._lock:
+                for tp, records in fetched.items():
+                    inputs = [
+                        InputRecord(
+                            r.topic, r.partition, r.offset, r.timestamp / 1000.0, r.key, r.value
+                        )
+                        for r in records
+                    ]
+                    newest = max(newest, inputs[-1].timestamp)
+                    await self._publish(self.processor.process(tp.partition, inputs))
+            self.metrics.batch_duration.observe(time.perf_counter() - started)
+            self.metrics.processing_latency.observe(max(0.0, time.time() - newest))
+        now = time.monotonic()
+        if now - self._last_checkpoint >= settings.checkpoint_interval:
+            async with self._lock:
+                await self._checkpoint(self.processor.owned)
+        if now - self._last_lag >= 2.0:
+            self._last_lag = now
+            self._report_lag()
+
+    async def _publish(self, records: Iterable[OutputRecord]) -> None:
+        for record in records:
+            await self._producer.send(
+                record.topic, record.value, key=record.key, headers=list(record.headers)
+            )
+
+    # -- checkpoints ------------------------------------------------------------------------
+
+    async def _checkpoint(self, partitions: Iterable[int]) -> None:
+        """Flush outputs, then write the state of ``partitions`` and commit their offsets."""
+        from aiokafka import TopicPartition
+        from aiokafka.structs import OffsetAndMetadata
+
+        partitions = sorted(partitions)
+        self._last_checkpoint = time.monotonic()
+        if not partitions:
+            return
+        started = time.perf_counter()
+        await self._producer.flush()  # every alert so far is acknowledged before the offsets
+        futures = []
+        size = 0
+        for p in partitions:
+            payload = encode_checkpoint(self.processor.snapshot(p))
+            size += len(payload)
+            futures.append(
+                await self._producer.send(self.checkpoint_topic, payload, key=str(p).encode())
+            )
+        await asyncio.gather(*futures)
+        offsets = {
+            TopicPartition(topic, p): OffsetAndMetadata(offset, "")
+            for p in partitions
+            for topic, offset in self.processor.offsets(p).items()
+        }
+        if offsets:
+            with contextlib.suppress(Exception):  # informational: the checkpoint is the truth
+                await self._consumer.commit(offsets)
+        self.metrics.checkpoints.inc()
+        self.metrics.checkpoint_bytes.set(size)
+        self.metrics.checkpoint_duration.observe(time.perf_counter() - started)
+
+    async def read_checkpoints(self, partitions: set[int]) -> dict[int, dict[str, Any]]:
+        """The latest checkpoint of each of ``partitions`` (absent: none was written)."""
+        from aiokafka import TopicPartition
+
+        reader = self._reader
+        latest: dict[int, bytes] = {}
+        tps = [TopicPartition(self.checkpoint_topic, 0)]  # created with one partition
+        reader.assign(tps)
+        await reader.seek_to_beginning(*tps)
+        end = await reader.end_offsets(tps)
+        remaining = {tp for tp in tps if end[tp] > 0}
+        while remaining:
+            fetched = await reader.getmany(*remaining, timeout_ms=1000)
+            for records in fetched.values():
+                for r in records:
+                    key = int(r.key)
+                    if key in partitions:
+                        latest[key] = r.value
+            for tp in list(remaining):
+                if await reader.position(tp) >= end[tp]:
+                    remaining.discard(tp)
+        return {p: decode_checkpoint(raw) for p, raw in latest.items() if raw}
+
+    # -- rebalancing ------------------------------------------------------------------------
+
+    async def _on_revoked(self, revoked: Any) -> None:
+        partitions = {tp.partition for tp in revoked} & self.processor.owned
+        async with self._lock:
+            try:
+                await self._checkpoint(partitions)
+            finally:
+                for p in partitions:
+                    self.processor.release(p)
+        self.metrics.partitions_owned.set(len(self.processor.owned))
+
+    async def _on_assigned(self, assigned: Any) -> None:
+        started = time.perf_counter()
+        new = {tp.partition for tp in assigned} - self.processor.owned
+        snapshots = await self.read_checkpoints(new) if new else {}
+        async with self._lock:
+            for p in new:
+                self.processor.restore(p, snapshots.get(p))
+            for tp in assigned:
+                offset = self.processor.offsets(tp.partition).get(tp.topic)
+                if offset is not None:
+                    self._consumer.seek(tp, offset)
+        self.metrics.rebalances.inc()
+        self.metrics.partitions_owned.set(len(self.processor.owned))
+        self.metrics.restore_duration.observe(time.perf_counter() - started)
+        log.info(
+            "assigned partitions %s (%d restored from checkpoints)",
+            sorted(new),
+            len(snapshots),
+        )
+        self.ready.set()
+
+    def _report_lag(self) -> None:
+        consumer = self._consumer
+        for tp in consumer.assignment():
+            high = consumer.highwater(tp)
+            if high is None:
+                continue
+            position = (
+                self.processor.offsets(tp.partition).get(tp.topic)
+                if (tp.partition in self.processor.owned)
+                else None
+            )
+            if position is None:
+                continue
+            self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(
+                max(0, high - position)
+            )
