@@ -242,9 +242,17 @@ class StreamRunner:
         async with self._lock:
             for p in new:
                 self.processor.restore(p, snapshots.get(p))
+            # Position every partition explicitly: the checkpoint's offset, else the group's
+            # committed one, else the beginning. (aiokafka 0.14 resolved positions of a
+            # fresh group to the *end* while this callback awaited the checkpoint read,
+            # despite auto_offset_reset="earliest", silently skipping existing input.)
             for tp in assigned:
                 offset = self.processor.offsets(tp.partition).get(tp.topic)
-                if offset is not None:
+                if offset is None:
+                    offset = await self._consumer.committed(tp)
+                if offset is None:
+                    await self._consumer.seek_to_beginning(tp)
+                else:
                     self._consumer.seek(tp, offset)
         self.metrics.rebalances.inc()
         self.metrics.partitions_owned.set(len(self.processor.owned))
