@@ -77,7 +77,6 @@ class DriftMonitor:
     _rolling: deque[Profiles] = field(default_factory=deque)
     _sequential: dict[str, DriftDetector] = field(default_factory=dict)  # "feature|detector"
     _prediction: dict[str, DriftDetector] = field(default_factory=dict)
-    _prediction_hits: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if self._windows is None:
@@ -131,8 +130,6 @@ class DriftMonitor:
             return []
         self.events_seen += n
         columns = self._columns_of(batch)
-        if self._prediction:
-            self._feed_prediction_detectors(columns.get(PREDICTION))
         stamps = batch.timestamps
         if not self.has_reference:
             need = self.spec.reference.size - len(self._ref_stamps)
@@ -164,7 +161,8 @@ class DriftMonitor:
         for name in batch.features:
             if name in self._features or name in self.untracked_features:
                 continue
-            if admit and self.spec.watches(name) and len(self._features) < self.spec.max_features:
+            tracked = sum(f != PREDICTION for f in self._features)
+            if admit and self.spec.watches(name) and tracked < self.spec.max_features:
                 self._features.append(name)
             else:
                 self.untracked_features.add(name)
@@ -227,7 +225,7 @@ class DriftMonitor:
             checks.extend(self._check_feature(name, ref, values, psi_values))
         checks = _correct(checks, self.spec.alpha)
         checks.extend(self._sequential_checks(psi_values))
-        checks.extend(self._prediction_checks())
+        checks.extend(self._prediction_checks(window.columns.get(PREDICTION)))
         info = WindowInfo(start=window.start, end=window.end, count=len(window.timestamps))
         result = WindowResult(
             self.model_id,
@@ -334,34 +332,28 @@ class DriftMonitor:
                 )
         return out
 
-    def _feed_prediction_detectors(self, predictions: list[Scalar] | None) -> None:
-        if not predictions:
-            return
-        scores = _as_numeric(predictions, None)
-        if scores is None:
-            return
-        scores = scores[np.isfinite(scores)]
-        for name, detector in self._prediction.items():
-            if detector.update_many(scores):
-                self._prediction_hits.add(name)
-
-    def _prediction_checks(self) -> list[CheckResult]:
+    def _prediction_checks(self, predictions: list[Scalar] | None) -> list[CheckResult]:
+        """Per-event detectors see the window's scores in order when the window closes, so
+        a detection always belongs to the window that holds it, however batches were cut."""
+        scores = _as_numeric(predictions, None) if predictions else None
+        if scores is not None:
+            scores = scores[np.isfinite(scores)]
         out = []
         for name, detector in self._prediction.items():
+            hit = scores is not None and bool(detector.update_many(scores))
             out.append(
                 CheckResult(
                     PREDICTION,
                     AlertKind.PREDICTION_DRIFT,
                     f"{name}_scores",
                     "score_change",
-                    1.0 if name in self._prediction_hits else 0.0,
+                    1.0 if hit else 0.0,
                     float(detector.params[_DETECTOR_PARAM[name]]),
                     None,
-                    drifted=name in self._prediction_hits,
+                    drifted=hit,
                     detail=f"{name} on per-event prediction scores, {detector.n_seen} seen",
                 )
             )
-        self._prediction_hits.clear()
         return out
 
     # -- state ------------------------------------------------------------------------------
@@ -384,7 +376,6 @@ class DriftMonitor:
             "rolling": [profiles_to_dict(p) for p in self._rolling],
             "sequential": {k: d.to_dict() for k, d in self._sequential.items()},
             "prediction": {k: d.to_dict() for k, d in self._prediction.items()},
-            "prediction_hits": sorted(self._prediction_hits),
         }
 
     @classmethod
@@ -408,7 +399,6 @@ class DriftMonitor:
             _rolling=deque(profiles_from_dict(p) for p in d["rolling"]),
             _sequential={k: from_state(v) for k, v in d["sequential"].items()},
             _prediction={k: from_state(v) for k, v in d["prediction"].items()},
-            _prediction_hits=set(d["prediction_hits"]),
         )
 
 

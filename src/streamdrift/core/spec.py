@@ -136,8 +136,12 @@ def spec_from_mapping(doc: Mapping[str, Any], base: MonitorSpec, where: str) -> 
 
     Unknown keys and bad values raise :class:`SpecError` naming ``where.key``.
     """
+    if not isinstance(doc, Mapping):
+        raise SpecError(f"{where}: expected a table")
     changes: dict[str, Any] = {}
     for key, value in doc.items():
+        if key in _SPEC_KEYS:
+            _check_type(f"{where}.{key}", getattr(base, key), value)
         if key not in _SPEC_KEYS:
             raise SpecError(
                 f"{where}.{key}: unknown setting; known: {', '.join(sorted(_SPEC_KEYS))}"
@@ -153,6 +157,8 @@ def spec_from_mapping(doc: Mapping[str, Any], base: MonitorSpec, where: str) -> 
         elif key == "thresholds":
             if not isinstance(value, Mapping):
                 raise SpecError(f"{where}.thresholds: expected a table of test = number")
+            for test, number in value.items():
+                _check_type(f"{where}.thresholds.{test}", 0.0, number)
             changes[key] = {**base.thresholds, **value}
         elif key == "types":
             if not isinstance(value, Mapping):
@@ -170,6 +176,19 @@ def spec_from_mapping(doc: Mapping[str, Any], base: MonitorSpec, where: str) -> 
         raise SpecError(f"{where}.{exc}") from None
     except (TypeError, ValueError) as exc:
         raise SpecError(f"{where}: {exc}") from None
+
+
+def _check_type(where: str, default: Any, value: Any) -> None:
+    """Numbers where the default is a number (booleans are not numbers here)."""
+    if isinstance(default, bool) or default is None:
+        return
+    if isinstance(default, (int, float)) and (
+        isinstance(value, bool) or not isinstance(value, (int, float))
+    ):
+        raise SpecError(f"{where}: expected a number, got {value!r}")
+    integer = isinstance(default, int) and not isinstance(default, bool)
+    if integer and isinstance(value, float) and not value.is_integer():
+        raise SpecError(f"{where}: expected an integer, got {value!r}")
 
 
 _PERFORMANCE_KEYS = frozenset(PerformanceSpec.__dataclass_fields__)
@@ -216,6 +235,9 @@ class ModelSpecs:
 
     @classmethod
     def from_mapping(cls, doc: Mapping[str, Any], base: MonitorSpec) -> ModelSpecs:
+        for name in ("defaults", "models"):
+            if name in doc and not isinstance(doc[name], Mapping):
+                raise SpecError(f"{name}: expected a table [{name}]")
         unknown = set(doc) - {"defaults", "models"}
         if unknown:
             raise SpecError(
