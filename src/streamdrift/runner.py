@@ -32,6 +32,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
+from aiokafka.errors import KafkaError
 
 from streamdrift.agents.processor import InputRecord, OutputRecord, Processor
 from streamdrift.config import Settings
@@ -119,7 +120,10 @@ class StreamRunner:
         self.metrics.worker_up.set(1)
         try:
             while not self._stopping.is_set():
-                await self._step()
+                try:
+                    await self._step()
+                except KafkaError as exc:
+                    await self._recover(exc)
         finally:
             self.metrics.worker_up.set(0)
             with contextlib.suppress(Exception):
@@ -159,6 +163,43 @@ class StreamRunner:
         if now - self._last_lag >= 2.0:
             self._last_lag = now
             self._report_lag()
+
+    async def _recover(self, exc: Exception) -> None:
+        """A send, flush or checkpoint failed (broker down, timeouts): outputs since the last
+        checkpoint may be lost, so go back to it. Restoring every owned partition from its
+        checkpoint and seeking there replays the input; alerts come again with the same ids."""
+        self.metrics.kafka_errors.labels(type(exc).__name__).inc()
+        log.warning("Kafka error (%s); going back to the last checkpoint and retrying", exc)
+        await asyncio.sleep(1.0)
+        owned = self.processor.owned
+        while True:
+            try:
+                snapshots = await self.read_checkpoints(owned)
+                break
+            except KafkaError as again:
+                if self._stopping.is_set():
+                    return
+                log.warning("checkpoints not readable yet (%s); retrying in 2 s", again)
+                await asyncio.sleep(2.0)
+        async with self._lock:
+            for p in owned:
+                self.processor.restore(p, snapshots.get(p))
+            for tp in self._consumer.assignment():
+                await self._position(tp)
+        log.info("resumed from checkpoints of partitions %s", sorted(owned))
+
+    async def _position(self, tp: Any) -> None:
+        """Seek to the checkpoint's offset, else the group's committed one, else the start.
+        (aiokafka 0.14 resolved positions of a fresh group to the *end* while the
+        assignment callback awaited the checkpoint read, despite auto_offset_reset=
+        "earliest", silently skipping existing input: so every position is set here.)"""
+        offset = self.processor.offsets(tp.partition).get(tp.topic)
+        if offset is None:
+            offset = await self._consumer.committed(tp)
+        if offset is None:
+            await self._consumer.seek_to_beginning(tp)
+        else:
+            self._consumer.seek(tp, offset)
 
     async def _publish(self, records: Iterable[OutputRecord]) -> None:
         for record in records:
@@ -242,18 +283,8 @@ class StreamRunner:
         async with self._lock:
             for p in new:
                 self.processor.restore(p, snapshots.get(p))
-            # Position every partition explicitly: the checkpoint's offset, else the group's
-            # committed one, else the beginning. (aiokafka 0.14 resolved positions of a
-            # fresh group to the *end* while this callback awaited the checkpoint read,
-            # despite auto_offset_reset="earliest", silently skipping existing input.)
             for tp in assigned:
-                offset = self.processor.offsets(tp.partition).get(tp.topic)
-                if offset is None:
-                    offset = await self._consumer.committed(tp)
-                if offset is None:
-                    await self._consumer.seek_to_beginning(tp)
-                else:
-                    self._consumer.seek(tp, offset)
+                await self._position(tp)
         self.metrics.rebalances.inc()
         self.metrics.partitions_owned.set(len(self.processor.owned))
         self.metrics.restore_duration.observe(time.perf_counter() - started)

@@ -15,13 +15,27 @@ class WorkerStartError(RuntimeError):
     """The worker cannot start (broker unreachable, topics missing …)."""
 
 
+def internal_topics(settings: Settings) -> list[topics.TopicSpec]:
+    """Topics the worker owns: the compacted checkpoint topic of its app id (one partition,
+    large messages: a checkpoint holds a partition's whole state)."""
+    from streamdrift.runner import CHECKPOINT_MAX_BYTES, checkpoint_topic
+
+    config = {
+        "max.message.bytes": str(CHECKPOINT_MAX_BYTES),
+        "min.cleanable.dirty.ratio": "0.1",
+        "segment.ms": "600000",
+    }
+    return [
+        topics.TopicSpec("checkpoints", checkpoint_topic(settings), 1, 1, -1, "compact", config)
+    ]
+
+
 def ensure_topics(settings: Settings, timeout: float = 30.0) -> None:
     """Create missing topics (idempotent) so the consumer never subscribes to a void."""
     bootstrap = settings.broker_address.bootstrap_servers
+    specs = [*topics.load_specs(None, settings), *internal_topics(settings)]
     try:
-        asyncio.run(
-            asyncio.wait_for(topics.apply(bootstrap, topics.load_specs(None, settings)), timeout)
-        )
+        asyncio.run(asyncio.wait_for(topics.apply(bootstrap, specs), timeout))
     except Exception as exc:
         raise WorkerStartError(
             f"cannot reach Kafka at {settings.broker} to check topics: {exc or type(exc).__name__}"

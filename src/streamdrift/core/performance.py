@@ -296,8 +296,10 @@ class PerformanceMonitor:
         for name, detector in self._detectors.items():
             if detector.name != "adwin" and self.task == "regression":
                 continue  # the binary detectors need 0/1 errors
+            before = detector.n_seen
             hits = detector.update_many(errors) if errors.size else []
             rate = float(errors.mean()) if errors.size else math.nan
+            where = f"fired at labelled row {before + hits[0] + 1}, " if hits else ""
             out.append(
                 CheckResult(
                     "error_rate" if self.task != "regression" else "abs_error",
@@ -308,7 +310,8 @@ class PerformanceMonitor:
                     0.0,
                     None,
                     drifted=bool(hits),
-                    detail=f"{name} on the per-row error stream ({detector.n_seen} rows)",
+                    detail=f"{name} on the per-row error stream: {where}"
+                    f"{detector.n_seen} rows seen",
                 )
             )
         return out

@@ -1,0 +1,280 @@
+"""Drift, degradation, dead-letter and metrics through the real broker and one worker.
+
+One worker serves the whole module; every test uses a model id of its own, so the tests
+are independent (a model's state is separate from every other model's) and the worker's
+start-up is paid once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from streamdrift import codec
+from streamdrift.agents.processor import H_OFFSET, H_REASON, H_TOPIC
+from streamdrift.broker import LocalBroker
+from streamdrift.config import Settings
+from tests.integration import traffic
+from tests.integration.kafka_helpers import (
+    WorkerProcess,
+    read_alerts,
+    running_worker,
+    scrape,
+    unique_settings,
+    wait_for,
+)
+
+pytestmark = pytest.mark.integration
+
+CONFIG = """
+[models.clf.performance]
+window = { kind = "time", size = 20.0, allowed_lateness = 5.0 }
+min_labels = 200
+error_detectors = ["ddm", "eddm", "hddm_a", "hddm_w", "adwin"]
+
+[models.stable-clf.performance]
+window = { kind = "time", size = 20.0, allowed_lateness = 5.0 }
+min_labels = 200
+"""
+
+
+@pytest.fixture(scope="module")
+def worker(
+    kafka_broker: LocalBroker, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Settings, WorkerProcess]]:
+    tmp = tmp_path_factory.mktemp("scenarios")
+    (tmp / "models.toml").write_text(CONFIG)
+    settings = unique_settings(kafka_broker.url, tmp / "state", config=str(tmp / "models.toml"))
+    with running_worker(settings, tmp / "worker.log") as process:
+        yield settings, process
+
+
+def alerts_of(
+    settings: Settings, model: str, until: Callable[[list[dict[str, Any]]], bool], timeout: float
+) -> list[dict[str, Any]]:
+    topics = (settings.topic_drift_alerts, settings.topic_degradation_alerts)
+
+    def done(alerts: list[dict[str, Any]]) -> bool:
+        return until([a for a in alerts if a["model_id"] == model])
+
+    found = traffic.run(read_alerts(settings, until=done, timeout=timeout, topics=topics))
+    return [a for a in found if a["model_id"] == model]
+
+
+def consumed(settings: Settings, model: str, topic: str | None = None) -> float:
+    topic = topic or settings.topic_predictions
+    key = f'streamdrift_events_consumed_total{{model="{model}",topic="{topic}"}}'
+    return scrape(settings.metrics_port).get(key, 0.0)
+
+
+def windows_closed(settings: Settings, model: str) -> float:
+    return scrape(settings.metrics_port).get(
+        f'streamdrift_windows_closed_total{{model="{model}"}}', 0.0
+    )
+
+
+def settle(settings: Settings, model: str, events: int, windows: int) -> None:
+    """Wait until the worker consumed ``events`` of ``model`` and closed its windows."""
+    assert wait_for(
+        lambda: consumed(settings, model) >= events and windows_closed(settings, model) >= windows,
+        timeout=120,
+    ), f"{model}: consumed {consumed(settings, model)}, windows {windows_closed(settings, model)}"
+
+
+def test_categorical_share_shift_is_flagged_on_that_feature_only(worker: Any) -> None:
+    settings, _ = worker
+    rng = np.random.default_rng(11)
+    stable = traffic.batch("cat", 0, 6_000, rng)
+    shifted = traffic.batch("cat", 6_000, 6_000, rng, region_p=(0.5, 0.25, 0.2 / 1.2, 0.1 / 1.2))
+    traffic.run(traffic.publish(settings, [stable, shifted]))
+    settle(settings, "cat", 12_000, 10)
+    alerts = alerts_of(settings, "cat", lambda a: bool(a), timeout=30)
+    assert {(a["feature"], a["detector"], a["status"]) for a in alerts} == {
+        ("region", "chi2", "firing")
+    }
+    (alert,) = alerts
+    assert alert["window"]["start"] >= traffic.T0 + 6_000 * traffic.SPACING
+    assert alert["window"]["end"] < traffic.T0 + 11_000 * traffic.SPACING  # within 5,000 events
+
+
+def test_prediction_drift_is_its_own_kind(worker: Any) -> None:
+    settings, _ = worker
+    rng = np.random.default_rng(12)
+    batches = [
+        traffic.batch("pred", 0, 6_000, rng),
+        traffic.batch("pred", 6_000, 5_000, rng, score_shift=0.2),
+    ]
+    traffic.run(traffic.publish(settings, batches))
+    settle(settings, "pred", 11_000, 9)
+    alerts = alerts_of(settings, "pred", lambda a: bool(a), timeout=30)
+    assert alerts, "no prediction drift alert"
+    assert {a["kind"] for a in alerts} == {"prediction_drift"}
+    assert all(a["feature"] is None for a in alerts)
+
+
+def test_drift_in_one_segment_names_that_segment_only(worker: Any) -> None:
+    settings, _ = worker
+    rng = np.random.default_rng(13)
+    batches = []
+    for segment in ("tenant-a", "tenant-b", "tenant-c"):
+        shift = 1.0 if segment == "tenant-b" else 0.0
+        batches.append(traffic.batch("seg", 0, 6_000, rng, segment=segment))
+        batches.append(traffic.batch("seg", 6_000, 4_000, rng, segment=segment, income_shift=shift))
+    traffic.run(traffic.publish(settings, batches))
+    settle(settings, "seg", 30_000, 24)
+    alerts = alerts_of(settings, "seg", lambda a: bool(a), timeout=30)
+    assert alerts, "no alert for the drifted segment"
+    assert {a["segment"] for a in alerts} == {"tenant-b"}
+    assert "income" in {a["feature"] for a in alerts}
+
+
+def test_a_new_version_gets_its_own_reference_and_no_alert(worker: Any) -> None:
+    settings, _ = worker
+    rng = np.random.default_rng(14)
+    v1 = traffic.batch("ver", 0, 5_000, rng, version="1")
+    # version 2 serves another population (richer, other regions), stable within itself
+    v2 = traffic.batch(
+        "ver", 5_000, 8_000, rng, version="2", income_shift=1.5, region_p=(0.1, 0.2, 0.3, 0.4)
+    )
+    traffic.run(traffic.publish(settings, [v1, v2]))
+    settle(settings, "ver", 13_000, 9)
+    time.sleep(2.0)
+    assert alerts_of(settings, "ver", lambda a: False, timeout=3) == []
+
+
+def test_stationary_200k_events_with_20_features_raise_no_alert(worker: Any) -> None:
+    settings, _ = worker
+    rng = np.random.default_rng(15)
+    batches = [traffic.batch("stat", i, 5_000, rng, features=17) for i in range(0, 200_000, 5_000)]
+    assert len(batches[0].features) == 20
+    traffic.run(traffic.publish(settings, batches))
+    settle(settings, "stat", 200_000, 198)
+    assert alerts_of(settings, "stat", lambda a: False, timeout=3) == []
+
+
+def test_accuracy_drop_with_late_labels_raises_degradation_and_concept_drift(
+    worker: Any,
+) -> None:
+    settings, _ = worker
+    predictions, feedback = traffic.classifier("clf", 40_000, 20_000, 0.90, 0.65, seed=16)
+    traffic.run(traffic.publish(settings, [predictions]))
+    traffic.run(traffic.publish_feedback(settings, feedback))
+
+    def degraded(alerts: list[dict[str, Any]]) -> bool:
+        return any(a["kind"] == "performance_degradation" for a in alerts)
+
+    alerts = alerts_of(settings, "clf", degraded, timeout=120)
+    drops = [a for a in alerts if a["kind"] == "performance_degradation"]
+    assert drops, f"no degradation alert: {alerts}"
+    drop = drops[0]
+    assert drop["statistic"] == "accuracy_drop" and drop["status"] == "firing"
+    assert drop["value"] >= drop["threshold"] and drop["p_value"] < 0.01
+    # labels from the change on: the window that fired starts after the change's label time
+    assert drop["window"]["end"] > traffic.T0 + 20_000 * traffic.SPACING + 3.0
+    assert {a["kind"] for a in alerts} <= {"performance_degradation", "concept_drift"}
+    for a in alerts:
+        print(a["kind"], a["detector"], a["message"])
+
+
+def test_labels_before_predictions_are_joined(worker: Any) -> None:
+    settings, _ = worker
+    predictions, feedback = traffic.classifier("early", 3_000, 3_000, 0.9, 0.9, seed=17)
+    traffic.run(traffic.publish_feedback(settings, feedback))
+    time.sleep(1.0)  # the labels are consumed first and wait for their predictions
+    traffic.run(traffic.publish(settings, [predictions]))
+    key = 'streamdrift_labels_joined_total{model="early"}'
+    assert wait_for(lambda: scrape(settings.metrics_port).get(key) == 3_000, timeout=60), scrape(
+        settings.metrics_port
+    ).get(key)
+
+
+def test_a_stable_model_with_late_labels_raises_nothing(worker: Any) -> None:
+    settings, _ = worker
+    predictions, feedback = traffic.classifier("stable-clf", 30_000, 30_000, 0.9, 0.9, seed=18)
+    traffic.run(traffic.publish(settings, [predictions]))
+    traffic.run(traffic.publish_feedback(settings, feedback))
+    key = 'streamdrift_labels_joined_total{model="stable-clf"}'
+    assert wait_for(lambda: scrape(settings.metrics_port).get(key) == 30_000, timeout=90)
+    time.sleep(2.0)
+    assert alerts_of(settings, "stable-clf", lambda a: False, timeout=3) == []
+    metric = 'streamdrift_model_performance{metric="accuracy",model="stable-clf"}'
+    assert 0.85 < scrape(settings.metrics_port)[metric] < 0.95
+
+
+def test_invalid_messages_go_to_dead_letter_with_reason_and_valid_ones_are_monitored(
+    worker: Any,
+) -> None:
+    settings, _ = worker
+    valid = traffic.rows(traffic.batch("dlq", 0, 3_000, np.random.default_rng(19)))
+    bad = {
+        b"{not json": "not_json",
+        b'{"model_id": "dlq", "model_version": "1", "prediction_id": "x", "timestamp": NaN,'
+        b' "features": {}}': "not_json",
+        codec.dumps(
+            {"model_id": "dlq", "model_version": "1", "timestamp": 1.7e9, "features": {}}
+        ): "missing_field",
+        codec.dumps(
+            {
+                "model_id": "dlq",
+                "model_version": "1",
+                "prediction_id": "y",
+                "timestamp": "yesterday",
+                "features": {},
+            }
+        ): "wrong_type",
+        codec.dumps([1, 2, 3]): "not_object",
+        codec.dumps({"schema_version": 9, "model_id": "dlq"}): "unknown_schema_version",
+    }
+    messages = [(b"dlq", codec.encode_prediction(e)) for e in valid]
+    for i, raw in enumerate(bad):
+        messages.insert(500 * i + 7, (b"dlq", raw))
+    traffic.run(traffic.publish_raw(settings, settings.topic_predictions, messages))
+    dead = traffic.run(_read_dead_letter(settings, len(bad)))
+    assert {r["value"]: r["headers"][H_REASON].decode() for r in dead} == bad
+    for r in dead:
+        assert r["headers"][H_TOPIC].decode() == settings.topic_predictions
+        assert int(r["headers"][H_OFFSET]) >= 0
+    settle(settings, "dlq", 3_000, 1)
+    assert consumed(settings, "dlq") == 3_000
+
+
+async def _read_dead_letter(settings: Settings, expected: int) -> list[dict[str, Any]]:
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        settings.topic_dead_letter,
+        bootstrap_servers=settings.broker_address.bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 60
+    try:
+        while len(found) < expected and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                found.extend(
+                    {"value": r.value, "key": r.key, "headers": dict(r.headers)} for r in records
+                )
+    finally:
+        await consumer.stop()
+    return found
+
+
+def test_metrics_count_what_was_produced(worker: Any) -> None:
+    settings, _ = worker
+    rng = np.random.default_rng(20)
+    batches = [traffic.batch("count", i, 1_000, rng) for i in range(0, 7_000, 1_000)]
+    traffic.run(traffic.publish(settings, batches, envelopes=False))
+    settle(settings, "count", 7_000, 5)
+    metrics = scrape(settings.metrics_port)
+    assert consumed(settings, "count") == 7_000
+    assert windows_closed(settings, "count") == 5  # (7,000 - 2,000 reference) / 1,000
+    assert metrics["streamdrift_worker_up"] == 1.0
+    assert metrics["streamdrift_partitions_owned"] == 8.0
+    lag = [v for k, v in metrics.items() if k.startswith("streamdrift_consumer_lag{")]
+    assert lag and all(v >= 0 for v in lag)
