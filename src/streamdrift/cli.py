@@ -24,6 +24,7 @@ from pathlib import Path
 from streamdrift import config
 from streamdrift.broker import DEFAULT_DATA_DIR, DEFAULT_PORT, BrokerError, LocalBroker
 from streamdrift.config import ConfigError, Settings
+from streamdrift.security import client_options
 from streamdrift.worker import WorkerStartError
 
 SETTING_HELP = {
@@ -49,7 +50,25 @@ SETTING_HELP = {
     "metrics_host": "address the /metrics endpoint binds to",
     "metrics_port": "port of the /metrics endpoint (0: off)",
     "log_level": "debug, info, warning or error",
+    "security_protocol": "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
+    "sasl_mechanism": "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512",
+    "sasl_username": "SASL user name",
+    "sasl_password": "SASL password (prefer STREAMDRIFT_SASL_PASSWORD: flags show in ps)",
+    "ssl_cafile": "CA bundle to verify the brokers",
+    "ssl_certfile": "client certificate (PEM) for mutual TLS",
+    "ssl_keyfile": "client private key (PEM) for mutual TLS",
 }
+
+
+SECURITY = (
+    "security_protocol",
+    "sasl_mechanism",
+    "sasl_username",
+    "sasl_password",
+    "ssl_cafile",
+    "ssl_certfile",
+    "ssl_keyfile",
+)
 
 
 class CliError(Exception):
@@ -69,7 +88,8 @@ def _add_settings(parser: argparse.ArgumentParser, names: Sequence[str] | None =
             flag,
             dest=f.name,
             default=None,
-            help=f"{SETTING_HELP.get(f.name, '')} (default: {getattr(defaults, f.name)})",
+            help=f"{SETTING_HELP.get(f.name, '')}"
+            + ("" if f.name == "sasl_password" else f" (default: {getattr(defaults, f.name)})"),
         )
 
 
@@ -133,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--partitions", type=int, default=None, help="override every topic's partition count"
     )
     _add_settings(
-        apply, ["broker", *[f.name for f in fields(Settings) if f.name.startswith("topic_")]]
+        apply,
+        ["broker", *SECURITY, *[f.name for f in fields(Settings) if f.name.startswith("topic_")]],
     )
 
     worker = sub.add_parser(
@@ -150,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Publish a credit-risk model's predictions; one feature "
         "shifts after --drift-after events.",
     )
-    _add_settings(sim, ["broker", "topic_predictions"])
+    _add_settings(sim, ["broker", "topic_predictions", *SECURITY])
     sim.add_argument(
         "--events", type=int, default=None, help="stop after N events (default: run until stopped)"
     )
@@ -195,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print alerts as they arrive",
         description="Print alerts from the alert topics as they arrive.",
     )
-    _add_settings(tail, ["broker", "topic_drift_alerts", "topic_degradation_alerts"])
+    _add_settings(tail, ["broker", "topic_drift_alerts", "topic_degradation_alerts", *SECURITY])
     tail.add_argument("--from-beginning", action="store_true", help="also print older alerts")
     tail.add_argument("--json", action="store_true", help="print raw JSON lines")
 
@@ -257,7 +278,12 @@ def cmd_topics(args: argparse.Namespace) -> int:
     settings = _settings(args)
     specs = topics.load_specs(args.topics_file, settings)
     results = asyncio.run(
-        topics.apply(settings.broker_address.bootstrap_servers, specs, partitions=args.partitions)
+        topics.apply(
+            settings.broker_address.bootstrap_servers,
+            specs,
+            partitions=args.partitions,
+            options=client_options(settings),
+        )
     )
     for spec, outcome in results:
         print(
@@ -301,6 +327,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             envelopes=args.envelopes,
             replay_start=1_700_000_000.0 if args.replay else None,
             progress=progress,
+            producer_options=client_options(settings),
         )
     )
     print(f"published {sent} events to {settings.topic_predictions}")

@@ -37,6 +37,7 @@ from aiokafka.errors import KafkaError
 from streamdrift.agents.processor import InputRecord, OutputRecord, Processor
 from streamdrift.config import Settings
 from streamdrift.metrics import Metrics
+from streamdrift.security import client_options
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class StreamRunner:
         self.processor = processor
         self.metrics = metrics
         self.bootstrap = settings.broker_address.bootstrap_servers
+        self.options = client_options(settings)
         self.topics = (settings.topic_predictions, settings.topic_feedback)
         self.checkpoint_topic = checkpoint_topic(settings)
         self._lock = asyncio.Lock()  # processing a batch and checkpointing never interleave
@@ -95,6 +97,7 @@ class StreamRunner:
             enable_idempotence=True,
             linger_ms=5,
             max_request_size=CHECKPOINT_MAX_BYTES,
+            **self.options,
         )
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
@@ -103,6 +106,7 @@ class StreamRunner:
             auto_offset_reset="earliest",
             fetch_max_bytes=64 * 1024 * 1024,
             max_partition_fetch_bytes=8 * 1024 * 1024,
+            **self.options,
         )
         # Reads checkpoints on assignment. Long-lived on purpose: stopping a consumer inside
         # a rebalance callback makes aiokafka 0.14 raise CancelledError out of the callback.
@@ -112,6 +116,7 @@ class StreamRunner:
             enable_auto_commit=False,
             max_partition_fetch_bytes=CHECKPOINT_MAX_BYTES,
             fetch_max_bytes=CHECKPOINT_MAX_BYTES,
+            **self.options,
         )
         await self._producer.start()
         await self._reader.start()

@@ -15,6 +15,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -106,6 +107,7 @@ async def run(
     replay_start: float | None = None,
     replay_spacing: float = 0.01,
     progress: Callable[[int], None] | None = None,
+    producer_options: dict[str, Any] | None = None,
 ) -> int:
     """Publish the scenario's events; ``events=None`` runs until cancelled. Returns the count."""
     from streamdrift.client import PredictionClient
@@ -122,7 +124,9 @@ async def run(
     total = events if events is not None else 1 << 62
     sent = 0
     started = time.monotonic()
-    async with PredictionClient(broker, topic=topic, envelopes=envelopes) as client:
+    async with PredictionClient(
+        broker, topic=topic, envelopes=envelopes, producer_options=producer_options
+    ) as client:
         for event in generate(scenario, total, timestamp=stamp):
             await client.publish(event)
             sent += 1

@@ -102,6 +102,7 @@ async def apply(
     specs: Iterable[TopicSpec],
     *,
     partitions: int | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> list[tuple[TopicSpec, str]]:
     """Create missing topics; return ``(spec, "created" | "exists")`` for each. Idempotent.
 
@@ -110,7 +111,9 @@ async def apply(
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import TopicAlreadyExistsError
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=30000, **dict(options or {})
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -6,7 +6,8 @@ import asyncio
 import logging
 
 from streamdrift import topics
-from streamdrift.config import Settings
+from streamdrift.config import ConfigError, Settings
+from streamdrift.security import client_options
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,10 @@ def ensure_topics(settings: Settings, timeout: float = 30.0) -> None:
     bootstrap = settings.broker_address.bootstrap_servers
     specs = [*topics.load_specs(None, settings), *internal_topics(settings)]
     try:
-        asyncio.run(asyncio.wait_for(topics.apply(bootstrap, specs), timeout))
+        options = client_options(settings)
+        asyncio.run(asyncio.wait_for(topics.apply(bootstrap, specs, options=options), timeout))
+    except ConfigError:
+        raise
     except Exception as exc:
         raise WorkerStartError(
             f"cannot reach Kafka at {settings.broker} to check topics: {exc or type(exc).__name__}"

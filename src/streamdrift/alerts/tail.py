@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 from streamdrift import codec
 from streamdrift.config import Settings
+from streamdrift.security import client_options
 
 
 def format_alert(alert: dict[str, Any]) -> str:
@@ -44,6 +45,7 @@ async def tail_alerts(
         auto_offset_reset="earliest" if from_beginning else "latest",
         enable_auto_commit=False,
         group_id=None,
+        **client_options(settings),
     )
     await consumer.start()
     try:
