@@ -7,11 +7,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help install kafka lint typecheck unit integration test demo clean
+.PHONY: help install kafka lint typecheck unit integration test demo evaluate soak clean
 
 help:
 	@echo "make demo    set everything up and run the demo (local Kafka, worker, simulated drift, alerts live)"
 	@echo "make test    set everything up and run lint, type checks, unit and integration tests"
+	@echo "make evaluate [QUICK=1]   detection quality vs River's detectors (table + plots in load/results)"
+	@echo "make soak                 crash/outage recovery tests, ten times bigger"
 	@echo "make lint | typecheck | unit | integration | clean"
 
 $(STAMP): pyproject.toml
@@ -45,6 +47,15 @@ test: kafka lint typecheck
 
 demo: kafka
 	$(BIN)/streamdrift demo $(DEMO_ARGS)
+
+# Detection quality: streamdrift's defaults vs River's detectors on the scenarios (no broker)
+evaluate: install
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	$(BIN)/python -m load.evaluate $(if $(QUICK),--quick,) $(EVAL_ARGS)
+
+# The recovery tests, bigger (ten times the events)
+soak: kafka
+	STREAMDRIFT_SOAK=1 $(BIN)/pytest tests/integration/test_recovery.py -s $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache
