@@ -20,6 +20,7 @@ from streamdrift.agents.processor import Processor
 from streamdrift.config import Settings
 from streamdrift.metrics import Metrics
 from streamdrift.runner import StreamRunner
+from streamdrift.security import faust_credentials
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Wiring:
         value_serializer="raw",
         topic_allow_declare=False,  # topics come from topics/ (`streamdrift topics apply`)
         producer_acks=-1,
+        broker_credentials=faust_credentials(settings),  # Faust's own producer/consumer
     )
     processor = Processor(settings, metrics)
     runner = StreamRunner(settings, processor, metrics)

@@ -8,24 +8,35 @@ Layout of a data dir::
 
     server.properties   broker.log   broker.pid   data/ (the KRaft log dirs)
 
+With ``scram_users`` the client listener is ``SASL_PLAINTEXT`` with SCRAM (SHA-512 by
+default): the users' credentials are written into the cluster metadata when the storage is
+formatted, as salted hashes computed here, so a password never appears on a command line, in
+``server.properties`` or in ``broker.log``. The broker talks to itself (inter-broker) on a
+separate ``PLAINTEXT`` listener bound to 127.0.0.1 and never advertised to clients as the
+bootstrap address; the controller listener stays ``PLAINTEXT`` too.
+
 Errors are :class:`BrokerError` with one line that says what to fix.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +44,9 @@ DEFAULT_PORT = 9092
 DEFAULT_DATA_DIR = Path(".cache/broker")
 DEFAULT_HEAP = "512m"
 START_TIMEOUT_S = 90.0
+SCRAM_MECHANISMS = {"SCRAM-SHA-256": "sha256", "SCRAM-SHA-512": "sha512"}
+SCRAM_ITERATIONS = 4096  # Kafka's minimum for SCRAM credentials
+_SCRAM_NAME = re.compile(r"[A-Za-z0-9._@-]+")
 
 
 class BrokerError(RuntimeError):
@@ -107,10 +121,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _answers_metadata(bootstrap: str, timeout: float) -> bool:
+async def _answers_metadata(
+    bootstrap: str, timeout: float, options: Mapping[str, Any] | None
+) -> bool:
     from aiokafka import AIOKafkaClient  # the client is only needed here
 
-    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+    client = AIOKafkaClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000), **dict(options or {})
+    )
     try:
         await asyncio.wait_for(client.bootstrap(), timeout)
         return bool(client.cluster.brokers())
@@ -120,13 +138,18 @@ async def _answers_metadata(bootstrap: str, timeout: float) -> bool:
         await client.close()
 
 
-def answers_metadata(bootstrap: str, timeout: float = 3.0) -> bool:
-    """True when a broker at ``bootstrap`` answers a metadata request."""
+def answers_metadata(
+    bootstrap: str, timeout: float = 3.0, *, options: Mapping[str, Any] | None = None
+) -> bool:
+    """True when a broker at ``bootstrap`` answers a metadata request.
+
+    ``options`` are extra aiokafka client arguments (``security_protocol``, ``sasl_*``).
+    """
     client_log = logging.getLogger("aiokafka")
     level = client_log.level
     client_log.setLevel(logging.CRITICAL)  # "connection refused" is the expected answer here
     try:
-        return asyncio.run(_answers_metadata(bootstrap, timeout))
+        return asyncio.run(_answers_metadata(bootstrap, timeout, options))
     finally:
         client_log.setLevel(level)
 
@@ -153,6 +176,63 @@ class LocalBroker:
     data_dir: Path = DEFAULT_DATA_DIR
     port: int = DEFAULT_PORT
     heap: str = DEFAULT_HEAP
+    # (user, password) pairs: the client listener then requires SASL SCRAM (see the module
+    # docstring). Kept out of repr: it holds passwords.
+    scram_users: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    scram_mechanism: str = "SCRAM-SHA-512"
+
+    @property
+    def security_protocol(self) -> str:
+        """What clients of :attr:`bootstrap` need: ``PLAINTEXT`` or ``SASL_PLAINTEXT``."""
+        return "SASL_PLAINTEXT" if self.scram_users else "PLAINTEXT"
+
+    def client_options(self, user: str | None = None) -> dict[str, Any]:
+        """aiokafka client arguments to reach the client listener (as ``user``, by default
+        the first SCRAM user); ``{}`` for a plaintext broker."""
+        if not self.scram_users:
+            return {}
+        passwords = dict(self.scram_users)
+        name = user if user is not None else self.scram_users[0][0]
+        if name not in passwords:
+            raise BrokerError(f"no SCRAM user {name!r} on this broker")
+        return {
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": self.scram_mechanism,
+            "sasl_plain_username": name,
+            "sasl_plain_password": passwords[name],
+        }
+
+    def _check_scram(self) -> None:
+        if not self.scram_users:
+            return
+        if self.scram_mechanism not in SCRAM_MECHANISMS:
+            raise BrokerError(
+                f"scram_mechanism: one of {', '.join(SCRAM_MECHANISMS)}, "
+                f"got {self.scram_mechanism!r}"
+            )
+        for name, password in self.scram_users:
+            if not _SCRAM_NAME.fullmatch(name):
+                raise BrokerError(f"SCRAM user name {name!r}: use letters, digits and . _ @ - only")
+            if not password:
+                raise BrokerError(f"SCRAM user {name!r}: the password is empty")
+
+    def _scram_arguments(self) -> list[str]:
+        """``--add-scram`` arguments for ``StorageTool format``: salted, never the password."""
+        algorithm = SCRAM_MECHANISMS[self.scram_mechanism]
+        args = []
+        for name, password in self.scram_users:
+            salt = os.urandom(24)
+            salted = hashlib.pbkdf2_hmac(algorithm, password.encode(), salt, SCRAM_ITERATIONS)
+            args += [
+                "--add-scram",
+                f"{self.scram_mechanism}=[name={name},iterations={SCRAM_ITERATIONS},"
+                f'salt="{base64.b64encode(salt).decode()}",'
+                f'saltedpassword="{base64.b64encode(salted).decode()}"]',
+            ]
+        return args
+
+    def _scram_marker(self) -> str:
+        return " ".join([self.scram_mechanism, *sorted(name for name, _ in self.scram_users)])
 
     @property
     def controller_port(self) -> int:
@@ -194,7 +274,36 @@ class LocalBroker:
     def is_running(self) -> bool:
         return self.pid() is not None
 
-    def _server_properties(self, controller_port: int) -> str:
+    def _listener_properties(self, controller_port: int, internal_port: int | None) -> list[str]:
+        controller = f"CONTROLLER://127.0.0.1:{controller_port}"
+        if not self.scram_users:
+            return [
+                f"listeners=PLAINTEXT://127.0.0.1:{self.port},{controller}",
+                f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                "controller.listener.names=CONTROLLER",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name=PLAINTEXT",
+            ]
+        if internal_port is None:
+            raise BrokerError("a SCRAM broker needs a port for its internal listener")
+        client = f"SASL_PLAINTEXT://127.0.0.1:{self.port}"
+        internal = f"INTERNAL://127.0.0.1:{internal_port}"
+        mechanism = self.scram_mechanism.lower()
+        return [
+            f"listeners={client},{internal},{controller}",
+            f"advertised.listeners={client},{internal}",
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map="
+            "SASL_PLAINTEXT:SASL_PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name=INTERNAL",
+            f"sasl.enabled.mechanisms={self.scram_mechanism}",
+            # the server side of SCRAM needs a login module but no credentials: the users'
+            # salted credentials live in the cluster metadata (written at format time)
+            f"listener.name.sasl_plaintext.{mechanism}.sasl.jaas.config="
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+        ]
+
+    def _server_properties(self, controller_port: int, internal_port: int | None = None) -> str:
         data = (self.data_dir / "data").resolve()
         return "\n".join(
             [
@@ -202,11 +311,7 @@ class LocalBroker:
                 "process.roles=broker,controller",
                 "node.id=1",
                 f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
-                f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{controller_port}",
-                f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
-                "controller.listener.names=CONTROLLER",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                "inter.broker.listener.name=PLAINTEXT",
+                *self._listener_properties(controller_port, internal_port),
                 f"log.dirs={data}",
                 "num.partitions=1",
                 # single node: every internal topic has one replica
@@ -225,9 +330,11 @@ class LocalBroker:
 
     def up(self, *, timeout: float = START_TIMEOUT_S) -> str:
         """Start the broker unless it already runs; return its bootstrap URL."""
+        self._check_scram()
+        options = self.client_options()
         if self.is_running():
             running = self.running_port()
-            if running is not None and answers_metadata(f"127.0.0.1:{running}"):
+            if running is not None and answers_metadata(f"127.0.0.1:{running}", options=options):
                 return f"kafka://127.0.0.1:{running}"
         java = java_executable()
         if port_in_use(self.port):
@@ -239,8 +346,19 @@ class LocalBroker:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         controller_port = self.controller_port
         (self.data_dir / "controller.port").write_text(str(controller_port))
+        internal_port = free_port() if self.scram_users else None
+        formatted = (self.data_dir / "data" / "meta.properties").exists()
+        marker = self.data_dir / "scram.users"  # mechanism and user names, no passwords
+        stored = marker.read_text().strip() if marker.exists() else ""
+        if formatted and stored != (self._scram_marker() if self.scram_users else ""):
+            wanted = self._scram_marker() if self.scram_users else ""
+            raise BrokerError(
+                f"{self.data_dir} was formatted with SCRAM users: {stored or 'none'}, "
+                f"not {wanted or 'none'}; SCRAM users are created at format time: "
+                "use a fresh data dir"
+            )
         props = self.data_dir / "server.properties"
-        props.write_text(self._server_properties(controller_port))
+        props.write_text(self._server_properties(controller_port, internal_port))
         env = {
             **os.environ,
             "KAFKA_LOG4J_OPTS": "",
@@ -265,6 +383,7 @@ class LocalBroker:
                     f"--cluster-id={_cluster_id()}",
                     "-c",
                     str(props),
+                    *self._scram_arguments(),
                 ],
                 capture_output=True,
                 text=True,
@@ -273,6 +392,8 @@ class LocalBroker:
             if fmt.returncode != 0:
                 tail = (fmt.stdout + fmt.stderr).strip().splitlines()[-3:]
                 raise BrokerError("formatting the KRaft storage failed: " + " | ".join(tail))
+            if self.scram_users:
+                marker.write_text(self._scram_marker() + "\n")
         with self.log_file.open("ab") as out:
             proc = subprocess.Popen(
                 [*jvm, "kafka.Kafka", str(props)],
@@ -292,7 +413,7 @@ class LocalBroker:
                     f"the broker exited with code {proc.returncode} during start-up; "
                     f"see {self.log_file}: {_last_error(self.log_file)}"
                 )
-            if answers_metadata(bootstrap, timeout=2.0):
+            if answers_metadata(bootstrap, timeout=2.0, options=options):
                 return f"kafka://{bootstrap}"
             time.sleep(0.5)
         self.down()

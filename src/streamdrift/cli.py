@@ -36,6 +36,7 @@ SETTING_HELP = {
     "topic_drift_alerts": "topic drift alerts are published to",
     "topic_degradation_alerts": "topic degradation alerts are published to",
     "topic_dead_letter": "topic for messages that cannot be processed",
+    "topic_references": "compacted topic of reference profiles",
     "reference_size": "events per model version used to learn its reference",
     "window_size": "events per drift window (count-based, tumbling)",
     "psi_threshold": "PSI at or above which a feature may drift",
@@ -220,6 +221,39 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--from-beginning", action="store_true", help="also print older alerts")
     tail.add_argument("--json", action="store_true", help="print raw JSON lines")
 
+    ref = sub.add_parser("reference", help="reference profiles")
+    rsub = ref.add_subparsers(dest="action", required=True, metavar="ACTION")
+    build = rsub.add_parser(
+        "build",
+        help="build a model version's reference profile from a data file and publish it",
+        description="Compute the reference profile of a training or validation set (CSV, "
+        "JSON Lines or Parquet; one column per feature) and publish it to the compacted "
+        "references topic, so every worker compares that model version with it. Monitors "
+        'use it when their spec says reference.mode = "profile".',
+    )
+    build.add_argument("--model", required=True, help="model id")
+    build.add_argument("--version", required=True, help="model version")
+    build.add_argument(
+        "--from", dest="source", required=True, type=Path, help="data file (.csv .jsonl .parquet)"
+    )
+    build.add_argument(
+        "--prediction-column",
+        default="prediction",
+        help="column with the model output, profiled as the prediction (default: prediction)",
+    )
+    build.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="a column to leave out (ids, labels …); repeatable",
+    )
+    build.add_argument("--out", type=Path, default=None, help="also write the profile (JSON)")
+    build.add_argument(
+        "--no-publish", action="store_true", help="only write --out; do not touch Kafka"
+    )
+    _add_settings(build, ["broker", "config", "topic_references", *SECURITY])
+
     demo = sub.add_parser(
         "demo",
         help="local broker + worker + simulated traffic, alerts live",
@@ -342,6 +376,40 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reference(args: argparse.Namespace) -> int:
+    from streamdrift import codec, reference
+
+    settings = _settings(args)
+    if args.no_publish and args.out is None:
+        raise CliError("--no-publish needs --out FILE (otherwise the profile goes nowhere)")
+    columns = reference.read_columns(args.source)
+    spec = settings.model_specs().for_model(args.model)
+    profile = reference.build_profile(
+        args.model,
+        args.version,
+        columns,
+        spec,
+        prediction_column=args.prediction_column,
+        ignore=args.ignore,
+    )
+    names = sorted(profile["profiles"])
+    print(f"profiled {profile['count']} rows, {len(names)} columns: {', '.join(names)}")
+    if args.out is not None:
+        args.out.write_bytes(codec.dumps(profile))
+        print(f"wrote {args.out}")
+    if not args.no_publish:
+        asyncio.run(
+            reference.publish(
+                settings.broker_address.bootstrap_servers,
+                settings.topic_references,
+                profile,
+                client_options(settings),
+            )
+        )
+        print(f"published to {settings.topic_references} as {args.model}/{args.version}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from streamdrift.demo import run_demo
 
@@ -353,6 +421,7 @@ COMMANDS = {
     "topics": cmd_topics,
     "worker": cmd_worker,
     "simulate": cmd_simulate,
+    "reference": cmd_reference,
     "alerts": cmd_alerts,
     "demo": cmd_demo,
 }

@@ -37,6 +37,7 @@ from aiokafka.errors import KafkaError
 from streamdrift.agents.processor import InputRecord, OutputRecord, Processor
 from streamdrift.config import Settings
 from streamdrift.metrics import Metrics
+from streamdrift.reference import parse_profile
 from streamdrift.security import client_options
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class StreamRunner:
         self._consumer: Any = None
         self._producer: Any = None
         self._reader: Any = None
+        self._refs: Any = None
         self._last_checkpoint = time.monotonic()
         self._last_lag = 0.0
         self.ready = asyncio.Event()  # set once partitions were assigned the first time
@@ -81,6 +83,7 @@ class StreamRunner:
 
     async def run(self) -> None:
         from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+        from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
         runner = self
 
@@ -106,6 +109,12 @@ class StreamRunner:
             auto_offset_reset="earliest",
             fetch_max_bytes=64 * 1024 * 1024,
             max_partition_fetch_bytes=8 * 1024 * 1024,
+            # Range gives partition p of predictions and of feedback (same partition count,
+            # both keyed by model_id) to the same member: the join needs both. aiokafka's
+            # default, round robin, does not guarantee that.
+            partition_assignment_strategy=(RangePartitionAssignor,),
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=2_000,
             **self.options,
         )
         # Reads checkpoints on assignment. Long-lived on purpose: stopping a consumer inside
@@ -118,8 +127,18 @@ class StreamRunner:
             fetch_max_bytes=CHECKPOINT_MAX_BYTES,
             **self.options,
         )
+        # Every worker reads every reference profile (a small compacted topic).
+        self._refs = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            **self.options,
+        )
         await self._producer.start()
         await self._reader.start()
+        await self._refs.start()
+        self._refs.subscribe([self.settings.topic_references])
         await self._consumer.start()
         self._consumer.subscribe(list(self.topics), listener=_Listener())
         self.metrics.worker_up.set(1)
@@ -135,14 +154,32 @@ class StreamRunner:
                 async with self._lock:
                     await self._checkpoint(self.processor.owned)
             await self._consumer.stop()
+            await self._refs.stop()
             await self._reader.stop()
             await self._producer.stop()
 
     def stop(self) -> None:
         self._stopping.set()
 
+    async def _poll_references(self) -> None:
+        fetched = await self._refs.getmany(timeout_ms=0)
+        for records in fetched.values():
+            for r in records:
+                try:
+                    model, version, profiles, count = parse_profile(r.value)
+                except (ValueError, KeyError, TypeError) as exc:
+                    log.warning(
+                        "ignoring an invalid reference profile at offset %d: %s", r.offset, exc
+                    )
+                    continue
+                async with self._lock:
+                    await self._publish(
+                        self.processor.set_reference(model, version, profiles, count)
+                    )
+
     async def _step(self) -> None:
         settings = self.settings
+        await self._poll_references()
         fetched = await self._consumer.getmany(
             timeout_ms=int(settings.batch_within * 1000), max_records=settings.batch_max
         )

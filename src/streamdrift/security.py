@@ -65,3 +65,23 @@ def describe(settings: Settings) -> str:
     if protocol.startswith("SASL"):
         return f"{protocol} {settings.sasl_mechanism.upper()} as {settings.sasl_username!r}"
     return protocol
+
+
+def faust_credentials(settings: Settings) -> Any:
+    """The same set-up as Faust ``broker_credentials`` (its own producer and consumer);
+    ``None`` for PLAINTEXT."""
+    import faust
+
+    options = client_options(settings)
+    protocol = options["security_protocol"]
+    if protocol == "PLAINTEXT":
+        return None
+    if protocol == "SSL":
+        return faust.SSLCredentials(options["ssl_context"])
+    # SASL_SSL when an ssl_context is given, else SASL_PLAINTEXT
+    return faust.SASLCredentials(
+        username=settings.sasl_username,
+        password=settings.sasl_password,
+        mechanism=options["sasl_mechanism"],
+        ssl_context=options.get("ssl_context"),
+    )

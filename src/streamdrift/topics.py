@@ -24,6 +24,7 @@ SETTINGS_FIELDS: Mapping[str, str] = {
     "drift-alerts": "topic_drift_alerts",
     "degradation-alerts": "topic_degradation_alerts",
     "dead-letter": "topic_dead_letter",
+    "references": "topic_references",
 }
 
 

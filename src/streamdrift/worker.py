@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from streamdrift import topics
 from streamdrift.config import ConfigError, Settings
@@ -35,15 +36,57 @@ def ensure_topics(settings: Settings, timeout: float = 30.0) -> None:
     """Create missing topics (idempotent) so the consumer never subscribes to a void."""
     bootstrap = settings.broker_address.bootstrap_servers
     specs = [*topics.load_specs(None, settings), *internal_topics(settings)]
+    options = client_options(settings)  # a ConfigError names the setting
     try:
-        options = client_options(settings)
         asyncio.run(asyncio.wait_for(topics.apply(bootstrap, specs, options=options), timeout))
     except ConfigError:
         raise
     except Exception as exc:
+        problem = _sasl_problem(settings, options) if "sasl_mechanism" in options else None
         raise WorkerStartError(
-            f"cannot reach Kafka at {settings.broker} to check topics: {exc or type(exc).__name__}"
+            problem
+            or f"cannot reach Kafka at {settings.broker} to check topics: "
+            f"{exc or type(exc).__name__}"
         ) from None
+
+
+def _sasl_problem(settings: Settings, options: dict[str, Any]) -> str | None:
+    """Why SASL authentication fails, if that is why the broker cannot be reached.
+
+    aiokafka's bootstrap only logs the cause and raises "Unable to bootstrap", so after a
+    failure one plain connection per bootstrap server tells authentication apart from an
+    unreachable broker.
+    """
+    from aiokafka.conn import create_conn
+    from aiokafka.errors import SaslAuthenticationFailed, UnsupportedSaslMechanismError
+
+    mechanism = options["sasl_mechanism"]
+
+    async def attempt(host: str, port: int) -> None:
+        conn = await asyncio.wait_for(
+            create_conn(host, port, request_timeout_ms=10_000, **options), 10.0
+        )
+        conn.close()
+
+    for host, port in settings.broker_address.hosts:
+        try:
+            asyncio.run(attempt(host, port))
+        except SaslAuthenticationFailed:
+            return (
+                f"authentication failed for user {settings.sasl_username!r} "
+                f"(SASL mechanism {mechanism}) at {host}:{port}: "
+                "check STREAMDRIFT_SASL_USERNAME / STREAMDRIFT_SASL_PASSWORD"
+            )
+        except UnsupportedSaslMechanismError:
+            return (
+                f"the broker at {host}:{port} does not accept SASL mechanism {mechanism}: "
+                "check STREAMDRIFT_SASL_MECHANISM"
+            )
+        except Exception:
+            continue  # unreachable or another problem: the caller's message says so
+        else:
+            return None  # authentication works; the failure was something else
+    return None
 
 
 def run_worker(settings: Settings) -> int:

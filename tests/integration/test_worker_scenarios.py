@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,9 @@ from tests.integration.kafka_helpers import (
 pytestmark = pytest.mark.integration
 
 CONFIG = """
+[models.prof.reference]
+mode = "profile"
+
 [models.clf.performance]
 window = { kind = "time", size = 20.0, allowed_lateness = 5.0 }
 min_labels = 200
@@ -278,3 +282,48 @@ def test_metrics_count_what_was_produced(worker: Any) -> None:
     assert metrics["streamdrift_partitions_owned"] == 8.0
     lag = [v for k, v in metrics.items() if k.startswith("streamdrift_consumer_lag{")]
     assert lag and all(v >= 0 for v in lag)
+
+
+def test_a_published_reference_profile_is_the_reference(worker: Any, tmp_path: Path) -> None:
+    import csv
+    import subprocess
+    import sys
+
+    settings, _ = worker
+    rng = np.random.default_rng(21)
+    training = traffic.batch("prof", 0, 3_000, rng)
+    path = tmp_path / "training.csv"
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["id", *training.features, "prediction"])
+        for i in range(len(training)):
+            out.writerow([i, *(v[i] for v in training.features.values()), training.predictions[i]])
+    cli = [
+        sys.executable,
+        "-m",
+        "streamdrift",
+        "reference",
+        "build",
+        "--model",
+        "prof",
+        "--version",
+        "1",
+        "--from",
+        str(path),
+        "--ignore",
+        "id",
+        "--broker",
+        settings.broker,
+        "--topic-references",
+        settings.topic_references,
+    ]
+    done = subprocess.run(cli, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "profiled 3000 rows" in done.stdout
+    # live traffic is shifted from the start: only a reference from the file can tell
+    traffic.run(traffic.publish(settings, [traffic.batch("prof", 0, 3_000, rng, income_shift=1.0)]))
+    alerts = alerts_of(settings, "prof", lambda a: bool(a), timeout=60)
+    income = [a for a in alerts if a["feature"] == "income"]
+    assert income, alerts
+    assert income[0]["reference"]["count"] == 3_000
+    assert income[0]["window"]["start"] < traffic.T0 + 1_000 * traffic.SPACING  # first window

@@ -22,6 +22,7 @@ from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.config import Settings
 from streamdrift.core.degradation import DegradationUpdate
 from streamdrift.core.fleet import FleetUpdate, MonitorFleet
+from streamdrift.core.monitor import Profiles
 from streamdrift.core.partition import PartitionState
 from streamdrift.core.spec import ModelSpecs
 from streamdrift.metrics import Metrics
@@ -94,6 +95,8 @@ class Processor:
         self.specs = specs or settings.model_specs()
         self.clock = clock
         self.states: dict[int, PartitionState] = {}
+        # reference profiles from the references topic, by (model, version)
+        self.references: dict[tuple[str, str], tuple[Profiles, int]] = {}
 
     # -- ownership --------------------------------------------------------------------------
 
@@ -109,7 +112,21 @@ class Processor:
             state = PartitionState.from_dict(snapshot, self.specs)
             state.fleet.alerts.clock = self.clock
         self.states[partition] = state
+        for (model, version), (profiles, count) in self.references.items():
+            if state.fleet.references.get((model, version)) != (profiles, count):
+                state.fleet.set_reference(model, version, profiles, count)
         return state
+
+    def set_reference(
+        self, model_id: str, version: str, profiles: Profiles, count: int
+    ) -> list[OutputRecord]:
+        """A reference profile arrived: every owned partition uses it from now on."""
+        self.references[(model_id, version)] = (profiles, count)
+        out: list[OutputRecord] = []
+        for state in self.states.values():
+            self._emit(state.fleet.set_reference(model_id, version, profiles, count), out)
+        log.info("reference profile for %s v%s (%d rows)", model_id, version, count)
+        return out
 
     def release(self, partition: int) -> None:
         self.states.pop(partition, None)

@@ -189,19 +189,7 @@ class DriftMonitor:
     # -- reference --------------------------------------------------------------------------
 
     def _fit(self, columns: dict[str, list[Scalar]]) -> Profiles:
-        profiles: Profiles = {}
-        for name, values in columns.items():
-            declared = self.spec.types.get(name)
-            numeric = None if declared == "categorical" else _as_numeric(values, declared)
-            if numeric is not None and np.isfinite(numeric).any():
-                profiles[name] = NumericReference.fit(numeric, n_bins=self.spec.n_bins)
-                continue
-            categories = _as_categories(values)
-            if any(v is not None for v in categories):
-                profiles[name] = CategoricalReference.fit(
-                    categories, max_categories=self.spec.max_categories
-                )
-        return profiles
+        return fit_profiles(columns, self.spec)
 
     def _fit_first_reference(self) -> None:
         self.profiles = self._fit(self._ref_columns)
@@ -412,6 +400,24 @@ def _correct(checks: list[CheckResult], alpha: float) -> list[CheckResult]:
         c if not c.drifted or r else dataclasses.replace(c, drifted=False)
         for c, r in zip(checks, reject, strict=True)
     ]
+
+
+def fit_profiles(columns: dict[str, list[Scalar]], spec: MonitorSpec) -> Profiles:
+    """Reference profiles of columns: numeric when every present value is a number (or the
+    spec says so), else categorical; columns with no value at all are left out."""
+    profiles: Profiles = {}
+    for name, values in columns.items():
+        declared = spec.types.get(name)
+        numeric = None if declared == "categorical" else _as_numeric(values, declared)
+        if numeric is not None and np.isfinite(numeric).any():
+            profiles[name] = NumericReference.fit(numeric, n_bins=spec.n_bins)
+            continue
+        categories = _as_categories(values)
+        if any(v is not None for v in categories):
+            profiles[name] = CategoricalReference.fit(
+                categories, max_categories=spec.max_categories
+            )
+    return profiles
 
 
 def profiles_to_dict(profiles: Profiles) -> dict[str, Any]:
