@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from streamdrift import config, simulator
+from streamdrift.alerts.tail import format_alert
 from streamdrift.broker import LocalBroker, free_port, port_in_use
 from streamdrift.worker import ensure_topics
 
@@ -49,71 +50,110 @@ def _scrape(port: int) -> dict[str, float]:
 
 
 def _psi_summary(values: dict[str, float]) -> str:
-    parts = []
-    for name, value in sorted(values.items()):
-        if 'test="psi_' in name:
+    return " ".join(f"{k}={v:.2f}" for k, v in sorted(_psi_values(values).items()))
+
+
+class LiveView:
+    """What the demo shows: a screen redrawn in place on a terminal (events/s, models, drift
+    statistics, latest alerts), or one status line every few seconds when piped to a file."""
+
+    def __init__(self, metrics_port: int, drift_after: int, tty: bool) -> None:
+        self.metrics_port = metrics_port
+        self.drift_after = drift_after
+        self.tty = tty
+        self.started = time.monotonic()
+        self.alerts: list[str] = []
+        self.sent = 0
+        self._last = (self.started, 0.0)
+        self._rate = 0.0
+
+    def on_alert(self, alert: dict[str, Any]) -> None:
+        line = format_alert(alert)
+        self.alerts.append(time.strftime("%H:%M:%S ") + line)
+        if not self.tty:
+            print(f"  >>> ALERT {line}", flush=True)
+
+    def render(self) -> str:
+        m = _scrape(self.metrics_port)
+        now = time.monotonic()
+        consumed = m.get("streamdrift_events_consumed_total", 0.0)
+        then, before = self._last
+        if now > then:
+            self._rate = (consumed - before) / (now - then)
+        self._last = (now, consumed)
+        phase = "drifted" if self.sent > self.drift_after else "stationary"
+        head = (
+            f"[{now - self.started:5.0f}s] published {self.sent:>8} ({phase}) | consumed "
+            f"{consumed:>8.0f} ({self._rate:>6.0f}/s) | windows "
+            f"{m.get('streamdrift_windows_closed_total', 0):>4.0f} | alerts "
+            f"{m.get('streamdrift_alerts_total', 0):>2.0f}"
+        )
+        if not self.tty:
+            return f"{head} | PSI {_psi_summary(m)}"
+        rows = [
+            "streamdrift demo — credit-risk v7 (Ctrl-C stops)",
+            "",
+            head,
+            "",
+            f"{'feature':<16}{'PSI':>8}   (drift when >= 0.2 and significant)",
+        ]
+        for name, value in sorted(_psi_values(m).items()):
+            bar = "#" * min(40, int(value * 40))
+            rows.append(f"{name:<16}{value:>8.3f}   {bar}")
+        rows += ["", "latest alerts:"]
+        rows += [f"  {a}" for a in self.alerts[-6:]] or ["  (none yet)"]
+        return "\x1b[H\x1b[2J" + "\n".join(rows)
+
+
+def _psi_values(values: dict[str, float]) -> dict[str, float]:
+    out = {}
+    for name, value in values.items():
+        if 'test="psi"' in name:
             feature = name.split('feature="', 1)[1].split('"', 1)[0]
-            parts.append(f"{feature}={value:.2f}")
-    return " ".join(parts)
+            out["prediction" if feature == "__prediction__" else feature] = value
+    return out
 
 
 async def _live(settings: config.Settings, args: argparse.Namespace, metrics_port: int) -> None:
     from streamdrift.alerts.tail import tail_alerts
 
-    scenario = simulator.Scenario(drift_after=args.drift_after)
-    state = {"sent": 0}
+    view = LiveView(metrics_port, args.drift_after, tty=sys.stdout.isatty())
 
     def progress(n: int) -> None:
-        state["sent"] = n
+        view.sent = n
 
     producer = asyncio.create_task(
         simulator.run(
             settings.broker,
-            scenario,
+            simulator.Scenario(drift_after=args.drift_after),
             events=None,
             rate=args.rate,
             topic=settings.topic_predictions,
             progress=progress,
         )
     )
-    tail = asyncio.create_task(_tail(settings, tail_alerts))
-    started = time.monotonic()
+    tail = asyncio.create_task(
+        tail_alerts(settings, from_beginning=True, out=None, on_alert=view.on_alert)
+    )
     _say(
         f"simulated model server: credit-risk v7 at {args.rate:.0f} events/s; "
         f"'income' shifts by 1 sigma after {args.drift_after} events"
     )
+    interval = 1.0 if view.tty else 3.0
     try:
-        while args.duration is None or time.monotonic() - started < args.duration:
-            await asyncio.sleep(3.0)
+        while args.duration is None or time.monotonic() - view.started < args.duration:
+            await asyncio.sleep(interval)
             if producer.done():
                 producer.result()  # surface its error
-            m = _scrape(metrics_port)
-            drift = "drifted" if state["sent"] > args.drift_after else "stationary"
-            print(
-                f"[{time.monotonic() - started:6.0f}s] published {state['sent']:>8} ({drift}) | "
-                f"consumed {m.get('streamdrift_events_consumed_total', 0):>8.0f} | "
-                f"windows {m.get('streamdrift_windows_closed_total', 0):>4.0f} | "
-                f"alerts {m.get('streamdrift_alerts_total', 0):>2.0f} | PSI {_psi_summary(m)}",
-                flush=True,
-            )
+            print(view.render(), flush=True)
     finally:
         for task in (producer, tail):
             task.cancel()
         for task in (producer, tail):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-
-
-async def _tail(settings: config.Settings, tail_alerts: Any) -> None:
-    class _Out:
-        def write(self, text: str) -> None:
-            if text.strip():
-                sys.stdout.write(f"\n  >>> ALERT {text.strip()}\n\n")
-
-        def flush(self) -> None:
-            sys.stdout.flush()
-
-    await tail_alerts(settings, from_beginning=True, out=_Out())
+        if view.tty:
+            print(f"\n{len(view.alerts)} alerts.", flush=True)
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -32,10 +32,11 @@ async def tail_alerts(
     *,
     from_beginning: bool = False,
     raw: bool = False,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = sys.stdout,
     on_alert: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
-    """Consume the alert topics until cancelled, printing each alert as one line."""
+    """Consume the alert topics until cancelled, printing each alert as one line to ``out``
+    (``None``: only call ``on_alert``)."""
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
@@ -57,7 +58,8 @@ async def tail_alerts(
                 continue
             if on_alert is not None:
                 on_alert(alert)
-            line = message.value.decode() if raw else format_alert(alert)
-            print(line, file=out, flush=True)
+            if out is not None:
+                line = message.value.decode() if raw else format_alert(alert)
+                print(line, file=out, flush=True)
     finally:
         await consumer.stop()
