@@ -1,30 +1,43 @@
-"""What model servers use to publish predictions (and later feedback) to streamdrift.
+"""What model servers use to publish predictions and feedback (labels) to streamdrift.
 
 Messages are keyed by ``model_id`` and sent with ``acks=all``. Two wire formats:
 
-* single events (``envelopes=False``): one JSON object per prediction, the format any
-  producer can write (topics/prediction.schema.json);
+* single events (``envelopes=False``): one JSON object per prediction or label, the format
+  any producer can write (topics/prediction.schema.json, topics/feedback.schema.json);
 * batch envelopes (``envelopes=True``): many predictions of one model, version and segment
-  in one columnar message, flushed when ``max_batch_size`` rows are buffered or after
-  ``linger_ms``; far cheaper to produce and to consume.
+  (or many labels of one model) in one columnar message, flushed when ``max_batch_size``
+  rows are buffered or after ``linger_ms``; far cheaper to produce and to consume.
 
 Buffering is bounded: once ``max_buffered`` rows wait, ``publish`` waits for a flush
 (back-pressure instead of unbounded memory). ``flush()`` and ``close()`` return only when
 every buffered message has been acknowledged by the broker.
 
-    async with PredictionClient("kafka://127.0.0.1:9092") as client:
+Async::
+
+    async with PredictionClient("kafka://127.0.0.1:9092", envelopes=True) as client:
         await client.publish(PredictionEvent(...))
+        await client.publish_feedback(FeedbackEvent(...))
+
+Sync (a background event loop; for WSGI servers and scripts)::
+
+    with SyncPredictionClient("kafka://127.0.0.1:9092", envelopes=True) as client:
+        client.publish(PredictionEvent(...))
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Coroutine
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from streamdrift import codec
 from streamdrift.config import BrokerAddress
-from streamdrift.records import Key, PredictionEvent, to_batches
+from streamdrift.records import FeedbackEvent, PredictionEvent, to_batches
+
+T = TypeVar("T")
+_BufferKey = tuple[str, str, str, str | None]  # (kind, model, version, segment)
 
 
 class PredictionClient:
@@ -33,6 +46,7 @@ class PredictionClient:
         broker: str,
         *,
         topic: str = "predictions",
+        feedback_topic: str = "feedback",
         envelopes: bool = False,
         max_batch_size: int = 500,
         linger_ms: int = 20,
@@ -43,13 +57,14 @@ class PredictionClient:
             raise ValueError("need 1 <= max_batch_size <= max_buffered")
         self.bootstrap = BrokerAddress.parse(broker).bootstrap_servers
         self.topic = topic
+        self.feedback_topic = feedback_topic
         self.envelopes = envelopes
         self.max_batch_size = max_batch_size
         self.linger = linger_ms / 1000.0
         self.max_buffered = max_buffered
         self._options = producer_options or {}
         self._producer: Any = None
-        self._buffers: dict[Key, list[PredictionEvent]] = {}
+        self._buffers: dict[_BufferKey, list[Any]] = {}
         self._buffered = 0
         self._pending: set[asyncio.Future[Any]] = set()
         self._linger_task: asyncio.Task[None] | None = None
@@ -59,7 +74,7 @@ class PredictionClient:
     async def start(self) -> None:
         from aiokafka import AIOKafkaProducer
 
-        options = {"linger_ms": 5, "max_batch_size": 1 << 20, "compression_type": None}
+        options: dict[str, Any] = {"linger_ms": 5, "max_batch_size": 1 << 20}
         options.update(self._options)
         self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", **options)
         await self._producer.start()
@@ -81,9 +96,19 @@ class PredictionClient:
     async def publish(self, event: PredictionEvent) -> None:
         """Queue one prediction; waits only when the buffer is full (back-pressure)."""
         if not self.envelopes:
-            await self._send(event.model_id, codec.encode_prediction(event), 1)
+            await self._send(self.topic, event.model_id, codec.encode_prediction(event), 1)
             return
-        key = (event.model_id, event.model_version, event.segment)
+        key = ("p", event.model_id, event.model_version, event.segment)
+        await self._buffer(key, event)
+
+    async def publish_feedback(self, event: FeedbackEvent) -> None:
+        """Queue one label for an earlier (or later) prediction."""
+        if not self.envelopes:
+            await self._send(self.feedback_topic, event.model_id, codec.encode_feedback(event), 1)
+            return
+        await self._buffer(("f", event.model_id, "", None), event)
+
+    async def _buffer(self, key: _BufferKey, event: Any) -> None:
         buffer = self._buffers.setdefault(key, [])
         buffer.append(event)
         self._buffered += 1
@@ -92,8 +117,8 @@ class PredictionClient:
         if self._buffered >= self.max_buffered:
             await self.flush()
 
-    async def _send(self, model_id: str, value: bytes, events: int) -> None:
-        future = await self._producer.send(self.topic, value=value, key=model_id.encode())
+    async def _send(self, topic: str, model_id: str, value: bytes, events: int) -> None:
+        future = await self._producer.send(topic, value=value, key=model_id.encode())
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
         self.sent_events += events
@@ -101,13 +126,18 @@ class PredictionClient:
         if len(self._pending) >= 10_000:
             await self._drain()
 
-    async def _flush_key(self, key: Key) -> None:
+    async def _flush_key(self, key: _BufferKey) -> None:
         events = self._buffers.pop(key, [])
         if not events:
             return
         self._buffered -= len(events)
-        (batch,) = to_batches(events)
-        await self._send(batch.model_id, codec.encode_prediction_batch(batch), len(events))
+        if key[0] == "p":
+            (batch,) = to_batches(events)
+            value = codec.encode_prediction_batch(batch)
+            await self._send(self.topic, batch.model_id, value, len(events))
+        else:
+            value = codec.encode_feedback_batch(events)
+            await self._send(self.feedback_topic, key[1], value, len(events))
 
     async def _linger_loop(self) -> None:
         while True:
@@ -135,3 +165,50 @@ class PredictionClient:
             await self.flush()
             await self._producer.stop()
             self._producer = None
+
+
+class SyncPredictionClient:
+    """:class:`PredictionClient` for synchronous code: its event loop runs in a thread."""
+
+    def __init__(self, broker: str, **options: Any) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="streamdrift-client", daemon=True
+        )
+        self._thread.start()
+        self._client = PredictionClient(broker, **options)
+        self._run(self._client.start())
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def publish(self, event: PredictionEvent) -> None:
+        self._run(self._client.publish(event))
+
+    def publish_feedback(self, event: FeedbackEvent) -> None:
+        self._run(self._client.publish_feedback(event))
+
+    def flush(self) -> None:
+        self._run(self._client.flush())
+
+    def close(self) -> None:
+        if self._loop.is_running():
+            self._run(self._client.close())
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            self._loop.close()
+
+    def __enter__(self) -> SyncPredictionClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def sent_events(self) -> int:
+        return self._client.sent_events

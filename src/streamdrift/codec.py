@@ -217,6 +217,20 @@ def encode_feedback(event: FeedbackEvent) -> bytes:
     )
 
 
+def encode_feedback_batch(events: list[FeedbackEvent]) -> bytes:
+    """Labels of one model as a ``feedback_batch`` envelope."""
+    return orjson.dumps(
+        {
+            "kind": "feedback_batch",
+            "schema_version": SCHEMA_VERSION,
+            "model_id": events[0].model_id,
+            "prediction_id": [e.prediction_id for e in events],
+            "timestamp": [e.timestamp for e in events],
+            "label": [e.label for e in events],
+        }
+    )
+
+
 def encode_alert(alert: Alert) -> bytes:
     return orjson.dumps(alert.to_dict())
 

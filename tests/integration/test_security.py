@@ -199,13 +199,16 @@ def test_help_and_repr_never_show_the_password(tmp_path: Path) -> None:
         )
         assert proc.returncode == 0, proc.stderr
         assert PASSWORD not in proc.stdout + proc.stderr
-    assert "--sasl-password" in subprocess.run(
-        [sys.executable, "-m", "streamdrift", "worker", "--help"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
+    assert (
+        "--sasl-password"
+        in subprocess.run(
+            [sys.executable, "-m", "streamdrift", "worker", "--help"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+    )
     settings = config.load({}, environ=env)
     assert settings.sasl_password == PASSWORD  # the setting is read …
     assert PASSWORD not in repr(settings)  # … but never shown

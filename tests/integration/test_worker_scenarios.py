@@ -327,3 +327,26 @@ def test_a_published_reference_profile_is_the_reference(worker: Any, tmp_path: P
     assert income, alerts
     assert income[0]["reference"]["count"] == 3_000
     assert income[0]["window"]["start"] < traffic.T0 + 1_000 * traffic.SPACING  # first window
+
+
+def test_the_sync_client_publishes_envelopes_and_label_batches(worker: Any) -> None:
+    from streamdrift.client import SyncPredictionClient
+
+    settings, _ = worker
+    predictions, feedback = traffic.classifier("sync", 2_500, 2_500, 0.9, 0.9, seed=22)
+    with SyncPredictionClient(
+        settings.broker,
+        topic=settings.topic_predictions,
+        feedback_topic=settings.topic_feedback,
+        envelopes=True,
+        max_batch_size=400,
+    ) as client:
+        for event in traffic.rows(predictions):
+            client.publish(event)
+        for label in feedback:
+            client.publish_feedback(label)
+    assert client.sent_events == 5_000
+    key = 'streamdrift_labels_joined_total{model="sync"}'
+    assert wait_for(lambda: scrape(settings.metrics_port).get(key) == 2_500, timeout=60)
+    assert consumed(settings, "sync") == 2_500
+    assert consumed(settings, "sync", settings.topic_feedback) == 2_500

@@ -515,3 +515,39 @@ def test_one_bad_field_decodes_or_raises_decode_error(
     doc = copy.deepcopy(base)
     doc[field] = value
     _decodes_or_raises_decode_error(orjson.dumps(doc))
+
+
+def test_feedback_single_and_batch_round_trip() -> None:
+    from streamdrift.codec import decode_feedback, encode_feedback, encode_feedback_batch
+    from streamdrift.records import FeedbackEvent
+
+    events = [FeedbackEvent("m", f"p{i}", 1.7e9 + i, label) for i, label in enumerate([1, 0, True])]
+    assert decode_feedback(encode_feedback(events[0])) == [events[0]]
+    assert decode_feedback(encode_feedback_batch(events)) == events
+
+
+@pytest.mark.parametrize(
+    ("doc", "reason"),
+    [
+        ({"model_id": "m", "prediction_id": "p", "timestamp": 1.7e9}, "missing_field"),
+        ({"model_id": "m", "prediction_id": "p", "timestamp": 1.7e9, "label": [1]}, "wrong_type"),
+        ({"model_id": "m", "prediction_id": "p", "timestamp": "x", "label": 1}, "wrong_type"),
+        (
+            {
+                "kind": "feedback_batch",
+                "model_id": "m",
+                "prediction_id": ["a"],
+                "timestamp": [1.0],
+                "label": [1, 2],
+            },
+            "batch_length_mismatch",
+        ),
+        ({"kind": "other", "model_id": "m"}, "wrong_kind"),
+    ],
+)
+def test_bad_feedback_gives_reason(doc: dict[str, Any], reason: str) -> None:
+    from streamdrift.codec import decode_feedback
+
+    with pytest.raises(DecodeError) as info:
+        decode_feedback(orjson.dumps(doc))
+    assert info.value.reason == reason
