@@ -73,7 +73,7 @@ class Wiring:
 
 def create_app(settings: Settings, metrics: Metrics | None = None) -> Wiring:
     """Build the Faust app for ``settings`` and wire the monitor service to a fresh core."""
-    metrics = metrics or Metrics()
+    metrics = metrics or Metrics(settings.metrics_max_models, settings.metrics_max_features)
     app = faust.App(
         settings.app_id,
         broker=settings.broker,

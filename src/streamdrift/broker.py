@@ -232,7 +232,28 @@ class LocalBroker:
         return args
 
     def _scram_marker(self) -> str:
+        if not self.scram_users:
+            return ""
         return " ".join([self.scram_mechanism, *sorted(name for name, _ in self.scram_users)])
+
+    @property
+    def _scram_marker_file(self) -> Path:
+        return self.data_dir / "scram.users"  # mechanism and user names, never passwords
+
+    def _check_formatted_users(self) -> None:
+        """SCRAM users are created when the storage is formatted: refuse a data dir that was
+        formatted with other users (or none) instead of starting a broker nobody can use."""
+        if not (self.data_dir / "data" / "meta.properties").exists():
+            return
+        marker = self._scram_marker_file
+        stored = marker.read_text().strip() if marker.exists() else ""
+        wanted = self._scram_marker()
+        if stored != wanted:
+            raise BrokerError(
+                f"{self.data_dir} was formatted with SCRAM users: {stored or 'none'}, "
+                f"not {wanted or 'none'}; SCRAM users are created at format time: "
+                "use a fresh data dir"
+            )
 
     @property
     def controller_port(self) -> int:
@@ -336,6 +357,7 @@ class LocalBroker:
             running = self.running_port()
             if running is not None and answers_metadata(f"127.0.0.1:{running}", options=options):
                 return f"kafka://127.0.0.1:{running}"
+        self._check_formatted_users()
         java = java_executable()
         if port_in_use(self.port):
             raise BrokerError(
@@ -347,16 +369,6 @@ class LocalBroker:
         controller_port = self.controller_port
         (self.data_dir / "controller.port").write_text(str(controller_port))
         internal_port = free_port() if self.scram_users else None
-        formatted = (self.data_dir / "data" / "meta.properties").exists()
-        marker = self.data_dir / "scram.users"  # mechanism and user names, no passwords
-        stored = marker.read_text().strip() if marker.exists() else ""
-        if formatted and stored != (self._scram_marker() if self.scram_users else ""):
-            wanted = self._scram_marker() if self.scram_users else ""
-            raise BrokerError(
-                f"{self.data_dir} was formatted with SCRAM users: {stored or 'none'}, "
-                f"not {wanted or 'none'}; SCRAM users are created at format time: "
-                "use a fresh data dir"
-            )
         props = self.data_dir / "server.properties"
         props.write_text(self._server_properties(controller_port, internal_port))
         env = {
@@ -393,7 +405,7 @@ class LocalBroker:
                 tail = (fmt.stdout + fmt.stderr).strip().splitlines()[-3:]
                 raise BrokerError("formatting the KRaft storage failed: " + " | ".join(tail))
             if self.scram_users:
-                marker.write_text(self._scram_marker() + "\n")
+                self._scram_marker_file.write_text(self._scram_marker() + "\n")
         with self.log_file.open("ab") as out:
             proc = subprocess.Popen(
                 [*jvm, "kafka.Kafka", str(props)],

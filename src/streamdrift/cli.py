@@ -50,6 +50,8 @@ SETTING_HELP = {
     "data_dir": "directory for the worker's local state",
     "metrics_host": "address the /metrics endpoint binds to",
     "metrics_port": "port of the /metrics endpoint (0: off)",
+    "metrics_max_models": "models with their own metric series (the rest: __other__)",
+    "metrics_max_features": "features per model with their own drift-statistic series",
     "log_level": "debug, info, warning or error",
     "security_protocol": "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
     "sasl_mechanism": "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512",

@@ -93,6 +93,8 @@ class Settings:
     data_dir: str = ".cache/worker"
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9100
+    metrics_max_models: int = 100
+    metrics_max_features: int = 50
     log_level: str = "info"
     # Kafka connection security (see security.py); the password never appears in repr/logs
     security_protocol: str = "PLAINTEXT"
@@ -106,7 +108,7 @@ class Settings:
     def __post_init__(self) -> None:
         BrokerAddress.parse(self.broker)
         positive = ("reference_size", "window_size", "resolve_after", "max_segments")
-        for name in (*positive, "max_features", "batch_max"):
+        for name in (*positive, "max_features", "batch_max", "metrics_max_models"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: must be at least 1, got {getattr(self, name)}")
         if self.reference_size < 50 or self.window_size < 50:

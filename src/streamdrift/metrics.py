@@ -1,8 +1,10 @@
 """Prometheus metrics, all in one place.
 
 A :class:`Metrics` owns its own registry (so tests can build several); the worker serves it
-at ``http://<metrics_host>:<metrics_port>/metrics``. Label cardinality is bounded: model
-labels beyond ``max_models`` distinct values are reported as ``__other__``.
+at ``http://<metrics_host>:<metrics_port>/metrics``. Label cardinality is bounded by
+configuration: model labels beyond ``max_models`` distinct values are reported as
+``__other__``, and per-feature series (drift statistics) exist for at most
+``max_features`` features per model; further features are monitored but not exported.
 """
 
 from __future__ import annotations
@@ -15,10 +17,17 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 
 
 class Metrics:
-    def __init__(self, max_models: int = 100, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self,
+        max_models: int = 100,
+        max_features: int = 50,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
         self.registry = registry or CollectorRegistry()
         self.max_models = max_models
+        self.max_features = max_features
         self._models: set[str] = set()
+        self._features: dict[str, set[str]] = {}
         r = self.registry
         self.events_consumed = Counter(
             "streamdrift_events_consumed",
@@ -61,6 +70,19 @@ class Metrics:
             "Time to process one batch of messages.",
             registry=r,
             buckets=LATENCY_BUCKETS,
+        )
+        self.event_time_lag = Histogram(
+            "streamdrift_event_time_lag_seconds",
+            "Wall clock minus the newest event timestamp of a batch (live traffic: how far "
+            "behind the model servers the monitor is; replays show their age).",
+            registry=r,
+            buckets=(*LATENCY_BUCKETS, 300.0, 3600.0, 86400.0),
+        )
+        self.late_events = Gauge(
+            "streamdrift_late_events",
+            "Events that arrived after their windows closed.",
+            ["model"],
+            registry=r,
         )
         self.processing_latency = Histogram(
             "streamdrift_processing_latency_seconds",
@@ -158,6 +180,16 @@ class Metrics:
             self._models.add(model_id)
             return model_id
         return OTHER
+
+    def exports_feature(self, model_label: str, feature: str) -> bool:
+        """Whether ``feature`` of the model gets its own series (the first ``max_features``)."""
+        known = self._features.setdefault(model_label, set())
+        if feature in known:
+            return True
+        if len(known) < self.max_features:
+            known.add(feature)
+            return True
+        return False
 
     def serve(self, host: str, port: int) -> None:
         """Serve ``/metrics`` in a background thread (port 0: do not serve)."""

@@ -30,6 +30,7 @@ from tests.integration.kafka_helpers import (
 )
 
 pytestmark = pytest.mark.integration
+WORKER_LOG = ""
 
 CONFIG = """
 [models.prof.reference]
@@ -54,7 +55,10 @@ def worker(
     (tmp / "models.toml").write_text(CONFIG)
     settings = unique_settings(kafka_broker.url, tmp / "state", config=str(tmp / "models.toml"))
     with running_worker(settings, tmp / "worker.log") as process:
+        global WORKER_LOG
+        WORKER_LOG = str(tmp / "worker.log")
         yield settings, process
+        assert process.proc.poll() is None, f"the worker died:\n{process.log_text()[-3000:]}"
 
 
 def alerts_of(
@@ -83,10 +87,14 @@ def windows_closed(settings: Settings, model: str) -> float:
 
 def settle(settings: Settings, model: str, events: int, windows: int) -> None:
     """Wait until the worker consumed ``events`` of ``model`` and closed its windows."""
-    assert wait_for(
-        lambda: consumed(settings, model) >= events and windows_closed(settings, model) >= windows,
-        timeout=120,
-    ), f"{model}: consumed {consumed(settings, model)}, windows {windows_closed(settings, model)}"
+    progress = {"consumed": 0.0, "windows": 0.0}
+
+    def done() -> bool:
+        progress["consumed"] = consumed(settings, model)
+        progress["windows"] = windows_closed(settings, model)
+        return progress["consumed"] >= events and progress["windows"] >= windows
+
+    assert wait_for(done, timeout=120), f"{model}: {progress} (worker log: {WORKER_LOG})"
 
 
 def test_categorical_share_shift_is_flagged_on_that_feature_only(worker: Any) -> None:

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,9 +23,13 @@ def _forbidden(*args: object, **kwargs: object) -> str:
     raise AssertionError("must not be called in this test")
 
 
-def scram(tmp_path: Path, **values: object) -> LocalBroker:
-    users = values.pop("scram_users", (("alice", PASSWORD), ("bob", "other-secret")))
-    return LocalBroker(data_dir=tmp_path, port=19094, scram_users=users, **values)  # type: ignore[arg-type]
+def scram(
+    tmp_path: Path,
+    *,
+    users: tuple[tuple[str, str], ...] = (("alice", PASSWORD), ("bob", "other-secret")),
+    mechanism: str = "SCRAM-SHA-512",
+) -> LocalBroker:
+    return LocalBroker(data_dir=tmp_path, port=19094, scram_users=users, scram_mechanism=mechanism)
 
 
 def properties(text: str) -> dict[str, str]:
@@ -75,7 +80,7 @@ def test_scram_needs_an_internal_port(tmp_path: Path) -> None:
 def test_format_arguments_carry_salted_credentials_not_passwords(
     tmp_path: Path, mechanism: str, algorithm: str
 ) -> None:
-    args = scram(tmp_path, scram_mechanism=mechanism)._scram_arguments()
+    args = scram(tmp_path, mechanism=mechanism)._scram_arguments()
     assert args[0::2] == ["--add-scram", "--add-scram"]
     assert not any(PASSWORD in a or "other-secret" in a for a in args)
     pattern = re.compile(
@@ -119,14 +124,14 @@ def test_client_options_for_the_first_or_a_named_user(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"scram_mechanism": "PLAIN"}, "scram_mechanism: one of SCRAM-SHA-256, SCRAM-SHA-512"),
-        ({"scram_users": (("al ice", "x"),)}, "SCRAM user name 'al ice'"),
-        ({"scram_users": (("a,b", "x"),)}, "SCRAM user name 'a,b'"),
-        ({"scram_users": (("alice", ""),)}, "SCRAM user 'alice': the password is empty"),
+        ({"mechanism": "PLAIN"}, "scram_mechanism: one of SCRAM-SHA-256, SCRAM-SHA-512"),
+        ({"users": (("al ice", "x"),)}, "SCRAM user name 'al ice'"),
+        ({"users": (("a,b", "x"),)}, "SCRAM user name 'a,b'"),
+        ({"users": (("alice", ""),)}, "SCRAM user 'alice': the password is empty"),
     ],
 )
 def test_bad_scram_set_up_fails_before_anything_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, values: dict[str, object], message: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, values: dict[str, Any], message: str
 ) -> None:
     monkeypatch.setattr(broker_module, "java_executable", _forbidden)
     monkeypatch.setattr(broker_module, "answers_metadata", _forbidden)
@@ -140,8 +145,8 @@ def test_bad_scram_set_up_fails_before_anything_runs(
 def test_a_data_dir_formatted_with_other_users_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, formatted_with: str | None
 ) -> None:
-    monkeypatch.setattr(broker_module, "java_executable", lambda: "/usr/bin/java-fake")
-    monkeypatch.setattr(broker_module, "resolve_classpath", lambda: "kafka.jar")
+    monkeypatch.setattr(broker_module, "java_executable", _forbidden)
+    monkeypatch.setattr(broker_module, "resolve_classpath", _forbidden)
     monkeypatch.setattr(broker_module.subprocess, "run", _forbidden)
     monkeypatch.setattr(broker_module.subprocess, "Popen", _forbidden)
     (tmp_path / "data").mkdir()
@@ -155,3 +160,17 @@ def test_a_data_dir_formatted_with_other_users_is_refused(
     assert f"formatted with SCRAM users: {formatted_with or 'none'}" in message
     assert "not SCRAM-SHA-512 bob" in message and "fresh data dir" in message
     assert PASSWORD not in message
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["data", *(["scram.users"] if formatted_with else [])]
+    )  # nothing written
+
+
+def test_a_scram_data_dir_is_refused_without_users(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "meta.properties").write_text("cluster.id=x\n")
+    (tmp_path / "scram.users").write_text("SCRAM-SHA-512 alice\n")
+    with pytest.raises(
+        BrokerError, match="formatted with SCRAM users: SCRAM-SHA-512 alice, not none"
+    ):
+        LocalBroker(data_dir=tmp_path, port=free_port())._check_formatted_users()
+    scram(tmp_path, users=(("alice", "any"),))._check_formatted_users()  # same users: fine

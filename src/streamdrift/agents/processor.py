@@ -132,7 +132,13 @@ class Processor:
         self.states.pop(partition, None)
 
     def snapshot(self, partition: int) -> dict[str, Any]:
-        return self.states[partition].to_dict()
+        """The partition's checkpoint (also refreshes the slow-moving gauges)."""
+        state = self.states[partition]
+        for monitor in state.fleet.monitors.values():
+            if monitor.late_events:
+                model = self.metrics.model_label(monitor.model_id)
+                self.metrics.late_events.labels(model).set(monitor.late_events)
+        return state.to_dict()
 
     def offsets(self, partition: int) -> dict[str, int]:
         return dict(self.states[partition].offsets)
@@ -169,6 +175,8 @@ class Processor:
                 out.append(self._reject(record, exc.reason, str(exc)))
         if items:
             batches = to_batches(items)
+            newest = max(max(b.timestamps) for b in batches)
+            self.metrics.event_time_lag.observe(max(0.0, self.clock() - newest))
             for batch in batches:
                 self.metrics.events_consumed.labels(
                     s.topic_predictions, self.metrics.model_label(batch.model_id)
@@ -233,9 +241,10 @@ class Processor:
             model = metrics.model_label(window.model_id)
             metrics.windows_closed.labels(model).inc()
             for check in window.tests:
-                metrics.drift_statistic.labels(model, check.feature, check.detector).set(
-                    check.value
-                )
+                if metrics.exports_feature(model, check.feature):
+                    metrics.drift_statistic.labels(model, check.feature, check.detector).set(
+                        check.value
+                    )
         for alert in update.alerts:
             out.append(self._alert_record(alert))
 
