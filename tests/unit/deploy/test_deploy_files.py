@@ -18,6 +18,7 @@ import yaml
 from jsonschema import validators
 
 from streamdrift.config import Settings
+from streamdrift.metrics import Metrics
 
 ROOT = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
@@ -27,30 +28,23 @@ RULES = ROOT / "deploy" / "prometheus" / "rules.yml"
 GRAFANA = ROOT / "deploy" / "grafana"
 DASHBOARD = GRAFANA / "dashboards" / "streamdrift.json"
 
-# The metrics streamdrift exports (src/streamdrift/metrics.py). Histograms also have the
-# _bucket, _sum and _count series.
-METRICS = {
-    "streamdrift_events_consumed_total",
-    "streamdrift_decode_failures_total",
-    "streamdrift_dead_letter_total",
-    "streamdrift_processing_latency_seconds",
-    "streamdrift_batch_duration_seconds",
-    "streamdrift_consumer_lag",
-    "streamdrift_windows_closed_total",
-    "streamdrift_drift_statistic",
-    "streamdrift_alerts_total",
-    "streamdrift_alerts_active",
-    "streamdrift_label_coverage_ratio",
-    "streamdrift_label_delay_seconds",
-    "streamdrift_pending_joins",
-    "streamdrift_worker_up",
-    "streamdrift_rebalances_total",
-}
-HISTOGRAMS = {
-    "streamdrift_processing_latency_seconds",
-    "streamdrift_batch_duration_seconds",
-    "streamdrift_label_delay_seconds",
-}
+
+def _exported() -> tuple[set[str], set[str]]:
+    """The series names streamdrift really exports, read from its registry: counters end in
+    _total; histograms also have the _bucket, _sum and _count series."""
+    names: set[str] = set()
+    histograms: set[str] = set()
+    for family in Metrics().registry.collect():
+        if family.type == "counter":
+            names.add(family.name + "_total")
+        else:
+            names.add(family.name)
+            if family.type == "histogram":
+                histograms.add(family.name)
+    return names, histograms
+
+
+METRICS, HISTOGRAMS = _exported()
 PROMQL_KEYWORDS = {
     "and",
     "or",
