@@ -11,9 +11,11 @@ Layout of a data dir::
 With ``scram_users`` the client listener is ``SASL_PLAINTEXT`` with SCRAM (SHA-512 by
 default): the users' credentials are written into the cluster metadata when the storage is
 formatted, as salted hashes computed here, so a password never appears on a command line, in
-``server.properties`` or in ``broker.log``. The broker talks to itself (inter-broker) on a
-separate ``PLAINTEXT`` listener bound to 127.0.0.1 and never advertised to clients as the
-bootstrap address; the controller listener stays ``PLAINTEXT`` too.
+``server.properties`` or in ``broker.log``. Inter-broker traffic uses a separate
+``PLAINTEXT`` listener (``INTERNAL``, a free port on 127.0.0.1; KRaft needs it advertised,
+but a client that bootstraps on the SASL port is only ever shown the SASL listener); the
+controller listener stays ``PLAINTEXT`` too. Both accept unauthenticated connections from
+this machine: right for a local test broker, not a production set-up.
 
 Errors are :class:`BrokerError` with one line that says what to fix.
 """

@@ -36,10 +36,25 @@ def read_columns(path: Path) -> dict[str, list[Scalar]]:
     if suffix == ".csv":
         with path.open(newline="") as f:
             rows = list(csv.DictReader(f))
+        for line, row in enumerate(rows, start=2):
+            if None in row:
+                raise ConfigError(f"--from: {path} line {line}: more cells than the header")
         return _columns([{k: _cell(v) for k, v in row.items()} for row in rows])
     if suffix in (".jsonl", ".ndjson", ".json"):
+        rows = []
         with path.open() as f:
-            rows = [json.loads(line) for line in f if line.strip()]
+            for line, text in enumerate(f, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    row = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise ConfigError(
+                        f"--from: {path} line {line}: not valid JSON ({exc})"
+                    ) from None
+                if not isinstance(row, dict):
+                    raise ConfigError(f"--from: {path} line {line}: expected a JSON object")
+                rows.append(row)
         return _columns(rows)
     if suffix in (".parquet", ".pq"):
         try:
@@ -53,6 +68,17 @@ def read_columns(path: Path) -> dict[str, list[Scalar]]:
     raise ConfigError(f"--from: unsupported file type {suffix!r}; use .csv, .jsonl or .parquet")
 
 
+class _CsvInt(int):
+    """A CSV cell read as a number that remembers its text (``01234`` stays a category
+    when the spec declares the column categorical)."""
+
+    text: str
+
+
+class _CsvFloat(float):
+    text: str
+
+
 def _cell(text: str | None) -> Scalar:
     if text is None or text == "":
         return None
@@ -60,7 +86,10 @@ def _cell(text: str | None) -> Scalar:
         number = float(text)
     except ValueError:
         return text
-    return int(number) if number.is_integer() and "." not in text and "e" not in text else number
+    whole = number.is_integer() and "." not in text and "e" not in text.lower()
+    cell: _CsvInt | _CsvFloat = _CsvInt(int(number)) if whole else _CsvFloat(number)
+    cell.text = text
+    return cell
 
 
 def _columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Scalar]]:
@@ -87,6 +116,8 @@ def build_profile(
     for name, values in columns.items():
         if name in ignore:
             continue
+        if spec.types.get(name) == "categorical":
+            values = [getattr(v, "text", v) for v in values]
         if name == prediction_column:
             selected[PREDICTION] = values
         elif spec.watches(name):
@@ -105,6 +136,8 @@ def build_profile(
 def parse_profile(raw: bytes) -> tuple[str, str, Profiles, int]:
     """(model_id, version, profiles, count) of a references-topic message."""
     doc = codec.loads(raw)
+    if not isinstance(doc, dict):
+        raise ValueError("a reference profile must be a JSON object")
     if doc.get("format") != "streamdrift.reference" or doc.get("version") != FORMAT_VERSION:
         raise ValueError("not a streamdrift reference profile (format/version)")
     return (

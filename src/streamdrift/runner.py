@@ -226,6 +226,7 @@ class StreamRunner:
         async with self._lock:
             for p in owned:
                 self.processor.restore(p, snapshots.get(p))
+            await self._publish(self.processor.take_pending())
             for tp in self._consumer.assignment():
                 await self._position(tp)
         log.info("resumed from checkpoints of partitions %s", sorted(owned))
@@ -325,6 +326,7 @@ class StreamRunner:
         async with self._lock:
             for p in new:
                 self.processor.restore(p, snapshots.get(p))
+            await self._publish(self.processor.take_pending())
             for tp in assigned:
                 await self._position(tp)
         self.metrics.rebalances.inc()

@@ -97,6 +97,8 @@ class Processor:
         self.states: dict[int, PartitionState] = {}
         # reference profiles from the references topic, by (model, version)
         self.references: dict[tuple[str, str], tuple[Profiles, int]] = {}
+        # outputs produced outside process() (a reference applied on restore), per partition
+        self.pending: dict[int, list[OutputRecord]] = {}
 
     # -- ownership --------------------------------------------------------------------------
 
@@ -112,10 +114,19 @@ class Processor:
             state = PartitionState.from_dict(snapshot, self.specs)
             state.fleet.alerts.clock = self.clock
         self.states[partition] = state
+        out: list[OutputRecord] = []
         for (model, version), (profiles, count) in self.references.items():
             if state.fleet.references.get((model, version)) != (profiles, count):
-                state.fleet.set_reference(model, version, profiles, count)
+                self._emit(state.fleet.set_reference(model, version, profiles, count), out)
+        if out:
+            self.pending.setdefault(partition, []).extend(out)
         return state
+
+    def take_pending(self) -> list[OutputRecord]:
+        """Outputs produced outside :meth:`process` (publish them before checkpointing)."""
+        out = [record for records in self.pending.values() for record in records]
+        self.pending.clear()
+        return out
 
     def set_reference(
         self, model_id: str, version: str, profiles: Profiles, count: int
@@ -130,6 +141,7 @@ class Processor:
 
     def release(self, partition: int) -> None:
         self.states.pop(partition, None)
+        self.pending.pop(partition, None)
 
     def snapshot(self, partition: int) -> dict[str, Any]:
         """The partition's checkpoint (also refreshes the slow-moving gauges)."""
@@ -155,7 +167,7 @@ class Processor:
         state = self.states.get(partition)
         if state is None:  # fetched before the partition was revoked: not ours any more
             return []
-        out: list[OutputRecord] = []
+        out: list[OutputRecord] = self.pending.pop(partition, [])
         items: list[PredictionEvent | PredictionBatch] = []
         feedback: list[FeedbackEvent] = []
         s = self.settings
@@ -249,7 +261,11 @@ class Processor:
             out.append(self._alert_record(alert))
 
     def _alert_record(self, alert: Alert) -> OutputRecord:
-        degradation = alert.kind in (AlertKind.PERFORMANCE_DEGRADATION, AlertKind.CONCEPT_DRIFT)
+        degradation = alert.kind in (
+            AlertKind.PERFORMANCE_DEGRADATION,
+            AlertKind.CONCEPT_DRIFT,
+            AlertKind.LABEL_HEALTH,
+        )
         topic = (
             self.settings.topic_degradation_alerts
             if degradation

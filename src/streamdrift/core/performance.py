@@ -88,8 +88,16 @@ class PerformanceSpec:
             raise PerformanceSpecError(
                 f"performance.min_coverage: in [0,1], got {self.min_coverage}"
             )
-        if self.prediction_ttl <= 0 or self.feedback_ttl <= 0 or self.max_pending < 1:
-            raise PerformanceSpecError("performance: ttls must be > 0 and max_pending >= 1")
+        for name in ("prediction_ttl", "feedback_ttl"):
+            value = getattr(self, name)
+            if not (value > 0 and math.isfinite(value)):
+                raise PerformanceSpecError(f"performance.{name}: seconds > 0, got {value}")
+        if self.max_pending < 1:
+            raise PerformanceSpecError(f"performance.max_pending: >= 1, got {self.max_pending}")
+        if not 0 <= self.score_threshold <= 1:
+            raise PerformanceSpecError(
+                f"performance.score_threshold: in [0, 1], got {self.score_threshold}"
+            )
 
 
 def infer_task(rows: Sequence[LabelledPrediction]) -> str:

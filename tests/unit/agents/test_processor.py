@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,12 +69,11 @@ class Feed:
     """Input records of one partition with per-topic offsets, like a consumer fetches them."""
 
     partition: int = 0
-    next_offset: dict[str, int] | None = None
+    next_offset: dict[str, int] = field(default_factory=dict)
 
     def record(self, topic: str, value: bytes | None, key: bytes | None = b"m") -> InputRecord:
-        offsets = self.next_offset = self.next_offset or {}
-        offset = offsets.get(topic, 0)
-        offsets[topic] = offset + 1
+        offset = self.next_offset.get(topic, 0)
+        self.next_offset[topic] = offset + 1
         return InputRecord(topic, self.partition, offset, T0 + offset * 0.001, key, value)
 
     def prediction(self, event: PredictionEvent) -> InputRecord:
@@ -158,7 +157,11 @@ VALID = PredictionEvent("m", "1", "ok-1", T0, {"income": 1.0}, 0.3)
 INVALID: list[tuple[str, bytes | None, str]] = [
     (PREDICTIONS, b"{not json", "not_json"),
     (PREDICTIONS, b"[1, 2, 3]", "not_object"),
-    (PREDICTIONS, b'{"model_version": "1", "prediction_id": "a", "timestamp": 1.0}', "missing_field"),
+    (
+        PREDICTIONS,
+        b'{"model_version": "1", "prediction_id": "a", "timestamp": 1.0}',
+        "missing_field",
+    ),
     (
         PREDICTIONS,
         b'{"model_id": 7, "model_version": "1", "prediction_id": "a", "timestamp": 1.0,'
@@ -220,11 +223,14 @@ def test_every_invalid_message_becomes_one_dead_letter_and_valid_ones_are_proces
     assert state.labels.join.labelled == {"m": 1}
     assert state.offsets == {PREDICTIONS: 11, FEEDBACK: 4}
     assert sample(processor, "streamdrift_dead_letter_total", {"reason": "not_json"}) == 2
-    assert sample(
-        processor,
-        "streamdrift_decode_failures_total",
-        {"topic": FEEDBACK, "reason": "wrong_kind"},
-    ) == 1
+    assert (
+        sample(
+            processor,
+            "streamdrift_decode_failures_total",
+            {"topic": FEEDBACK, "reason": "wrong_kind"},
+        )
+        == 1
+    )
 
 
 def test_dead_letter_error_header_is_bounded() -> None:
@@ -249,7 +255,7 @@ def test_redelivered_records_are_skipped() -> None:
     run(processor, list(chunks(records[:700], 100)))
     monitor = state.fleet.monitors[("m", "1", None)]
     before = encode_checkpoint(processor.snapshot(0))
-    assert (monitor.events_seen, monitor.windows_closed) == (700, 0 + 200 // 250)
+    assert (monitor.events_seen, monitor.windows_closed) == (700, 0)
 
     # a seek back to offset 300 re-delivers 300..699: nothing changes
     assert run(processor, list(chunks(records[300:700], 150))) == []
@@ -356,9 +362,12 @@ min_labels = 50
 """
 
 
-def classifier_input(
-    feed: Feed, seconds: int, drop_at: float, *, seed: int = 3, label_share: float = 1.0
-) -> list[list[InputRecord]]:
+Message = PredictionEvent | list[FeedbackEvent] | tuple[str, bytes]
+
+
+def classifier_messages(
+    seconds: int, drop_at: float, *, seed: int = 3, label_share: float = 1.0
+) -> list[list[Message]]:
     """One fetch per second of event time: 20 predictions of ``clf`` made that second and
     the labels of those made 2 s earlier (label delay 2 s) — single feedback messages on odd
     seconds, one ``feedback_batch`` envelope on even ones. Labels agree with the thresholded
@@ -366,7 +375,7 @@ def classifier_input(
     rng = np.random.default_rng(seed)
     per_second = 20
     made: dict[int, list[PredictionEvent]] = {}
-    fetches: list[list[InputRecord]] = []
+    fetches: list[list[Message]] = []
     for sec in range(seconds):
         events = []
         for j in range(per_second):
@@ -375,7 +384,7 @@ def classifier_input(
             features = {"x": float(rng.normal())}
             events.append(PredictionEvent("clf", "1", f"c{sec}-{j}", ts, features, score))
         made[sec] = events
-        fetch = [feed.prediction(e) for e in events]
+        fetch: list[Message] = list(events)
         labels = []
         for e in made.get(sec - 2, []):
             if rng.random() >= label_share:
@@ -386,11 +395,34 @@ def classifier_input(
             labels.append(FeedbackEvent("clf", e.prediction_id, e.timestamp + 2.0, label))
         if labels:
             if sec % 2:
-                fetch.extend(feed.feedback([label]) for label in labels)
+                fetch.extend([label] for label in labels)
             else:
-                fetch.append(feed.feedback(labels))
+                fetch.append(labels)
         fetches.append(fetch)
     return fetches
+
+
+def to_records(fetches: list[list[Message]], feed: Feed | None = None) -> list[list[InputRecord]]:
+    """The fetches as input records, offsets numbered per topic in fetch order."""
+    feed = feed or Feed()
+    out: list[list[InputRecord]] = []
+    for fetch in fetches:
+        records = []
+        for message in fetch:
+            if isinstance(message, PredictionEvent):
+                records.append(feed.prediction(message))
+            elif isinstance(message, list):
+                records.append(feed.feedback(message))
+            else:
+                records.append(feed.record(*message))
+        out.append(records)
+    return out
+
+
+def classifier_input(
+    seconds: int, drop_at: float, *, label_share: float = 1.0
+) -> list[list[InputRecord]]:
+    return to_records(classifier_messages(seconds, drop_at, label_share=label_share))
 
 
 def test_feedback_is_joined_and_a_degradation_alert_goes_to_the_degradation_topic(
@@ -398,11 +430,16 @@ def test_feedback_is_joined_and_a_degradation_alert_goes_to_the_degradation_topi
 ) -> None:
     processor = make_processor(write_config(tmp_path, CLASSIFIER_TOML))
     state = processor.restore(0, None)
-    fetches = classifier_input(Feed(), seconds=120, drop_at=60.0)
+    fetches = classifier_input(seconds=120, drop_at=60.0)
     out = run(processor, fetches)
 
-    labels = sum(1 for f in fetches for r in f if r.topic == FEEDBACK)
-    assert labels > 0
+    kinds = {json.loads(r.value or b"{}").get("kind") for f in fetches for r in f}
+    assert "feedback_batch" in kinds  # envelopes and single labels both
+    assert any(
+        r.topic == FEEDBACK and b"feedback_batch" not in (r.value or b"")
+        for f in fetches
+        for r in f
+    )
     assert state.labels.join.labelled["clf"] == 118 * 20
     assert sample(processor, "streamdrift_labels_joined_total", {"model": "clf"}) == 118 * 20
     monitor = state.labels.monitors[("clf", "1", None)]
@@ -424,7 +461,9 @@ def test_feedback_is_joined_and_a_degradation_alert_goes_to_the_degradation_topi
     assert first["value"] >= 0.05
     # the model's inputs did not move: nothing on the drift topic
     assert alert_docs(out, "drift-alerts") == []
-    assert sample(processor, "streamdrift_model_performance", {"model": "clf", "metric": "accuracy"})
+    assert sample(
+        processor, "streamdrift_model_performance", {"model": "clf", "metric": "accuracy"}
+    )
 
 
 LABEL_HEALTH_TOML = """
@@ -441,7 +480,7 @@ min_labels = 50
 def label_health_output(tmp_path: Path) -> tuple[Processor, list[OutputRecord]]:
     processor = make_processor(write_config(tmp_path, LABEL_HEALTH_TOML))
     processor.restore(0, None)
-    fetches = classifier_input(Feed(), seconds=60, drop_at=1e9, label_share=0.5)
+    fetches = classifier_input(seconds=60, drop_at=1e9, label_share=0.5)
     return processor, run(processor, fetches)
 
 
@@ -450,17 +489,14 @@ def test_low_label_coverage_raises_a_label_health_alert(tmp_path: Path) -> None:
     docs = [d for d in alert_docs(out) if d["kind"] == "label_health"]
     assert docs and docs[0]["status"] == "firing"
     ALERT_SCHEMA.validate(docs[0])
-    assert docs[0]["value"] == pytest.approx(0.5, abs=0.1)
+    # the first check counts labels that came within the TTL of predictions not yet expired
+    assert 0.4 < docs[0]["value"] < 0.9
     assert docs[0]["threshold"] == 0.9
+    # in steady state the share is the labelled share
     coverage = sample(processor, "streamdrift_label_coverage_ratio", {"model": "clf"})
     assert coverage == pytest.approx(0.5, abs=0.1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Processor._alert_record sends label_health alerts to drift-alerts; README "
-    "and alert.schema.json put them on degradation-alerts",
-)
 def test_label_health_alerts_go_to_the_degradation_topic(tmp_path: Path) -> None:
     _, out = label_health_output(tmp_path)
     topics = {o.topic for o in out if json.loads(o.value)["kind"] == "label_health"}
@@ -473,14 +509,13 @@ def test_label_health_alerts_go_to_the_degradation_topic(tmp_path: Path) -> None
 def mixed_input() -> list[list[InputRecord]]:
     """Drift (``m``, a shift at event 1000) and labels (``clf``, an accuracy drop at 60 s) in
     the same partition, with a few invalid messages."""
-    feed = Feed()
-    fetches = classifier_input(feed, seconds=120, drop_at=60.0)
-    drift = [feed.prediction(e) for e in drift_events(1500, shift_at=1000, dt=0.08)]
-    for i, part in enumerate(chunks(drift, 13)):
-        fetches[i % len(fetches)].extend(part)
-    fetches[5].append(feed.record(PREDICTIONS, b"nope"))
-    fetches[70].append(feed.record(FEEDBACK, b"{}"))
-    return fetches
+    fetches = classifier_messages(seconds=120, drop_at=60.0)
+    drift = drift_events(1500, shift_at=1000, dt=0.08)
+    for i in range(0, len(drift), 13):
+        fetches[(i // 13) % len(fetches)].extend(drift[i : i + 13])
+    fetches[5].append((PREDICTIONS, b"nope"))
+    fetches[70].append((FEEDBACK, b"{}"))
+    return to_records(fetches)
 
 
 @pytest.mark.parametrize("cut", [1, 37, 64, 91])
@@ -491,8 +526,9 @@ def test_restored_snapshot_continues_like_the_uninterrupted_run(tmp_path: Path, 
     original.restore(0, None)
     run(original, fetches[:cut])
 
-    snapshot = decode_checkpoint(encode_checkpoint(original.snapshot(0)))
-    json.dumps(snapshot)  # plain JSON types only
+    snapshot = original.snapshot(0)
+    json.dumps(snapshot, allow_nan=False)  # plain JSON types only
+    snapshot = json.loads(json.dumps(snapshot))
     restored = make_processor(settings)
     restored.restore(0, snapshot)
     assert restored.offsets(0) == original.offsets(0)
@@ -501,6 +537,7 @@ def test_restored_snapshot_continues_like_the_uninterrupted_run(tmp_path: Path, 
     rest_restored = run(restored, fetches[cut:])
     assert comparable(rest_restored) == comparable(rest_original)
     assert encode_checkpoint(restored.snapshot(0)) == encode_checkpoint(original.snapshot(0))
+    assert alert_docs(rest_original)  # the comparison is not vacuous
     if cut < 64:
         kinds = {d["kind"] for d in alert_docs(rest_original)}
         assert {"data_drift", "performance_degradation"} <= kinds
@@ -599,11 +636,6 @@ def test_set_reference_is_ignored_by_first_mode_monitors() -> None:
     assert first_window_alerts(processor, 0) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Processor.restore drops the FleetUpdate of set_reference on a restored "
-    "partition, so alerts of windows the reference closes are never published",
-)
 def test_alerts_closed_by_a_reference_applied_on_restore_are_published(tmp_path: Path) -> None:
     settings = write_config(tmp_path, PROFILE_TOML)
     profiles, count = reference_profiles()

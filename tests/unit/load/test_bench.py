@@ -1,0 +1,166 @@
+"""The benchmark's pure parts: percentiles, ratios, tables, the result protocol, the data it
+produces. No broker and no timed assertions."""
+
+from __future__ import annotations
+
+import io
+import math
+from contextlib import redirect_stdout
+
+import numpy as np
+import pytest
+from load import bench, bench_data
+from load.bench_common import (
+    emit,
+    fmt_bytes,
+    fmt_int,
+    fmt_seconds,
+    format_table,
+    parse_result,
+    percentile,
+    ratio,
+    ratio_line,
+)
+
+from streamdrift import codec
+from streamdrift.records import PredictionBatch, PredictionEvent
+
+
+@pytest.mark.parametrize("q", [0, 10, 50, 90, 99, 100])
+def test_percentile_matches_numpy(q: float) -> None:
+    values = [0.51, 0.49, 0.8, 0.55, 1.2, 0.5, 0.52]
+    assert percentile(values, q) == pytest.approx(float(np.percentile(values, q)))
+
+
+def test_percentile_edges() -> None:
+    assert percentile([3.0], 99) == 3.0
+    assert math.isnan(percentile([], 50))
+    with pytest.raises(ValueError):
+        percentile([1.0], 101)
+
+
+def test_ratio_and_ratio_lines() -> None:
+    assert ratio(30.0, 10.0) == 3.0
+    assert math.isnan(ratio(None, 10.0))
+    assert math.isnan(ratio(1.0, 0.0))
+    assert ratio_line("single_vs_baseline", 5.789) == "ratio single_vs_baseline=5.79"
+    assert ratio_line("batch_vs_limit", math.nan) == "ratio batch_vs_limit=nan"
+
+
+def test_final_lines_are_the_two_ratios() -> None:
+    results = {
+        "faust": {"rate": 4000.0},
+        "single": {"rate": 24000.0},
+        "limit_envelopes": {"rate": 1_000_000.0},
+        "envelopes": {"rate": 600_000.0},
+    }
+    assert bench.ratios(results) == [
+        "ratio single_vs_baseline=6.00",
+        "ratio batch_vs_limit=0.60",
+    ]
+    assert bench.ratios({}) == ["ratio single_vs_baseline=nan", "ratio batch_vs_limit=nan"]
+
+
+def test_format_table_aligns_columns() -> None:
+    text = format_table(["name", "events/s"], [["a", "1,000"], ["longer name", "25"]])
+    lines = text.splitlines()
+    assert lines[0] == "| name        | events/s |"
+    assert lines[1] == "|-------------|---------:|"  # numeric column: right-aligned
+    assert lines[2] == "| a           |    1,000 |"
+    assert len({len(line) for line in lines}) == 1
+    with pytest.raises(ValueError):
+        format_table(["a", "b"], [["only one"]])
+
+
+def test_formatters() -> None:
+    assert fmt_int(1234567.4) == "1,234,567"
+    assert fmt_int(None) == "–"
+    assert fmt_int(math.nan) == "–"
+    assert fmt_bytes(512) == "512 B"
+    assert fmt_bytes(2048) == "2.0 KiB"
+    assert fmt_bytes(3 * 1024 * 1024) == "3.0 MiB"
+    assert fmt_seconds(0.5143) == "514 ms"
+    assert fmt_seconds(12.34) == "12.3 s"
+
+
+def test_result_protocol_round_trip() -> None:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        print("some progress")
+        emit({"rate": 1.5, "events": 10})
+    assert parse_result(out.getvalue()) == {"rate": 1.5, "events": 10}
+    # a logging prefix in front of the line (Faust redirects stdout to its logger)
+    assert parse_result('[WARNING] BENCH_RESULT {"a": 1}\n') == {"a": 1}
+    with pytest.raises(ValueError):
+        parse_result("nothing here\n")
+
+
+def test_owned_lines() -> None:
+    assert bench.owned_by("OWNED 0,1,7") == frozenset({0, 1, 7})
+    assert bench.owned_by("OWNED ") == frozenset()
+    assert bench.owned_by("something else") is None
+
+
+def test_combine_two_workers() -> None:
+    a = {"partitions": [0, 1], "events": 600, "messages": 600, "first": 10.0, "last": 12.0,
+         "seconds": 2.0, "rate": 300.0, "in_processor": 1.5}  # fmt: skip
+    b = {"partitions": [2, 3], "events": 400, "messages": 400, "first": 10.5, "last": 14.0,
+         "seconds": 3.5, "rate": 114.0, "in_processor": 2.0}  # fmt: skip
+    both = bench.combine([a, b])
+    assert both["events"] == 1000
+    assert both["seconds"] == 4.0  # from the first start to the last end
+    assert both["rate"] == 250.0
+
+
+def test_throughput_table_marks_failures_and_ratios() -> None:
+    results = {
+        "faust": {"events": 100, "seconds": 1.0, "rate": 100.0},
+        "single": {"events": 100, "seconds": 0.25, "rate": 400.0, "in_processor": 0.2},
+    }
+    text = bench.throughput_table(results)
+    single = next(line for line in text.splitlines() if "(c)" in line)
+    assert "4.00×" in single and "80%" in single
+    limit = next(line for line in text.splitlines() if "(a) limit:" in line)
+    assert "failed" in limit
+
+
+def test_model_ids_fill_every_partition_once() -> None:
+    ids = bench_data.model_ids()
+    assert len(set(ids)) == bench_data.MODELS
+    partitions = [bench_data.murmur2_partition(m.encode()) for m in ids]
+    assert sorted(partitions) == list(range(bench_data.PARTITIONS))
+
+
+def test_murmur2_matches_kafka() -> None:
+    # values of Kafka's Utils.murmur2 (org.apache.kafka.common.utils.UtilsTest)
+    from aiokafka.partitioner import murmur2
+
+    assert murmur2(b"21") == -973932308 & 0xFFFFFFFF  # aiokafka returns it unsigned
+    assert murmur2(b"foobar") == -790332482 & 0xFFFFFFFF
+    assert bench_data.murmur2_partition(b"21", 8) == (-973932308 & 0x7FFFFFFF) % 8
+
+
+def test_both_encodings_carry_the_same_events() -> None:
+    encoded = bench_data.encode(3000, envelope_rows=100)
+    assert len(encoded.single) == 3000
+    assert sum(encoded.envelope_events) == 3000
+    singles = [codec.decode_prediction(v) for _, v in encoded.single]
+    batches = [codec.decode_prediction(v) for _, v in encoded.envelopes]
+    assert all(isinstance(e, PredictionEvent) for e in singles)
+    assert all(isinstance(b, PredictionBatch) and len(b) <= 100 for b in batches)
+    ids_single = {e.prediction_id for e in singles}  # type: ignore[union-attr]
+    ids_env = {i for b in batches for i in b.prediction_ids}  # type: ignore[union-attr]
+    assert ids_single == ids_env
+    # every message is keyed by its model, on that model's own partition
+    for key, value in encoded.single[:50]:
+        assert codec.loads(value)["model_id"].encode() == key
+    counts = encoded.counts(envelopes=True)
+    assert sum(m for m, _ in counts.values()) == len(encoded.envelopes)
+    assert sum(e for _, e in counts.values()) == 3000
+    assert encoded.counts(envelopes=False) == {p: [e, e] for p, (_, e) in counts.items()}
+
+
+def test_scenario_features_and_drift() -> None:
+    scenario = bench_data.scenario(drift_at=5000)
+    assert set(scenario.features) == set(bench_data.FEATURES)
+    assert [d.feature for d in scenario.drifts] == [bench_data.DRIFT_FEATURE]

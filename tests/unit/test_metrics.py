@@ -1,0 +1,123 @@
+"""Metrics: bounded label cardinality and independent registries (metrics.py)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, generate_latest
+
+from streamdrift.metrics import OTHER, Metrics
+
+
+def test_model_label_caps_at_max_models_then_other() -> None:
+    metrics = Metrics(max_models=3)
+    assert [metrics.model_label(m) for m in ("a", "b", "c")] == ["a", "b", "c"]
+    assert metrics.model_label("d") == OTHER == "__other__"
+    assert metrics.model_label("e") == OTHER
+    # models admitted before the cap keep their own label, in any order
+    assert [metrics.model_label(m) for m in ("c", "a", "b")] == ["c", "a", "b"]
+    assert metrics.model_label("d") == OTHER  # a late model never gets in
+
+
+def test_model_label_of_the_same_model_does_not_use_a_slot() -> None:
+    metrics = Metrics(max_models=2)
+    for _ in range(5):
+        assert metrics.model_label("a") == "a"
+    assert metrics.model_label("b") == "b"
+    assert metrics.model_label("c") == OTHER
+
+
+def test_default_cap_is_100_models() -> None:
+    metrics = Metrics()
+    labels = [metrics.model_label(f"model-{i}") for i in range(150)]
+    assert labels[:100] == [f"model-{i}" for i in range(100)]
+    assert set(labels[100:]) == {OTHER}
+
+
+def test_exports_feature_caps_per_model() -> None:
+    metrics = Metrics(max_features=2)
+    assert metrics.exports_feature("m1", "income")
+    assert metrics.exports_feature("m1", "age")
+    assert not metrics.exports_feature("m1", "region")
+    assert metrics.exports_feature("m1", "income")  # known features stay exported
+    assert metrics.exports_feature("m1", "age")
+    assert not metrics.exports_feature("m1", "region")
+    # another model has its own budget
+    assert metrics.exports_feature("m2", "region")
+    assert metrics.exports_feature("m2", "zip")
+    assert not metrics.exports_feature("m2", "income")
+
+
+def test_exports_feature_default_cap_is_50() -> None:
+    metrics = Metrics()
+    exported = [metrics.exports_feature("m", f"f{i}") for i in range(60)]
+    assert exported == [True] * 50 + [False] * 10
+
+
+def test_capped_labels_bound_the_series() -> None:
+    metrics = Metrics(max_models=2, max_features=1)
+    for model in ("a", "b", "c", "d"):
+        label = metrics.model_label(model)
+        for feature in ("x", "y"):
+            if metrics.exports_feature(label, feature):
+                metrics.drift_statistic.labels(label, feature, "psi").set(0.1)
+    text = generate_latest(metrics.registry).decode()
+    series = [line for line in text.splitlines() if line.startswith("streamdrift_drift_statistic{")]
+    assert len(series) == 3  # a/x, b/x, __other__/x
+    assert any('model="__other__"' in line for line in series)
+
+
+def test_registries_of_two_instances_are_independent() -> None:
+    one, two = Metrics(max_models=1), Metrics(max_models=1)
+    assert one.registry is not two.registry
+    one.dead_letter.labels("not_json").inc(3)
+    one.worker_up.set(1)
+    assert (
+        one.registry.get_sample_value("streamdrift_dead_letter_total", {"reason": "not_json"}) == 3
+    )
+    assert (
+        two.registry.get_sample_value("streamdrift_dead_letter_total", {"reason": "not_json"})
+        is None
+    )
+    assert two.registry.get_sample_value("streamdrift_worker_up") == 0
+    # the label caps are per instance too
+    assert one.model_label("a") == "a"
+    assert two.model_label("b") == "b"
+    assert one.model_label("b") == OTHER
+
+
+def test_a_given_registry_is_used() -> None:
+    registry = CollectorRegistry()
+    metrics = Metrics(registry=registry)
+    metrics.checkpoints.inc()
+    assert registry.get_sample_value("streamdrift_checkpoints_total") == 1
+
+
+def test_metric_names_in_the_readme_exist() -> None:
+    text = generate_latest(Metrics().registry).decode()
+    for name in (
+        "streamdrift_messages_consumed_total",
+        "streamdrift_events_consumed_total",
+        "streamdrift_decode_failures_total",
+        "streamdrift_dead_letter_total",
+        "streamdrift_batch_duration_seconds",
+        "streamdrift_processing_latency_seconds",
+        "streamdrift_consumer_lag",
+        "streamdrift_windows_closed_total",
+        "streamdrift_drift_statistic",
+        "streamdrift_alerts_total",
+        "streamdrift_alerts_active",
+        "streamdrift_labels_joined_total",
+        "streamdrift_label_coverage_ratio",
+        "streamdrift_label_delay_seconds",
+        "streamdrift_pending_joins",
+        "streamdrift_join_events",
+        "streamdrift_model_performance",
+        "streamdrift_worker_up",
+        "streamdrift_partitions_owned",
+        "streamdrift_rebalances_total",
+        "streamdrift_checkpoints_total",
+        "streamdrift_checkpoint_bytes",
+        "streamdrift_checkpoint_duration_seconds",
+        "streamdrift_restore_duration_seconds",
+        "streamdrift_kafka_errors_total",
+    ):
+        assert f"# TYPE {name} " in text, name
