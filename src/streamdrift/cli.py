@@ -25,7 +25,7 @@ from streamdrift import config
 from streamdrift.broker import DEFAULT_DATA_DIR, DEFAULT_PORT, BrokerError, LocalBroker
 from streamdrift.config import ConfigError, Settings
 from streamdrift.security import client_options
-from streamdrift.worker import WorkerStartError
+from streamdrift.worker import WorkerStartError, sasl_problem
 
 SETTING_HELP = {
     "broker": "Kafka bootstrap URL, kafka://HOST:PORT[,HOST:PORT]",
@@ -313,14 +313,21 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     specs = topics.load_specs(args.topics_file, settings)
-    results = asyncio.run(
-        topics.apply(
-            settings.broker_address.bootstrap_servers,
-            specs,
-            partitions=args.partitions,
-            options=client_options(settings),
+    options = client_options(settings)
+    try:
+        results = asyncio.run(
+            topics.apply(
+                settings.broker_address.bootstrap_servers,
+                specs,
+                partitions=args.partitions,
+                options=options,
+            )
         )
-    )
+    except Exception:
+        problem = sasl_problem(settings, options) if "sasl_mechanism" in options else None
+        if problem:
+            raise CliError(problem) from None
+        raise
     for spec, outcome in results:
         print(
             f"{outcome:8} {spec.name} ({spec.logical}: {args.partitions or spec.partitions} "

@@ -42,7 +42,7 @@ def ensure_topics(settings: Settings, timeout: float = 30.0) -> None:
     except ConfigError:
         raise
     except Exception as exc:
-        problem = _sasl_problem(settings, options) if "sasl_mechanism" in options else None
+        problem = sasl_problem(settings, options) if "sasl_mechanism" in options else None
         raise WorkerStartError(
             problem
             or f"cannot reach Kafka at {settings.broker} to check topics: "
@@ -50,7 +50,7 @@ def ensure_topics(settings: Settings, timeout: float = 30.0) -> None:
         ) from None
 
 
-def _sasl_problem(settings: Settings, options: dict[str, Any]) -> str | None:
+def sasl_problem(settings: Settings, options: dict[str, Any]) -> str | None:
     """Why SASL authentication fails, if that is why the broker cannot be reached.
 
     aiokafka's bootstrap only logs the cause and raises "Unable to bootstrap", so after a
