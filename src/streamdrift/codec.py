@@ -84,6 +84,20 @@ def _segment(value: Any) -> str | None:
     raise DecodeError("wrong_type", "'segment' must be a string or null")
 
 
+def _prediction(value: Any) -> Any:
+    """A model output: a number, string, boolean or null, or an object of class -> number
+    (class probabilities or scores)."""
+    kind = type(value)
+    if kind in _SCALAR_TYPES:
+        return value
+    if kind is dict and value and all(type(v) in (int, float) for v in value.values()):
+        return value
+    raise DecodeError(
+        "wrong_type",
+        "'prediction' must be a number, string, boolean, null or an object of class -> number",
+    )
+
+
 def _features(value: Any) -> dict[str, Any]:
     if value is None:
         raise DecodeError("missing_field", "missing required field 'features'")
@@ -110,7 +124,7 @@ def decode_prediction(raw: bytes) -> PredictionEvent | PredictionBatch:
         prediction_id=_identifier(doc, "prediction_id"),
         timestamp=_timestamp(doc.get("timestamp")),
         features=_features(doc.get("features")),
-        prediction=doc.get("prediction"),
+        prediction=_prediction(doc.get("prediction")),
         segment=_segment(doc.get("segment")),
     )
 
@@ -133,8 +147,10 @@ def _decode_prediction_batch(doc: Mapping[str, Any]) -> PredictionBatch:
     if not isinstance(ids, list) or not ids:
         raise DecodeError("wrong_type", "batch field 'prediction_id' must be a non-empty array")
     n = len(ids)
-    if any(type(i) is not str or not i for i in ids):
-        raise DecodeError("wrong_type", "batch 'prediction_id' entries must be non-empty strings")
+    if any(type(i) is not str or not 0 < len(i) <= MAX_ID_LENGTH for i in ids):
+        raise DecodeError(
+            "wrong_type", f"batch 'prediction_id' entries must be strings of 1..{MAX_ID_LENGTH}"
+        )
     stamps = [_timestamp(t) for t in _column(doc, "timestamp", n)]
     features = doc.get("features")
     if not isinstance(features, dict):
@@ -143,7 +159,11 @@ def _decode_prediction_batch(doc: Mapping[str, Any]) -> PredictionBatch:
         column = _column(features, name, n)
         if any(type(v) not in _SCALAR_TYPES for v in column):
             raise DecodeError("wrong_type", f"batch feature column {name!r} has a non-scalar")
-    predictions = _column(doc, "prediction", n) if "prediction" in doc else [None] * n
+    predictions = (
+        [_prediction(p) for p in _column(doc, "prediction", n)]
+        if "prediction" in doc
+        else [None] * n
+    )
     segment = doc.get("segment")
     rows: list[str | None] | None = None
     if isinstance(segment, list):

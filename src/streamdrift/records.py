@@ -257,3 +257,9 @@ class WindowResult:
     @property
     def drifted(self) -> tuple[CheckResult, ...]:
         return tuple(t for t in self.tests if t.drifted)
+
+
+def predicted_class(scores: dict[str, Any]) -> str | None:
+    """The arg-max class of an object of class -> score; None when it has no numeric score."""
+    numeric = [(v, k) for k, v in scores.items() if type(v) in (int, float)]
+    return max(numeric)[1] if numeric else None

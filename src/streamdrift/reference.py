@@ -79,6 +79,14 @@ class _CsvFloat(float):
     text: str
 
 
+def _plain(value: Scalar) -> Scalar:
+    if isinstance(value, _CsvInt):
+        return int(value)
+    if isinstance(value, _CsvFloat):
+        return float(value)
+    return value
+
+
 def _cell(text: str | None) -> Scalar:
     if text is None or text == "":
         return None
@@ -118,6 +126,8 @@ def build_profile(
             continue
         if spec.types.get(name) == "categorical":
             values = [getattr(v, "text", v) for v in values]
+        else:  # plain numbers: the monitor's type inference knows int and float only
+            values = [_plain(v) for v in values]
         if name == prediction_column:
             selected[PREDICTION] = values
         elif spec.watches(name):
@@ -140,6 +150,8 @@ def parse_profile(raw: bytes) -> tuple[str, str, Profiles, int]:
         raise ValueError("a reference profile must be a JSON object")
     if doc.get("format") != "streamdrift.reference" or doc.get("version") != FORMAT_VERSION:
         raise ValueError("not a streamdrift reference profile (format/version)")
+    if not isinstance(doc.get("profiles"), dict):
+        raise ValueError("not a streamdrift reference profile: 'profiles' must be an object")
     return (
         str(doc["model_id"]),
         str(doc["model_version"]),

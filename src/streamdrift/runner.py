@@ -75,6 +75,7 @@ class StreamRunner:
         self._producer: Any = None
         self._reader: Any = None
         self._refs: Any = None
+        self._inflight: list[asyncio.Future[Any]] = []
         self._last_checkpoint = time.monotonic()
         self._last_lag = 0.0
         self.ready = asyncio.Event()  # set once partitions were assigned the first time
@@ -142,17 +143,22 @@ class StreamRunner:
         await self._consumer.start()
         self._consumer.subscribe(list(self.topics), listener=_Listener())
         self.metrics.worker_up.set(1)
+        clean = False
         try:
             while not self._stopping.is_set():
                 try:
                     await self._step()
                 except KafkaError as exc:
                     await self._recover(exc)
+            clean = True
         finally:
             self.metrics.worker_up.set(0)
-            with contextlib.suppress(Exception):
-                async with self._lock:
-                    await self._checkpoint(self.processor.owned)
+            # Only a clean stop checkpoints: after an unexpected error the state may be
+            # half-updated, and the last good checkpoint is where a restart must resume.
+            if clean:
+                with contextlib.suppress(Exception):
+                    async with self._lock:
+                        await self._checkpoint(self.processor.owned)
             await self._consumer.stop()
             await self._refs.stop()
             await self._reader.stop()
@@ -167,7 +173,7 @@ class StreamRunner:
             for r in records:
                 try:
                     model, version, profiles, count = parse_profile(r.value)
-                except (ValueError, KeyError, TypeError) as exc:
+                except Exception as exc:  # a bad profile must not stop (or crash-loop) workers
                     log.warning(
                         "ignoring an invalid reference profile at offset %d: %s", r.offset, exc
                     )
@@ -224,6 +230,7 @@ class StreamRunner:
                 log.warning("checkpoints not readable yet (%s); retrying in 2 s", again)
                 await asyncio.sleep(2.0)
         async with self._lock:
+            self._inflight = []  # what they covered is replayed from the checkpoints
             for p in owned:
                 self.processor.restore(p, snapshots.get(p))
             await self._publish(self.processor.take_pending())
@@ -246,9 +253,10 @@ class StreamRunner:
 
     async def _publish(self, records: Iterable[OutputRecord]) -> None:
         for record in records:
-            await self._producer.send(
+            future = await self._producer.send(
                 record.topic, record.value, key=record.key, headers=list(record.headers)
             )
+            self._inflight.append(future)
 
     # -- checkpoints ------------------------------------------------------------------------
 
@@ -262,7 +270,11 @@ class StreamRunner:
         if not partitions:
             return
         started = time.perf_counter()
-        await self._producer.flush()  # every alert so far is acknowledged before the offsets
+        # Every alert and dead-letter record so far must be acknowledged before a checkpoint
+        # covers its input: a failed send raises here (and the worker rewinds to the last
+        # checkpoint) instead of being dropped. producer.flush() alone swallows failures.
+        inflight, self._inflight = self._inflight, []
+        await asyncio.gather(*inflight)
         futures = []
         size = 0
         for p in partitions:

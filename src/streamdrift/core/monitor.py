@@ -39,6 +39,7 @@ from streamdrift.records import (
     Scalar,
     WindowInfo,
     WindowResult,
+    predicted_class,
 )
 from streamdrift.stats import (
     CategoricalReference,
@@ -449,7 +450,7 @@ def _prediction_value(prediction: Any) -> Scalar:
     """The monitored form of a model output: scalars as they are; for class probabilities
     (an object of class -> probability) the predicted class."""
     if isinstance(prediction, dict):
-        return max(prediction, key=prediction.__getitem__) if prediction else None
+        return predicted_class(prediction)
     if isinstance(prediction, (list, tuple)):
         return None
     return prediction  # type: ignore[no-any-return]

@@ -31,7 +31,7 @@ import numpy as np
 from streamdrift.core.join import LabelledPrediction
 from streamdrift.core.windows import WindowBuffer, WindowSpec, make_windows
 from streamdrift.detectors import DriftDetector, from_state, make_detector
-from streamdrift.records import AlertKind, CheckResult, WindowInfo, WindowResult
+from streamdrift.records import AlertKind, CheckResult, WindowInfo, WindowResult, predicted_class
 from streamdrift.stats.performance import (
     ClassificationWindow,
     MulticlassWindow,
@@ -102,8 +102,11 @@ class PerformanceSpec:
 
 def infer_task(rows: Sequence[LabelledPrediction]) -> str:
     """binary, multiclass or regression, from labels and predictions."""
-    labels = [r.label for r in rows]
-    preds = [r.prediction for r in rows]
+    return infer_task_of([r.label for r in rows], [r.prediction for r in rows])
+
+
+def infer_task_of(labels: Sequence[Any], preds: Sequence[Any]) -> str:
+    """binary, multiclass or regression, from labels and predictions."""
     binary_labels = all(isinstance(v, bool) or v in (0, 1) for v in labels)
     if binary_labels and all(
         isinstance(p, (int, float)) and 0 <= p <= 1 for p in preds if p is not None
@@ -118,7 +121,7 @@ def infer_task(rows: Sequence[LabelledPrediction]) -> str:
 
 def _predicted_class(prediction: Any) -> str:
     if isinstance(prediction, dict):
-        return str(max(prediction, key=prediction.__getitem__)) if prediction else ""
+        return predicted_class(prediction) or ""
     if isinstance(prediction, float) and prediction.is_integer():
         return str(int(prediction))
     return str(prediction)
@@ -149,6 +152,8 @@ class PerformanceMonitor:
     _detectors: dict[str, DriftDetector] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not self.task and self.spec.task != "auto":
+            self.task = self.spec.task
         if self._windows is None:
             self._windows = make_windows(self.spec.window)
         if not self._detectors:
@@ -166,8 +171,6 @@ class PerformanceMonitor:
     def observe(self, rows: Sequence[LabelledPrediction]) -> list[WindowResult]:
         if not rows:
             return []
-        if not self.task:
-            self.task = self.spec.task if self.spec.task != "auto" else infer_task(rows)
         by_label = self.spec.by == "label_time"
         stamps = [r.labelled_at if by_label else r.predicted_at for r in rows]
         self.labelled += len(rows)
@@ -201,6 +204,8 @@ class PerformanceMonitor:
         order = sorted(range(len(stamps)), key=lambda i: (stamps[i], str(columns["id"][i])))
         labels = [columns["label"][i] for i in order]
         preds = [columns["prediction"][i] for i in order]
+        if not self.task:  # from a whole window: independent of how fetches were cut
+            self.task = self.spec.task if self.spec.task != "auto" else infer_task_of(labels, preds)
         metrics, errors = self._metrics(labels, preds)
         if metrics.count == 0:
             return None

@@ -123,7 +123,8 @@ def test_infer_task(pairs: list[tuple[Any, Any]], task: str) -> None:
     assert infer_task(rows) == task
     monitor = PerformanceMonitor("m", "1", None, count_spec())
     monitor.observe(rows)
-    assert monitor.task == task
+    # decided from the first closed window, never from one fetch's rows (replay-safe)
+    assert monitor.task in ("", task)
 
 
 def test_configured_task_is_not_inferred() -> None:
@@ -159,8 +160,11 @@ def test_binary_metrics_of_a_window() -> None:
 
 def test_labels_that_do_not_fit_the_task_are_counted_as_rejected() -> None:
     monitor = PerformanceMonitor("m", "1", None, PerformanceSpec(window=WindowSpec(size=4)))
-    monitor.observe([row(0, 0.9, 1), row(1, 0.2, 0)])  # binary
-    monitor.observe([row(2, 0.4, "yes"), row(3, 0.7, 1)])
+    # the first window decides the task: binary
+    monitor.observe([row(0, 0.9, 1), row(1, 0.2, 0), row(2, 0.8, 1), row(3, 0.1, 0)])
+    monitor.observe([row(4, 0.9, 1), row(5, 0.2, 0)])
+    monitor.observe([row(6, 0.4, "yes"), row(7, 0.7, 1)])
+    assert monitor.task == "binary"
     assert monitor.rejected == 1
     assert monitor.latest["accuracy"] == 1.0
 
