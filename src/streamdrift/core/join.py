@@ -140,11 +140,13 @@ class FeedbackJoin:
         "feedback_evicted",
         "feedback_seen",
         "feedback_ttl",
+        "feedback_watermark",
         "labelled",
         "labels_forgotten",
         "max_pending",
         "orphan_feedback_expired",
         "prediction_ttl",
+        "prediction_watermark",
         "predictions_seen",
         "unlabelled_expired",
         "watermark",
@@ -164,6 +166,12 @@ class FeedbackJoin:
         self.feedback_ttl = float(feedback_ttl)
         self.max_pending = int(max_pending)
         self.watermark = -math.inf  # largest event timestamp seen, unix seconds
+        # Each stream's own watermark. Waiting predictions expire by the *feedback*
+        # watermark (labels later than their deadline were seen), waiting labels by the
+        # *prediction* watermark: so a topic read ahead of the other (catching up after a
+        # restart) expires nothing a live run would have joined.
+        self.prediction_watermark = -math.inf
+        self.feedback_watermark = -math.inf
         self._pending: dict[str, dict[str, _Row]] = {}
         self._feedback: dict[str, dict[str, tuple[float, Label]]] = {}
         self._labelled: dict[str, dict[str, float]] = {}  # id -> predicted_at
@@ -267,6 +275,8 @@ class FeedbackJoin:
         top = max(stamps)
         if top > self.watermark:
             self.watermark = top
+        if top > self.prediction_watermark:
+            self.prediction_watermark = top
         self._n_pending += added
         _bump(self.predictions_seen, model, n)
         _bump(self.duplicate_predictions, model, dups)
@@ -294,7 +304,7 @@ class FeedbackJoin:
         dups: dict[str, int] = {}
         joined: list[LabelledPrediction] = []
         append = joined.append
-        wm = self.watermark
+        wm = -math.inf
         waited = 0
         for ev in events:
             model = ev.model_id
@@ -332,7 +342,8 @@ class FeedbackJoin:
             wait[pid] = (ts, ev.label)
             push(fheap, (ts, model, pid))
             waited += 1
-        self.watermark = wm
+        self.watermark = max(self.watermark, wm)
+        self.feedback_watermark = max(self.feedback_watermark, wm)
         for model, k in dups.items():
             _bump(self.duplicates, model, k)
         if joined:
@@ -357,11 +368,8 @@ class FeedbackJoin:
         ``watermark - feedback_ttl``. O(1) when nothing is due, O(log n) per dropped entry.
         """
         out = Expired()
-        wm = self.watermark
-        if wm == -math.inf:
-            return out
         pop = heapq.heappop
-        cutoff = wm - self.prediction_ttl
+        cutoff = self.feedback_watermark - self.prediction_ttl
         heap = self._pheap
         if heap and heap[0][0] < cutoff:
             stores = self._pending
@@ -387,7 +395,7 @@ class FeedbackJoin:
                     del lab[pid]
                     dropped += 1
             self._n_labelled -= dropped
-        cutoff = wm - self.feedback_ttl
+        cutoff = self.prediction_watermark - self.feedback_ttl
         heap = self._fheap
         while heap and heap[0][0] < cutoff:
             ts, model, pid = pop(heap)
@@ -473,6 +481,7 @@ class FeedbackJoin:
             "feedback_ttl": self.feedback_ttl,
             "max_pending": self.max_pending,
             "watermark": None if wm == -math.inf else wm,
+            "watermarks": [_finite(self.prediction_watermark), _finite(self.feedback_watermark)],
             "pending": {
                 model: [[pid, row[0], row[1], row[2], row[3]] for pid, row in d.items()]
                 for model, d in self._pending.items()
@@ -499,6 +508,12 @@ class FeedbackJoin:
         out = cls(d["prediction_ttl"], d["feedback_ttl"], d["max_pending"])
         wm = d["watermark"]
         out.watermark = -math.inf if wm is None else float(wm)
+        if "watermarks" in d:
+            p_wm, f_wm = d["watermarks"]
+            out.prediction_watermark = -math.inf if p_wm is None else float(p_wm)
+            out.feedback_watermark = -math.inf if f_wm is None else float(f_wm)
+        else:  # states written before per-stream watermarks
+            out.prediction_watermark = out.feedback_watermark = out.watermark
         for model, rows in d["pending"].items():
             pend = out._pending[model] = {}
             for pid, ts, pred, version, segment in rows:
@@ -529,3 +544,7 @@ class FeedbackJoin:
             f"FeedbackJoin(pending_predictions={self._n_pending}, "
             f"pending_feedback={self._n_feedback}, watermark={self.watermark})"
         )
+
+
+def _finite(value: float) -> float | None:
+    return None if value == -math.inf else value

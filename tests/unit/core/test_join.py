@@ -142,29 +142,34 @@ def test_duplicate_predictions_are_counted_and_ignored() -> None:
 # -- expiry by event time ----------------------------------------------------------------
 
 
-def test_expiry_follows_the_watermark_not_the_clock() -> None:
+def test_expiry_follows_the_other_streams_watermark_not_the_clock() -> None:
+    # A waiting prediction expires once *labels* later than its deadline were seen; a
+    # waiting label once *predictions* later than its deadline were seen. So a topic read
+    # ahead of the other (catching up after a restart) expires nothing a live run joins.
     join = FeedbackJoin(prediction_ttl=100.0, feedback_ttl=10.0)
     join.add_predictions(batch(["a", "b", "c"], [1000.0, 990.0, 1050.0]))  # out of order
-    assert join.expire().empty  # watermark 1050: nothing older than 950
+    assert join.expire().empty  # no label seen yet: predictions keep waiting
     assert join.watermark == 1050.0
-    join.add_feedback([fb("zzz", 1095.0)])  # feedback moves the watermark too
-    assert join.expire() == Expired(unlabelled={"m": 1})  # b (990 < 995)
+    join.add_feedback([fb("zzz", 1095.0)])  # labels reached 1095: b (990 < 995) is overdue
+    assert join.expire() == Expired(unlabelled={"m": 1})
     assert join.add_feedback([fb("b", 1096.0)]) == []  # too late: waits as an orphan
-    join.add_predictions(batch(["d"], [1101.0]))
-    assert join.expire() == Expired(unlabelled={"m": 1})  # a (1000 < 1001)
-    assert join.pending_predictions == 2  # c, d
-    assert join.unlabelled_expired == {"m": 2}
-    join.add_predictions(batch(["e"], [1107.0]))
+    join.add_feedback([fb("zz2", 1101.0)])  # a (1000 < 1001) is overdue
+    # the labels keep waiting: predictions only reached 1050
+    assert join.expire() == Expired(unlabelled={"m": 1})
+    assert join.pending_predictions == 1  # c
+    join.add_predictions(batch(["e"], [1107.0]))  # predictions reached 1107
     assert join.expire() == Expired(orphan_feedback={"m": 2})  # zzz, b (< 1097)
+    assert join.unlabelled_expired == {"m": 2}
     assert join.orphan_feedback_expired == {"m": 2}
-    assert join.pending_feedback == 0
+    assert join.pending_feedback == 1  # zz2
 
 
 def test_expire_is_exclusive_at_the_cutoff() -> None:
     join = FeedbackJoin(prediction_ttl=10.0)
     join.add_predictions(batch(["a", "b"], [0.0, 10.0]))
+    join.add_feedback([fb("x", 10.0)])
     assert join.expire().empty  # a is exactly at the cutoff
-    join.add_predictions(batch(["c"], [10.5]))
+    join.add_feedback([fb("y", 10.5)])
     assert join.expire().unlabelled == {"m": 1}
 
 
@@ -188,11 +193,11 @@ def test_labelled_ids_are_forgotten_after_prediction_ttl() -> None:
     assert join.remembered_labels == 1
     join.add_feedback([fb("a", 99.0)])  # still remembered: a duplicate
     assert join.duplicates == {"m": 1}
-    join.add_predictions(batch(["b"], [101.0]))
+    join.add_feedback([fb("other", 101.0)])  # labels reached 101
     join.expire()
     assert join.remembered_labels == 0
     join.add_feedback([fb("a", 102.0)])  # no longer recognised: an orphan
-    assert join.pending_feedback == 1
+    assert join.pending_feedback == 2  # other, a
     assert join.duplicates == {"m": 1}
 
 
@@ -244,10 +249,11 @@ def test_counters_and_totals() -> None:
     join.add_feedback([fb("a", 4.0, model="m1"), fb("a", 4.0, model="m2"), fb("q", 4.0)])
     join.add_feedback([fb("a", 5.0, model="m1")])
     join.add_predictions(batch(["z"], [100.0], model="m2"))
+    join.add_feedback([fb("late", 100.0, model="m2")])
     join.expire()
     assert join.counters() == {
         "predictions_seen": {"m1": 3, "m2": 2},
-        "feedback_seen": {"m1": 2, "m2": 1, "m": 1},
+        "feedback_seen": {"m1": 2, "m2": 2, "m": 1},
         "labelled": {"m1": 1, "m2": 1},
         "early_feedback": {},
         "duplicates": {"m1": 1},
