@@ -27,6 +27,7 @@ Sync (a background event loop; for WSGI servers and scripts)::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine
 from types import TracebackType
@@ -158,13 +159,18 @@ class PredictionClient:
             await self._producer.flush()
 
     async def close(self) -> None:
+        """Flush everything, then stop; nothing buffered is lost."""
+        if self._producer is None:
+            return
+        await self.flush()
         if self._linger_task is not None:
             self._linger_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._linger_task
             self._linger_task = None
-        if self._producer is not None:
-            await self.flush()
-            await self._producer.stop()
-            self._producer = None
+        await self.flush()  # anything the linger task popped before it was cancelled
+        await self._producer.stop()
+        self._producer = None
 
 
 class SyncPredictionClient:

@@ -170,6 +170,18 @@ def run_demo(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     url = broker.up()
     _say(f"broker at {url} (up in {time.monotonic() - t0:.1f} s, log {broker.log_file})")
+    try:
+        _run_with_broker(url, data, args)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if not already:
+            _say("stopping the broker")
+            broker.down()
+    return 0
+
+
+def _run_with_broker(url: str, data: Path, args: argparse.Namespace) -> None:
     metrics_port = args.metrics_port if not port_in_use(args.metrics_port) else free_port()
     settings = config.load(
         {
@@ -182,27 +194,25 @@ def run_demo(args: argparse.Namespace) -> int:
     ensure_topics(settings)
     _say("topics applied")
     log_path = data / "worker.log"
+    command = [
+        sys.executable,
+        "-m",
+        "streamdrift",
+        "worker",
+        "--broker",
+        url,
+        "--app-id",
+        settings.app_id,
+        "--data-dir",
+        settings.data_dir,
+        "--metrics-port",
+        str(metrics_port),
+        "--log-level",
+        "info",
+    ]
     with log_path.open("ab") as log:
         worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamdrift",
-                "worker",
-                "--broker",
-                url,
-                "--app-id",
-                settings.app_id,
-                "--data-dir",
-                settings.data_dir,
-                "--metrics-port",
-                str(metrics_port),
-                "--log-level",
-                "info",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
     _say(
         f"worker started (pid {worker.pid}, log {log_path}); "
@@ -214,8 +224,6 @@ def run_demo(args: argparse.Namespace) -> int:
     )
     try:
         asyncio.run(_live(settings, args, metrics_port))
-    except KeyboardInterrupt:
-        pass
     finally:
         _say("stopping the worker")
         worker.send_signal(signal.SIGTERM)
@@ -224,7 +232,3 @@ def run_demo(args: argparse.Namespace) -> int:
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
-        if not already:
-            _say("stopping the broker")
-            broker.down()
-    return 0

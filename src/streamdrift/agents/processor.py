@@ -22,7 +22,7 @@ from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.config import Settings
 from streamdrift.core.degradation import DegradationUpdate
 from streamdrift.core.fleet import FleetUpdate, MonitorFleet
-from streamdrift.core.monitor import Profiles
+from streamdrift.core.monitor import Profiles, profiles_to_dict
 from streamdrift.core.partition import PartitionState
 from streamdrift.core.spec import ModelSpecs
 from streamdrift.metrics import Metrics
@@ -116,7 +116,12 @@ class Processor:
         self.states[partition] = state
         out: list[OutputRecord] = []
         for (model, version), (profiles, count) in self.references.items():
-            if state.fleet.references.get((model, version)) != (profiles, count):
+            known = state.fleet.references.get((model, version))
+            if (
+                known is None
+                or known[1] != count
+                or (profiles_to_dict(known[0]) != profiles_to_dict(profiles))
+            ):
                 self._emit(state.fleet.set_reference(model, version, profiles, count), out)
         if out:
             self.pending.setdefault(partition, []).extend(out)
@@ -146,10 +151,17 @@ class Processor:
     def snapshot(self, partition: int) -> dict[str, Any]:
         """The partition's checkpoint (also refreshes the slow-moving gauges)."""
         state = self.states[partition]
+        metrics = self.metrics
         for monitor in state.fleet.monitors.values():
             if monitor.late_events:
-                model = self.metrics.model_label(monitor.model_id)
-                self.metrics.late_events.labels(model).set(monitor.late_events)
+                model = metrics.model_label(monitor.model_id)
+                metrics.late_events.labels(model).set(monitor.late_events)
+        join = state.labels.join
+        metrics.pending_joins.labels("predictions").set(self._pending("pending_predictions"))
+        metrics.pending_joins.labels("feedback").set(self._pending("pending_feedback"))
+        for counter in ("unlabelled_expired", "orphan_feedback_expired", "duplicates", "evicted"):
+            for model_id, n in getattr(join, counter).items():
+                metrics.join_events.labels(metrics.model_label(model_id), counter).set(n)
         return state.to_dict()
 
     def offsets(self, partition: int) -> dict[str, int]:
@@ -222,12 +234,6 @@ class Processor:
             for check in window.tests:
                 if check.kind is AlertKind.LABEL_HEALTH:
                     metrics.label_coverage.labels(model).set(check.value)
-        join = state.labels.join
-        metrics.pending_joins.labels("predictions").set(self._pending("pending_predictions"))
-        metrics.pending_joins.labels("feedback").set(self._pending("pending_feedback"))
-        for counter in ("unlabelled_expired", "orphan_feedback_expired", "duplicates", "evicted"):
-            for model, n in getattr(join, counter).items():
-                metrics.join_events.labels(metrics.model_label(model), counter).set(n)
         for alert in update.alerts:
             out.append(self._alert_record(alert))
 
