@@ -27,14 +27,13 @@ import asyncio
 import contextlib
 import logging
 import time
-import zlib
 from collections.abc import Iterable
 from typing import Any
 
-import orjson
 from aiokafka.errors import KafkaError
 
 from streamdrift.agents.processor import InputRecord, OutputRecord, Processor
+from streamdrift.codec import decode_checkpoint, encode_checkpoint
 from streamdrift.config import Settings
 from streamdrift.metrics import Metrics
 from streamdrift.reference import parse_profile
@@ -47,15 +46,6 @@ CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
 
 def checkpoint_topic(settings: Settings) -> str:
     return f"{settings.app_id}-checkpoints"
-
-
-def encode_checkpoint(snapshot: dict[str, Any]) -> bytes:
-    return zlib.compress(orjson.dumps(snapshot), 1)
-
-
-def decode_checkpoint(raw: bytes) -> dict[str, Any]:
-    value: dict[str, Any] = orjson.loads(zlib.decompress(raw))
-    return value
 
 
 class StreamRunner:
