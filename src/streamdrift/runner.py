@@ -224,22 +224,26 @@ class StreamRunner:
             for p in owned:
                 self.processor.restore(p, snapshots.get(p))
             await self._publish(self.processor.take_pending())
-            for tp in self._consumer.assignment():
-                await self._position(tp)
+            await self._position_all(self._consumer.assignment())
         log.info("resumed from checkpoints of partitions %s", sorted(owned))
 
-    async def _position(self, tp: Any) -> None:
-        """Seek to the checkpoint's offset, else the group's committed one, else the start.
-        (aiokafka 0.14 resolved positions of a fresh group to the *end* while the
-        assignment callback awaited the checkpoint read, despite auto_offset_reset=
-        "earliest", silently skipping existing input: so every position is set here.)"""
-        offset = self.processor.offsets(tp.partition).get(tp.topic)
-        if offset is None:
-            offset = await self._consumer.committed(tp)
-        if offset is None:
-            await self._consumer.seek_to_beginning(tp)
-        else:
-            self._consumer.seek(tp, offset)
+    async def _position_all(self, tps: Iterable[Any]) -> None:
+        """Seek to each checkpoint's offset, else to the start: the checkpoint is the truth
+        (offsets are committed only after one, for lag tools; asking the group for them
+        inside the rebalance callback would block it). Partitions that start from the
+        beginning are reset in one request (one each took ~0.5 s). aiokafka 0.14 resolved
+        positions of a fresh group to the *end* while the callback awaited the checkpoint
+        read, despite auto_offset_reset="earliest", silently skipping input: so every
+        position is set here."""
+        fresh = []
+        for tp in tps:
+            offset = self.processor.offsets(tp.partition).get(tp.topic)
+            if offset is None:
+                fresh.append(tp)
+            else:
+                self._consumer.seek(tp, offset)
+        if fresh:
+            await self._consumer.seek_to_beginning(*fresh)
 
     async def _publish(self, records: Iterable[OutputRecord]) -> None:
         for record in records:
@@ -329,8 +333,7 @@ class StreamRunner:
             for p in new:
                 self.processor.restore(p, snapshots.get(p))
             await self._publish(self.processor.take_pending())
-            for tp in assigned:
-                await self._position(tp)
+            await self._position_all(assigned)
         self.metrics.rebalances.inc()
         self.metrics.partitions_owned.set(len(self.processor.owned))
         self.metrics.restore_duration.observe(time.perf_counter() - started)

@@ -102,24 +102,49 @@ def test_owned_lines() -> None:
 
 
 def test_combine_two_workers() -> None:
-    a = {"partitions": [0, 1], "events": 600, "messages": 600, "first": 10.0, "last": 12.0,
-         "seconds": 2.0, "rate": 300.0, "in_processor": 1.5}  # fmt: skip
-    b = {"partitions": [2, 3], "events": 400, "messages": 400, "first": 10.5, "last": 14.0,
-         "seconds": 3.5, "rate": 114.0, "in_processor": 2.0}  # fmt: skip
+    a = {
+        "partitions": [0, 1],
+        "events": 600,
+        "messages": 600,
+        "first": 10.0,
+        "last": 12.0,
+        "seconds": 2.0,
+        "rate": 300.0,
+        "in_processor": 1.5,
+        "checkpoint_seconds": 0.1,
+    }
+    b = {
+        "partitions": [2, 3],
+        "events": 400,
+        "messages": 400,
+        "first": 10.5,
+        "last": 14.0,
+        "seconds": 3.5,
+        "rate": 114.0,
+        "in_processor": 2.0,
+        "checkpoint_seconds": 0.2,
+    }
     both = bench.combine([a, b])
     assert both["events"] == 1000
     assert both["seconds"] == 4.0  # from the first start to the last end
     assert both["rate"] == 250.0
+    assert both["worker_seconds"] == 5.5 and both["checkpoint_seconds"] == pytest.approx(0.3)
 
 
 def test_throughput_table_marks_failures_and_ratios() -> None:
     results = {
         "faust": {"events": 100, "seconds": 1.0, "rate": 100.0},
-        "single": {"events": 100, "seconds": 0.25, "rate": 400.0, "in_processor": 0.2},
+        "single": {
+            "events": 100,
+            "seconds": 0.25,
+            "rate": 400.0,
+            "in_processor": 0.2,
+            "checkpoint_seconds": 0.025,
+        },
     }
     text = bench.throughput_table(results)
     single = next(line for line in text.splitlines() if "(c)" in line)
-    assert "4.00×" in single and "80%" in single
+    assert "4.00×" in single and "80%" in single and "10%" in single
     limit = next(line for line in text.splitlines() if "(a) limit:" in line)
     assert "failed" in limit
 

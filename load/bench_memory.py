@@ -1,0 +1,137 @@
+"""Resident memory per monitored model-feature, and whether it grows with traffic.
+
+    python -m load.bench_memory --models 32 [--max-pending N]
+
+No Kafka: one :class:`~streamdrift.agents.processor.Processor` with default settings owns
+the 8 partitions and is fed batch envelopes (encoded, as they come from Kafka) of
+``--models`` models × 8 features (+ the prediction, monitored too). RSS is VmRSS of
+/proc/self/status after a garbage collection:
+
+* ``base``: everything imported, the processor created, nothing fed;
+* ``filled``: after ``3,000`` events per model (the 2,000-event reference is fitted and a
+  1,000-event window is full, every monitor exists);
+* ``doubled``: after twice as many events again.
+
+``(filled - base) / (models × 8)`` is the memory per model-feature; ``doubled - filled``
+is what more traffic adds. Also timed at both points: one checkpoint of every partition
+(``Processor.snapshot`` + ``runner.encode_checkpoint``), as the runner writes it every
+``checkpoint_interval`` (5 s). The pending-join buffer (predictions kept for their late
+labels, up to ``performance.max_pending`` per partition, for ``prediction_ttl`` of event
+time) holds every event here, since no label ever comes; ``--max-pending`` sets its bound
+(through the model spec) to show what it costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from load import bench_data
+from load.bench_common import emit, rss_bytes, say
+from streamdrift import codec, config
+from streamdrift.agents.processor import InputRecord, Processor
+from streamdrift.codec import encode_checkpoint
+from streamdrift.core.spec import ModelSpecs
+from streamdrift.metrics import Metrics
+
+FEATURES = len(bench_data.FEATURES)
+CHUNK = 4000  # events generated, encoded and fed at a time
+
+
+def feed(processor: Processor, gen: Any, events: int, offsets: dict[int, int]) -> None:
+    topic = processor.settings.topic_predictions
+    for chunk in gen.chunks(events):
+        by_partition: dict[int, list[InputRecord]] = {}
+        for batch in chunk.batches:
+            for part in bench_data.split(batch, 500):
+                key = part.model_id.encode()
+                p = bench_data.murmur2_partition(key)
+                offset = offsets.get(p, 0)
+                offsets[p] = offset + 1
+                value = codec.encode_prediction_batch(part)
+                record = InputRecord(topic, p, offset, part.timestamps[-1], key, value)
+                by_partition.setdefault(p, []).append(record)
+        for p, records in by_partition.items():
+            processor.process(p, records)
+
+
+def rss_now() -> int:
+    gc.collect()
+    return rss_bytes()
+
+
+def checkpoint(processor: Processor) -> tuple[float, int]:
+    """Seconds and compressed bytes of one checkpoint of every owned partition (what the
+    runner writes every ``checkpoint_interval``, on revocation and at shutdown)."""
+    started = time.perf_counter()
+    size = sum(len(encode_checkpoint(processor.snapshot(p))) for p in sorted(processor.owned))
+    return time.perf_counter() - started, size
+
+
+def pending(processor: Processor) -> int:
+    return sum(state.labels.join.pending_predictions for state in processor.states.values())
+
+
+def measure(models: int, max_pending: int | None) -> dict[str, Any]:
+    settings = config.load({"metrics_port": 0}, environ={})
+    specs = None
+    if max_pending is not None:
+        specs = ModelSpecs.from_mapping(
+            {"defaults": {"performance": {"max_pending": max_pending}}}, settings.base_spec()
+        )
+    processor = Processor(settings, Metrics(), specs)
+    for p in range(bench_data.PARTITIONS):
+        processor.restore(p, None)
+    gen = bench_data.generator(models, chunk_size=CHUNK)
+    next(gen.chunks(CHUNK))  # warm up the generator (its first chunk is not fed)
+    offsets: dict[int, int] = {}
+    per_model = settings.reference_size + settings.window_size
+    base = rss_now()
+    feed(processor, gen, per_model * models, offsets)
+    filled = rss_now()
+    pending_filled = pending(processor)
+    checkpoint_filled = checkpoint(processor)
+    say("memory", f"{models} models filled: RSS {filled / 2**20:,.1f} MiB")
+    feed(processor, gen, 2 * per_model * models, offsets)
+    doubled = rss_now()
+    pending_doubled = pending(processor)
+    checkpoint_doubled = checkpoint(processor)
+    say("memory", f"after twice as many events again: RSS {doubled / 2**20:,.1f} MiB")
+    monitors = sum(len(s.fleet.monitors) for s in processor.states.values())
+    return {
+        "models": models,
+        "features": FEATURES,
+        "monitors": monitors,
+        "max_pending": max_pending,
+        "events_filled": per_model * models,
+        "events_doubled": 3 * per_model * models,
+        "rss_base": base,
+        "rss_filled": filled,
+        "rss_doubled": doubled,
+        "pending_filled": pending_filled,
+        "pending_doubled": pending_doubled,
+        "checkpoint_filled": checkpoint_filled,
+        "checkpoint_doubled": checkpoint_doubled,
+        "per_model_feature": (filled - base) / (models * FEATURES),
+        "growth": doubled - filled,
+        "growth_per_event": (doubled - filled) / (2 * per_model * models),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m load.bench_memory", description=__doc__)
+    p.add_argument("--models", type=int, default=32)
+    p.add_argument("--max-pending", type=int, help="performance.max_pending of the spec")
+    args = p.parse_args(argv)
+    import logging
+
+    logging.basicConfig(level=logging.ERROR)
+    emit(measure(args.models, args.max_pending))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,141 @@
+"""Where the time goes: cProfile of ``Processor.process`` on pre-built input records.
+
+    python -m load.bench_profile --events 50000 [--top 8]
+
+No Kafka: the benchmark's events are encoded as single-event messages and as batch
+envelopes, wrapped in :class:`~streamdrift.agents.processor.InputRecord` objects per
+partition (as the runner builds them from fetched records) and handed to a fresh
+:class:`~streamdrift.agents.processor.Processor` (default settings) in slices of 2,000
+records (``batch_max``). Each format is run twice, on fresh processors: without the
+profiler (events/s of the processor alone) and under cProfile. Reported per format: the
+inclusive time of each stage of ``Processor.process`` as a share of the profiled total,
+and the functions with the most own time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from load import bench_data
+from load.bench_common import emit, say
+from streamdrift import config
+from streamdrift.agents.processor import InputRecord, Processor
+from streamdrift.metrics import Metrics
+
+TOPIC = "predictions"
+
+# (label, file suffix, function name): inclusive (cumulative) time of these calls
+STAGES: tuple[tuple[str, str, str], ...] = (
+    ("decode + validate (codec)", "streamdrift/codec.py", "decode_prediction"),
+    ("regroup into batches (records.to_batches)", "streamdrift/records.py", "to_batches"),
+    ("drift monitors (MonitorFleet.observe)", "streamdrift/core/fleet.py", "observe"),
+    ("  of which window tests (_test_window)", "streamdrift/core/monitor.py", "_test_window"),
+    (
+        "label join buffer (labels.add_predictions)",
+        "streamdrift/core/degradation.py",
+        "add_predictions",
+    ),
+)
+METRICS_FILES = "prometheus_client/"
+
+
+def records_of(messages: list[bench_data.Message]) -> dict[int, list[InputRecord]]:
+    out: dict[int, list[InputRecord]] = {}
+    for key, value in messages:
+        p = bench_data.murmur2_partition(key)
+        rows = out.setdefault(p, [])
+        rows.append(InputRecord(TOPIC, p, len(rows), time.time(), key, value))
+    return out
+
+
+def run(records: dict[int, list[InputRecord]], batch: int = 2000) -> Callable[[], None]:
+    settings = config.load({"topic_predictions": TOPIC, "metrics_port": 0}, environ={})
+    processor = Processor(settings, Metrics())
+    for p in records:
+        processor.restore(p, None)
+
+    def go() -> None:
+        for p, rows in records.items():
+            for lo in range(0, len(rows), batch):
+                processor.process(p, rows[lo : lo + batch])
+
+    return go
+
+
+def _short(key: tuple[str, int, str]) -> str:
+    filename, line, func = key
+    if filename == "~":
+        return func
+    parts = filename.split("/")
+    for root in ("streamdrift", "site-packages"):
+        if root in parts:
+            parts = parts[parts.index(root) + (root == "site-packages") :]
+            break
+    return f"{'/'.join(parts[-3:])}:{line}({func})"
+
+
+def analyse(stats: pstats.Stats, top: int) -> dict[str, Any]:
+    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    total = max(stats.total_tt, 1e-9)  # type: ignore[attr-defined]
+    stages: list[dict[str, Any]] = []
+    for label, suffix, func in STAGES:
+        cum = sum(
+            ct
+            for (f, _, fn), (_, _, _, ct, _) in table.items()
+            if f.endswith(suffix) and fn == func
+        )
+        stages.append({"stage": label, "seconds": cum, "share": cum / total})
+    metrics = sum(tt for (f, _, _), (_, _, tt, _, _) in table.items() if METRICS_FILES in f)
+    stages.append(
+        {"stage": "Prometheus metrics (own time)", "seconds": metrics, "share": metrics / total}
+    )
+    ranked = sorted(table.items(), key=lambda item: item[1][2], reverse=True)[:top]
+    functions = [
+        {"function": _short(key), "calls": nc, "seconds": tt, "share": tt / total}
+        for key, (_, nc, tt, _, _) in ranked
+    ]
+    return {"total": total, "stages": stages, "functions": functions}
+
+
+def profile(name: str, messages: list[bench_data.Message], events: int, top: int) -> dict[str, Any]:
+    records = records_of(messages)
+    go = run(records)
+    started = time.perf_counter()
+    go()
+    plain = time.perf_counter() - started
+    go = run(records)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    go()
+    profiler.disable()
+    result = analyse(pstats.Stats(profiler), top)
+    result.update(format=name, events=events, messages=len(messages), rate=events / plain)
+    say("profile", f"{name}: processor alone {events / plain:,.0f} events/s")
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m load.bench_profile", description=__doc__)
+    p.add_argument("--events", type=int, default=50_000)
+    p.add_argument("--top", type=int, default=8)
+    args = p.parse_args(argv)
+    import logging
+
+    logging.basicConfig(level=logging.ERROR)
+    encoded = bench_data.encode(args.events)
+    emit(
+        {
+            "single": profile("single", encoded.single, args.events, args.top),
+            "envelopes": profile("envelopes", encoded.envelopes, args.events, args.top),
+        }
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

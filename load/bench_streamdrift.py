@@ -1,0 +1,180 @@
+"""(c)/(d) streamdrift's hot path against a pre-produced topic, and the scale-out runs.
+
+    python -m load.bench_streamdrift --broker kafka://127.0.0.1:9092 --topic T \\
+        --counts '{"0": [messages, events], ...}' [--group G]
+
+Runs the worker's real :class:`~streamdrift.runner.StreamRunner` over a
+:class:`~streamdrift.agents.processor.Processor` with default settings, except a unique
+app id (a fresh consumer group, so it reads from the beginning), unique names for the
+topics it writes, and ``topic_predictions`` pointed at ``T``. ``--counts`` gives the
+number of messages and of events in each partition of ``T``; the process is done when it
+has processed every message of the partitions it owns.
+
+Protocol (the orchestrator, :mod:`load.bench`, drives it): the process prints ``OWNED
+<partitions>`` on stdout whenever its assignment changes, and does not consume before a
+line ``go`` arrives on stdin (so that start-up and, with two workers in one group
+(``--group``), the first rebalance are not measured). Then it processes, and prints its
+``BENCH_RESULT``: messages and events processed, and the wall-clock times of its first
+and last processed batch (``time.time()``, comparable between processes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from load.bench_common import bench_settings, emit, say, unique_tag
+from streamdrift.agents.processor import InputRecord, OutputRecord, Processor
+from streamdrift.metrics import Metrics
+from streamdrift.runner import StreamRunner
+
+
+class CountingProcessor(Processor):
+    """The real processor, counting the input messages it processed per partition."""
+
+    def __init__(self, *args: Any, topic: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.topic = topic
+        self.processed: dict[int, int] = {}
+        self.first = 0.0
+        self.last = 0.0
+        self.busy = 0.0  # seconds spent in process()
+
+    def process(self, partition: int, records: Sequence[InputRecord]) -> list[OutputRecord]:
+        state = self.states.get(partition)
+        if state is None:  # not (yet) ours: the runner drops these and seeks back later
+            return super().process(partition, records)
+        if not self.first:
+            self.first = time.time()
+        # records the state already covers (re-delivered after a seek) are skipped: not counted
+        n = sum(1 for r in records if r.topic == self.topic and state.accepts(r.topic, r.offset))
+        started = time.perf_counter()
+        out = super().process(partition, records)
+        self.busy += time.perf_counter() - started
+        self.processed[partition] = self.processed.get(partition, 0) + n
+        self.last = time.time()
+        return out
+
+
+class GatedRunner(StreamRunner):
+    """Joins the group at once, but fetches nothing for processing before ``gate`` opens."""
+
+    def __init__(self, *args: Any, gate: asyncio.Event, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.gate = gate
+
+    async def _step(self) -> None:
+        if not self.gate.is_set():
+            await asyncio.sleep(0.05)
+            return
+        await super()._step()
+
+
+def _checkpoints(metrics: Metrics) -> tuple[float, float]:
+    """Checkpoints the runner wrote so far, and the seconds they took."""
+    registry = metrics.registry
+    count = registry.get_sample_value("streamdrift_checkpoints_total")
+    seconds = registry.get_sample_value("streamdrift_checkpoint_duration_seconds_sum")
+    return count or 0.0, seconds or 0.0
+
+
+def _read_stdin(loop: asyncio.AbstractEventLoop, gate: asyncio.Event) -> None:
+    for line in sys.stdin:
+        if line.strip() == "go":
+            loop.call_soon_threadsafe(gate.set)
+            return
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    from streamdrift.worker import ensure_topics
+
+    counts = {int(p): (int(m), int(e)) for p, (m, e) in json.loads(args.counts).items()}
+    # workers of one group share every topic: their names derive from the group
+    tag = args.group or unique_tag()
+    overrides: dict[str, Any] = {"topic_predictions": args.topic}
+    if args.group:
+        overrides["app_id"] = args.group
+    settings = bench_settings(args.broker, tag, **overrides)
+    await asyncio.to_thread(ensure_topics, settings)
+    metrics = Metrics()
+    processor = CountingProcessor(settings, metrics, topic=args.topic)
+    gate = asyncio.Event()
+    runner = GatedRunner(settings, processor, metrics, gate=gate)
+    loop = asyncio.get_running_loop()
+    threading.Thread(target=_read_stdin, args=(loop, gate), daemon=True).start()
+    task = asyncio.create_task(runner.run())
+    owned: set[int] = set()
+    done_at = 0.0
+    checkpoints = (0.0, 0.0)
+    try:
+        while True:
+            await asyncio.sleep(0.01)
+            if task.done():
+                task.result()  # raises what stopped the runner
+                raise RuntimeError("the runner stopped by itself")
+            if processor.owned != owned:
+                owned = set(processor.owned)
+                print("OWNED " + ",".join(map(str, sorted(owned))), flush=True)
+            if gate.is_set() and owned:
+                target = sum(counts.get(p, (0, 0))[0] for p in owned)
+                if sum(processor.processed.get(p, 0) for p in owned) >= target:
+                    done_at = processor.last
+                    checkpoints = _checkpoints(metrics)
+                    break
+    finally:
+        runner.stop()
+        try:
+            await asyncio.wait_for(task, timeout=20)
+        except Exception as exc:  # the result is already measured
+            say("streamdrift", f"stopping the runner: {type(exc).__name__}: {exc}")
+    messages = sum(processor.processed.values())
+    events = sum(counts.get(p, (0, 0))[1] for p in owned)
+    seconds = done_at - processor.first
+    return {
+        "partitions": sorted(owned),
+        "messages": messages,
+        "events": events,
+        "first": processor.first,
+        "last": done_at,
+        "seconds": seconds,
+        "rate": events / seconds if seconds > 0 else 0.0,
+        "in_processor": processor.busy,
+        # checkpoints written up to the end of the measurement: count, seconds
+        "checkpoints": checkpoints[0],
+        "checkpoint_seconds": checkpoints[1],
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m load.bench_streamdrift", description=__doc__)
+    p.add_argument("--broker", required=True)
+    p.add_argument("--topic", required=True)
+    p.add_argument("--counts", required=True, help="JSON: partition -> [messages, events]")
+    p.add_argument("--group", help="the app id (consumer group) to share with other workers")
+    args = p.parse_args(argv)
+    # stderr goes to a log file the orchestrator keeps when a step fails: group membership
+    # and assignments are logged, alerts (WARNING) too
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("aiokafka.consumer.group_coordinator").setLevel(logging.INFO)
+    logging.getLogger("streamdrift.runner").setLevel(logging.INFO)
+    # aiokafka logs an error for topics created a moment ago that its metadata lacks yet
+    logging.getLogger("aiokafka.cluster").setLevel(logging.CRITICAL)
+    result = asyncio.run(run(args))
+    say(
+        "streamdrift",
+        f"{result['events']:,} events ({result['messages']:,} messages) of partitions "
+        f"{result['partitions']} in {result['seconds']:.2f}s",
+    )
+    emit(result)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
