@@ -7,11 +7,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help install kafka lint typecheck unit integration test demo evaluate soak clean
+.PHONY: help install kafka lint typecheck unit integration test demo bench evaluate soak clean
 
 help:
 	@echo "make demo    set everything up and run the demo (local Kafka, worker, simulated drift, alerts live)"
 	@echo "make test    set everything up and run lint, type checks, unit and integration tests"
+	@echo "make bench [QUICK=1]      throughput, latency and memory benchmark (ratios printed last)"
 	@echo "make evaluate [QUICK=1]   detection quality vs River's detectors (table + plots in load/results)"
 	@echo "make soak                 crash/outage recovery tests, ten times bigger"
 	@echo "make lint | typecheck | unit | integration | clean"
@@ -47,6 +48,10 @@ test: kafka lint typecheck
 
 demo: kafka
 	$(BIN)/streamdrift demo $(DEMO_ARGS)
+
+# Throughput vs the limit and a Faust baseline, alert latency, memory (starts its own broker)
+bench: kafka
+	$(BIN)/python -m load.bench $(if $(QUICK),--quick,) $(BENCH_ARGS)
 
 # Detection quality: streamdrift's defaults vs River's detectors on the scenarios (no broker)
 evaluate: install
