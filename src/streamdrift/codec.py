@@ -142,49 +142,78 @@ def _column(doc: Mapping[str, Any], name: str, n: int) -> list[Any]:
 
 
 def _decode_prediction_batch(doc: Mapping[str, Any]) -> PredictionBatch:
+    """A batch envelope. Structural faults (not an array, lengths that differ, no model)
+    reject the whole message; a bad value rejects only its row: the rest is processed and
+    the rejected rows are listed in ``batch.rejected`` (the caller dead-letters them)."""
     model_id = _identifier(doc, "model_id")
     version = _identifier(doc, "model_version", allow_int=True)
     ids = doc.get("prediction_id")
     if not isinstance(ids, list) or not ids:
         raise DecodeError("wrong_type", "batch field 'prediction_id' must be a non-empty array")
     n = len(ids)
-    if any(type(i) is not str or not 0 < len(i) <= MAX_ID_LENGTH for i in ids):
-        raise DecodeError(
-            "wrong_type", f"batch 'prediction_id' entries must be strings of 1..{MAX_ID_LENGTH}"
-        )
-    stamps = [_timestamp(t) for t in _column(doc, "timestamp", n)]
+    bad: dict[int, tuple[str, str]] = {}
+    for i, pid in enumerate(ids):
+        if type(pid) is not str or not 0 < len(pid) <= MAX_ID_LENGTH:
+            bad[i] = ("wrong_type", f"prediction_id must be a string of 1..{MAX_ID_LENGTH}")
+    stamps: list[float] = []
+    for i, value in enumerate(_column(doc, "timestamp", n)):
+        try:
+            stamps.append(_timestamp(value))
+        except DecodeError as exc:
+            bad.setdefault(i, (exc.reason, str(exc)))
+            stamps.append(0.0)
     features = doc.get("features")
     if not isinstance(features, dict):
         raise DecodeError("wrong_type", "batch field 'features' must be an object of columns")
     for name in features:
         column = _column(features, name, n)
         if any(type(v) not in _SCALAR_TYPES for v in column):
-            raise DecodeError("wrong_type", f"batch feature column {name!r} has a non-scalar")
-    predictions = (
-        [_prediction(p) for p in _column(doc, "prediction", n)]
-        if "prediction" in doc
-        else [None] * n
-    )
+            for i, v in enumerate(column):
+                if type(v) not in _SCALAR_TYPES:
+                    bad.setdefault(i, ("wrong_type", f"feature {name!r} is not a scalar"))
+    predictions: list[Any] = [None] * n
+    if "prediction" in doc:
+        predictions = _column(doc, "prediction", n)
+        for i, value in enumerate(predictions):
+            try:
+                _prediction(value)
+            except DecodeError as exc:
+                bad.setdefault(i, (exc.reason, str(exc)))
     segment = doc.get("segment")
     rows: list[str | None] | None = None
     if isinstance(segment, list):
         rows = _column(doc, "segment", n)
-        if any(s is not None and type(s) is not str for s in rows):
-            raise DecodeError("wrong_type", "batch 'segment' entries must be strings or null")
-        if len(set(rows)) == 1:
-            segment, rows = rows[0], None  # one segment for every row: nothing to split
-        else:
-            segment = None
-    return PredictionBatch(
+        for i, s in enumerate(rows):
+            if s is not None and type(s) is not str:
+                bad.setdefault(i, ("wrong_type", "segment must be a string or null"))
+    if len(bad) == n:
+        reason, message = bad[0]
+        raise DecodeError(reason, f"every row is invalid; row 0: {message}")
+    batch = PredictionBatch(
         model_id=model_id,
         model_version=version,
-        segment=_segment(segment),
+        segment=None,
         prediction_ids=ids,
         timestamps=stamps,
         features=features,
         predictions=predictions,
-        row_segments=rows,
     )
+    if bad:
+        keep = [i for i in range(n) if i not in bad]
+        batch.prediction_ids = [ids[i] for i in keep]
+        batch.timestamps = [stamps[i] for i in keep]
+        batch.features = {k: [v[i] for i in keep] for k, v in features.items()}
+        batch.predictions = [predictions[i] for i in keep]
+        rows = [rows[i] for i in keep] if rows is not None else None
+        batch.rejected = [(i, *bad[i]) for i in sorted(bad)]
+    if rows is not None:
+        if len(set(rows)) == 1:
+            segment, rows = rows[0], None  # one segment for every row: nothing to split
+        else:
+            segment = None
+    batch.segment = _segment(segment)
+    batch.row_segments = rows
+    return batch
 
 
 _LABEL_TYPES = frozenset((float, int, str, bool))

@@ -56,6 +56,8 @@ class PredictionBatch:
     predictions: list[Any] = field(default_factory=list)
     # a batch envelope may name a segment per row; to_batches() splits it by segment
     row_segments: list[str | None] | None = None
+    # rows of an envelope that were invalid and left out: (row, reason, message)
+    rejected: list[tuple[int, str, str]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.prediction_ids)

@@ -45,6 +45,7 @@ H_TOPIC = "streamdrift.source.topic"
 H_PARTITION = "streamdrift.source.partition"
 H_OFFSET = "streamdrift.source.offset"
 H_TIMESTAMP = "streamdrift.source.timestamp"
+H_ROWS = "streamdrift.rows"  # the rejected rows of a batch envelope (the rest was processed)
 
 Headers = tuple[tuple[str, bytes], ...]
 
@@ -192,7 +193,10 @@ class Processor:
                 if record.value is None:
                     raise codec.DecodeError("empty", "message without a value")
                 if record.topic == s.topic_predictions:
-                    items.append(codec.decode_prediction(record.value))
+                    item = codec.decode_prediction(record.value)
+                    if isinstance(item, PredictionBatch) and item.rejected:
+                        out.append(self._reject_rows(record, item.rejected))
+                    items.append(item)
                 else:
                     feedback.extend(codec.decode_feedback(record.value))
             except codec.DecodeError as exc:
@@ -239,6 +243,17 @@ class Processor:
 
     def _pending(self, attribute: str) -> int:
         return sum(getattr(st.labels.join, attribute) for st in self.states.values())
+
+    def _reject_rows(
+        self, record: InputRecord, rejected: list[tuple[int, str, str]]
+    ) -> OutputRecord:
+        """Some rows of an envelope were invalid: the original message goes to dead-letter
+        with the rows named (header ``streamdrift.rows``); the other rows were processed."""
+        reason = rejected[0][1]
+        error = "; ".join(f"row {i}: {message}" for i, _, message in rejected[:20])
+        rows = ",".join(str(i) for i, _, _ in rejected)
+        out = self._reject(record, reason, f"{len(rejected)} invalid rows: {error}")
+        return OutputRecord(out.topic, out.key, out.value, (*out.headers, (H_ROWS, rows.encode())))
 
     def _reject(self, record: InputRecord, reason: str, error: str) -> OutputRecord:
         self.metrics.decode_failures.labels(record.topic, reason).inc()
