@@ -254,7 +254,9 @@ def test_invalid_messages_go_to_dead_letter_with_reason_and_valid_ones_are_monit
     assert consumed(settings, "dlq") == 3_000
 
 
-async def _read_dead_letter(settings: Settings, expected: int) -> list[dict[str, Any]]:
+async def _read_dead_letter(
+    settings: Settings, expected: int, timeout: float = 60
+) -> list[dict[str, Any]]:
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
@@ -265,7 +267,7 @@ async def _read_dead_letter(settings: Settings, expected: int) -> list[dict[str,
     )
     await consumer.start()
     found: list[dict[str, Any]] = []
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + timeout
     try:
         while len(found) < expected and time.monotonic() < deadline:
             for records in (await consumer.getmany(timeout_ms=500)).values():
@@ -358,3 +360,78 @@ def test_the_sync_client_publishes_envelopes_and_label_batches(worker: Any) -> N
     assert wait_for(lambda: scrape(settings.metrics_port).get(key) == 2_500, timeout=60)
     assert consumed(settings, "sync") == 2_500
     assert consumed(settings, "sync", settings.topic_feedback) == 2_500
+
+
+def _malformed() -> Any:
+    """Messages the codec must reject: random bytes, random JSON, a valid event or envelope
+    with one field replaced by random JSON (kept only when it is really invalid)."""
+    from hypothesis import strategies as st
+
+    json_values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+        max_leaves=8,
+    )
+    event = {
+        "model_id": "fuzz",
+        "model_version": "1",
+        "prediction_id": "x",
+        "timestamp": 1.7e9,
+        "features": {"a": 1.0},
+        "prediction": 0.5,
+    }
+    broken_event = st.builds(
+        lambda key, value: codec.dumps({**event, key: value}),
+        st.sampled_from(sorted(event)),
+        json_values,
+    )
+    candidates = st.binary(max_size=200) | json_values.map(codec.dumps) | broken_event
+
+    def invalid(raw: bytes) -> bool:
+        try:
+            codec.decode_prediction(raw)
+        except codec.DecodeError:
+            return True
+        return False
+
+    return candidates.filter(invalid)
+
+
+def test_fuzzed_malformed_messages_all_reach_dead_letter_and_valid_ones_are_monitored(
+    worker: Any,
+) -> None:
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as hsettings
+    from hypothesis import strategies as st
+
+    settings, process = worker
+    rng = np.random.default_rng(23)
+    rounds = iter(range(100))
+
+    @hsettings(
+        max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    )
+    @given(st.lists(_malformed(), min_size=20, max_size=60))
+    def run(bad: list[bytes]) -> None:
+        model = f"fuzz-{next(rounds)}"
+        valid = [
+            (model.encode(), codec.encode_prediction(e))
+            for e in traffic.rows(traffic.batch(model, 0, 3_000, rng))
+        ]
+        messages = list(valid)
+        for i, raw in enumerate(bad):
+            messages.insert((i * 97) % len(messages), (model.encode(), raw))
+        traffic.run(traffic.publish_raw(settings, settings.topic_predictions, messages))
+        settle(settings, model, 3_000, 1)  # the last message is a valid one
+        assert consumed(settings, model) == 3_000
+        dead = [
+            r
+            for r in traffic.run(_read_dead_letter(settings, 10**9, timeout=6))
+            if r["key"] == model.encode()
+        ]
+        assert sorted(r["value"] for r in dead) == sorted(bad)
+        assert all(r["headers"][H_REASON] for r in dead)
+
+    run()
+    assert process.proc.poll() is None
+    assert scrape(settings.metrics_port)["streamdrift_worker_up"] == 1.0
