@@ -171,7 +171,9 @@ def _run_to_end(worker: Worker) -> dict[int, dict[str, Any]]:
     settings = worker.settings
     want = _end_offsets(settings)
     assert wait_for(
-        lambda: _covered(settings, _checkpoints(settings)) == want, timeout=300, interval=2.0
+        lambda: _covered(settings, _checkpoints(settings)) == want,
+        timeout=300 * SCALE,
+        interval=2.0 * SCALE,
     ), f"not caught up: {_covered(settings, _checkpoints(settings))} != {want}"
     worker.stop()
     return _checkpoints(settings)
