@@ -31,9 +31,9 @@ same name with ``.json``), ending with exactly two lines::
     ratio single_vs_baseline=<(c)/(b)>
     ratio batch_vs_limit=<(d)/(a)>
 
-Progress goes to stderr. ``--quick``: 60,000 events, 3 latency runs, 32 models for the
+Progress goes to stderr. ``--quick``: 60,000 events, 3 latency runs, 24 models for the
 memory run; under three minutes on 2 cores. Full: 400,000 events, 10 latency runs, 100
-models; about eight minutes.
+models; about seven minutes.
 """
 
 from __future__ import annotations
@@ -73,6 +73,9 @@ from load.bench_common import (
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "load" / "results" / "bench.md"
 ALL_PARTITIONS = frozenset(range(bench_data.PARTITIONS))
+# an assignment is taken as final after this long without change: longer than the group's
+# heartbeat interval (3 s), after which a member dropped by the coordinator learns it
+SETTLE_S = 3.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +90,7 @@ class Plan:
     @classmethod
     def of(cls, quick: bool, events: int | None) -> Plan:
         if quick:
-            return cls(events or 60_000, 3, 32, 40_000, 20.0, True)
+            return cls(events or 60_000, 3, 24, 30_000, 12.0, True)
         return cls(events or 400_000, 10, 100, 150_000, 45.0, False)
 
 
@@ -179,7 +182,7 @@ def owned_by(line: str) -> frozenset[int] | None:
     return frozenset(int(p) for p in text.split(",")) if text else frozenset()
 
 
-def assigned(children: Sequence[Child], timeout: float, settle: float = 1.0) -> None:
+def assigned(children: Sequence[Child], timeout: float, settle: float = SETTLE_S) -> None:
     """Wait until the children own disjoint, non-empty sets of partitions that cover all of
     them and nothing changed for ``settle`` seconds."""
     owned: dict[str, frozenset[int]] = {c.name: frozenset() for c in children}
@@ -236,13 +239,17 @@ def run_workers(
         args += ["--group", group]
     children = [Child.start(f"{name}-{k}", "load.bench_streamdrift", args, logs) for k in range(n)]
     try:
-        assigned(children, timeout=120)
+        # a lone member settles faster: no peer joins after it
+        assigned(children, timeout=60, settle=SETTLE_S if n > 1 else 2.0)
         for c in children:
             c.send("go")
-        return [c.result(timeout) for c in children]
+        results = [c.result(timeout) for c in children]
     finally:
         for c in children:
             c.kill()
+    if any(r.get("rebalanced") for r in results):
+        raise StepFailed(f"{name}: partitions were reassigned during the run")
+    return results
 
 
 def combine(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -274,15 +281,19 @@ class Bench:
     results: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
-    def step(self, key: str, what: str, fn: Callable[[], Any]) -> None:
+    def step(self, key: str, what: str, fn: Callable[[], Any], tries: int = 1) -> None:
         say("bench", f"{what} …")
         started = time.monotonic()
-        try:
-            self.results[key] = fn()
-        except StepFailed as exc:
-            self.errors[key] = str(exc)
-            say("bench", f"{what}: FAILED: {exc}")
-            return
+        for attempt in range(1, tries + 1):
+            try:
+                self.results[key] = fn()
+                break
+            except StepFailed as exc:
+                say("bench", f"{what}: FAILED: {exc}")
+                if attempt == tries:
+                    self.errors[key] = str(exc)
+                    return
+                say("bench", f"{what}: once more")
         say("bench", f"{what}: done in {time.monotonic() - started:.1f}s")
 
     def run(self) -> None:
@@ -306,6 +317,7 @@ class Bench:
         n_single, n_env = len(encoded.single), len(encoded.envelopes)
         del encoded
         timeout = 120 + plan.events / 1000
+        workers_timeout = 60 + plan.events / 5000
         common = ["--broker", broker]
         self.step(
             "limit_envelopes",
@@ -340,20 +352,24 @@ class Bench:
                 120 + plan.events / 500,
             ),
         )
+        t = workers_timeout
         self.step(
             "single",
             "(c) streamdrift, single events",
-            lambda: run_workers("sd-single", 1, single, counts_single, broker, logs, timeout)[0],
+            lambda: run_workers("sd-single", 1, single, counts_single, broker, logs, t)[0],
+            tries=2,
         )
         self.step(
             "envelopes",
             "(d) streamdrift, envelopes",
-            lambda: run_workers("sd-envelopes", 1, envelopes, counts_env, broker, logs, timeout)[0],
+            lambda: run_workers("sd-envelopes", 1, envelopes, counts_env, broker, logs, t)[0],
+            tries=2,
         )
         self.step(
             "two_workers",
             "(e) two streamdrift workers in one group, single events",
-            lambda: combine(run_workers("sd-two", 2, single, counts_single, broker, logs, timeout)),
+            lambda: combine(run_workers("sd-two", 2, single, counts_single, broker, logs, t)),
+            tries=2,
         )
         self.step(
             "latency",

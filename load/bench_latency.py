@@ -14,7 +14,7 @@ the first ``firing`` alert for ``income`` minus the time the first drifted event
 to the producer. It includes filling the window (1,000 events: 0.5 s at 2,000 events/s);
 ``after_window`` is the part after the window's last event was produced (what the worker
 and Kafka add). ``startup``: from launching the worker to it owning its partitions;
-the run starts once no rebalance happened for 3 s (a worker whose first assignment
+the run starts once no rebalance happened for 2 s (a worker whose first assignment
 outlasted the group session timeout is evicted and re-joins at once: ``rebalances_at_start``
 counts its assignments by then); ``rebalances``: assignments during the run.
 """
@@ -46,7 +46,7 @@ WINDOW = 1000
 STATIONARY_WINDOWS = 3
 DRIFT_AT = REFERENCE + STATIONARY_WINDOWS * WINDOW
 EVENTS = DRIFT_AT + 3 * WINDOW
-SETTLE_S = 3.0  # no rebalance for this long after the first assignment: steady state
+SETTLE_S = 2.0  # no rebalance for this long after the first assignment: steady state
 
 
 def worker_env(settings: Settings) -> dict[str, str]:

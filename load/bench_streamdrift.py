@@ -15,7 +15,9 @@ Protocol (the orchestrator, :mod:`load.bench`, drives it): the process prints ``
 line ``go`` arrives on stdin (so that start-up and, with two workers in one group
 (``--group``), the first rebalance are not measured). Then it processes, and prints its
 ``BENCH_RESULT``: messages and events processed, and the wall-clock times of its first
-and last processed batch (``time.time()``, comparable between processes).
+and last processed batch (``time.time()``, comparable between processes). If its
+assignment changes after ``go``, it stops at once with ``"rebalanced": true`` (the run is
+void: the orchestrator repeats it).
 """
 
 from __future__ import annotations
@@ -113,6 +115,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     owned: set[int] = set()
     done_at = 0.0
     checkpoints = (0.0, 0.0)
+    at_go: set[int] | None = None  # what it owned when the measurement started
+    rebalanced = False
     try:
         while True:
             await asyncio.sleep(0.01)
@@ -122,6 +126,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if processor.owned != owned:
                 owned = set(processor.owned)
                 print("OWNED " + ",".join(map(str, sorted(owned))), flush=True)
+                if at_go is not None:  # a rebalance during the measurement: void
+                    rebalanced = True
+                    break
+            if gate.is_set() and at_go is None:
+                at_go = set(owned)
             if gate.is_set() and owned:
                 target = sum(counts.get(p, (0, 0))[0] for p in owned)
                 if sum(processor.processed.get(p, 0) for p in owned) >= target:
@@ -144,7 +153,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "first": processor.first,
         "last": done_at,
         "seconds": seconds,
-        "rate": events / seconds if seconds > 0 else 0.0,
+        "rate": events / seconds if seconds > 0 and not rebalanced else 0.0,
+        "rebalanced": rebalanced,
         "in_processor": processor.busy,
         # checkpoints written up to the end of the measurement: count, seconds
         "checkpoints": checkpoints[0],
