@@ -60,7 +60,7 @@ evaluate: install
 
 # The recovery tests, bigger (ten times the events)
 soak: kafka
-	STREAMDRIFT_SOAK=1 $(BIN)/pytest tests/integration/test_recovery.py -s $(PYTEST_ARGS)
+	STREAMDRIFT_SOAK=1 $(BIN)/pytest tests/integration/test_recovery.py -s --timeout 3600 $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache
