@@ -51,6 +51,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from streamdrift.core.join_spill import SegmentSource, SpillTier
+from streamdrift.core.join_store import SegmentRow
 from streamdrift.records import FeedbackEvent, Label, PredictionBatch, to_batches
 
 __all__ = ["COUNTERS", "Expired", "FeedbackEvent", "FeedbackJoin", "Label", "LabelledPrediction"]
@@ -133,6 +135,8 @@ class FeedbackJoin:
         "_n_pending",
         "_pending",
         "_pheap",
+        "_spill_state",
+        "_tier",
         "duplicate_predictions",
         "duplicates",
         "early_feedback",
@@ -144,6 +148,7 @@ class FeedbackJoin:
         "labelled",
         "labels_forgotten",
         "max_pending",
+        "max_remembered",
         "orphan_feedback_expired",
         "prediction_ttl",
         "prediction_watermark",
@@ -157,14 +162,20 @@ class FeedbackJoin:
         prediction_ttl: float = 7 * 86400.0,
         feedback_ttl: float = 3600.0,
         max_pending: int = 1_000_000,
+        *,
+        max_remembered: int | None = None,
     ) -> None:
         if not prediction_ttl >= 0 or not feedback_ttl >= 0:
             raise ValueError("TTLs must be non-negative")
-        if max_pending < 1:
-            raise ValueError("max_pending must be at least 1")
+        if max_pending < 1 or (max_remembered is not None and max_remembered < 1):
+            raise ValueError("max_pending and max_remembered must be at least 1")
         self.prediction_ttl = float(prediction_ttl)
         self.feedback_ttl = float(feedback_ttl)
         self.max_pending = int(max_pending)
+        # bound of the two in-memory stores (waiting feedback, labelled ids)
+        self.max_remembered = int(max_pending if max_remembered is None else max_remembered)
+        self._tier: SpillTier | None = None  # the on-disk tier, see attach_spill()
+        self._spill_state: dict[str, Any] | None = None  # restored, not attached yet
         self.watermark = -math.inf  # largest event timestamp seen, unix seconds
         # Each stream's own watermark. Waiting predictions expire by the *feedback*
         # watermark (labels later than their deadline were seen), waiting labels by the
@@ -197,8 +208,25 @@ class FeedbackJoin:
 
     @property
     def pending_predictions(self) -> int:
-        """Predictions waiting for their label."""
+        """Predictions waiting for their label (in memory and on disk)."""
+        return self._n_pending + self.pending_on_disk
+
+    @property
+    def pending_in_memory(self) -> int:
+        """Predictions waiting in memory."""
         return self._n_pending
+
+    @property
+    def pending_on_disk(self) -> int:
+        """Predictions spilled to the on-disk tier."""
+        if self._tier is not None:
+            return self._tier.n
+        state = self._spill_state
+        return sum(s[3] for s in state["segments"]) if state else 0
+
+    @property
+    def tier(self) -> SpillTier | None:
+        return self._tier
 
     @property
     def pending_feedback(self) -> int:
@@ -229,6 +257,8 @@ class FeedbackJoin:
         n = len(batch)
         if n == 0:
             return []
+        if self._spill_state is not None and self._spill_state["segments"]:
+            raise RuntimeError("this join was restored with spilled segments: attach_spill() first")
         if getattr(batch, "row_segments", None) is not None:
             return [j for part in to_batches([batch]) for j in self._add_batch(part)]
         return self._add_batch(batch)
@@ -251,13 +281,19 @@ class FeedbackJoin:
         if lab is None:
             lab = self._labelled[model] = {}
         waiting = self._feedback.get(model)
+        tier = self._tier
+        on_disk: set[str] = set()
+        if tier is not None and tier.n:
+            on_disk = tier.existing(
+                model, [p for p in batch.prediction_ids if p not in pend and p not in lab]
+            )
         pheap = self._pheap
         lheap = self._lheap
         push = heapq.heappush
         joined: list[LabelledPrediction] = []
         added = dups = 0
         for pid, ts, pred in zip(batch.prediction_ids, stamps, preds, strict=True):
-            if pid in pend or pid in lab:
+            if pid in pend or pid in lab or pid in on_disk:
                 dups += 1
                 continue
             if waiting:
@@ -293,6 +329,10 @@ class FeedbackJoin:
 
     def add_feedback(self, events: Sequence[FeedbackEvent]) -> list[LabelledPrediction]:
         """Add labels; return the predictions they complete (each prediction at most once)."""
+        if self._spill_state is not None and self._spill_state["segments"]:
+            raise RuntimeError("this join was restored with spilled segments: attach_spill() first")
+        if self._tier is not None and self._tier.n:
+            self._reload(events)
         pending = self._pending
         labelled = self._labelled
         feedback = self._feedback
@@ -358,6 +398,27 @@ class FeedbackJoin:
         self._bound_feedback()
         return joined
 
+    def _reload(self, events: Sequence[FeedbackEvent]) -> None:
+        """Move the spilled predictions that ``events`` label back into memory (one query
+        per model), so that the join loop finds them exactly as if they had stayed."""
+        misses: dict[str, list[str]] = {}
+        pending = self._pending
+        for ev in events:
+            pend = pending.get(ev.model_id)
+            if not pend or ev.prediction_id not in pend:
+                misses.setdefault(ev.model_id, []).append(ev.prediction_id)
+        assert self._tier is not None
+        for model, pids in misses.items():
+            rows = self._tier.take(model, pids)
+            if rows:
+                pend = pending.get(model)
+                if pend is None:
+                    pend = pending[model] = {}
+                for pid, ts, pred, version, segment in rows:
+                    pend[pid] = (ts, pred, version, segment)
+                    heapq.heappush(self._pheap, (ts, model, pid))
+                self._n_pending += len(rows)
+
     # -- expiry and bounds ----------------------------------------------------------------
 
     def expire(self) -> Expired:
@@ -384,6 +445,11 @@ class FeedbackJoin:
                     counts[model] = counts.get(model, 0) + 1
                     dropped += 1
             self._n_pending -= dropped
+        tier = self._tier
+        if tier is not None and tier.due(cutoff):
+            counts = out.unlabelled
+            for model, k in tier.expire(cutoff).items():
+                counts[model] = counts.get(model, 0) + k
         heap = self._lheap
         if heap and heap[0][0] < cutoff:
             labelled = self._labelled
@@ -434,22 +500,74 @@ class FeedbackJoin:
         return True
 
     def _bound_pending(self) -> None:
+        tier = self._tier
+        if tier is None:
+            heap = self._pheap
+            while self._n_pending > self.max_pending:
+                ts, model, pid = heapq.heappop(heap)
+                if self._drop_pending(model, pid, ts):
+                    _bump(self.evicted, model)
+            return
+        excess = self._n_pending + tier.n - self.max_pending
+        if excess > 0:
+            self._evict_both(tier, excess)
+        if self._n_pending > tier.memory_pending:
+            self._spill(tier)
+
+    def _evict_both(self, tier: SpillTier, k: int) -> None:
+        """Evict the ``k`` oldest waiting predictions, wherever they wait: the same
+        (timestamp, model, id) order as the memory-only heap."""
         heap = self._pheap
-        while self._n_pending > self.max_pending:
-            ts, model, pid = heapq.heappop(heap)
-            if self._drop_pending(model, pid, ts):
+        pop = heapq.heappop
+        disk = tier.oldest(k)
+        i = 0
+        chosen: dict[str, list[str]] = {}
+        while k:
+            while heap and not self._live(heap[0]):
+                pop(heap)
+            if i < len(disk) and (not heap or disk[i] < heap[0]):
+                _, model, pid = disk[i]
+                chosen.setdefault(model, []).append(pid)
+                i += 1
+            else:
+                ts, model, pid = pop(heap)
+                self._drop_pending(model, pid, ts)
                 _bump(self.evicted, model)
+            k -= 1
+        for model, pids in chosen.items():
+            _bump(self.evicted, model, len(tier.take(model, pids)))
+
+    def _live(self, entry: _Entry) -> bool:
+        pend = self._pending.get(entry[1])
+        row = pend.get(entry[2]) if pend else None
+        return row is not None and row[0] == entry[0]
+
+    def _spill(self, tier: SpillTier) -> None:
+        """Move the oldest half of ``memory_pending`` to disk as one segment."""
+        heap = self._pheap
+        pop = heapq.heappop
+        target = tier.memory_pending // 2
+        rows: list[SegmentRow] = []
+        while self._n_pending > target:
+            ts, model, pid = pop(heap)
+            pend = self._pending.get(model)
+            row = pend.get(pid) if pend else None
+            if pend is not None and row is not None and row[0] == ts:
+                del pend[pid]
+                self._n_pending -= 1
+                rows.append((model, pid, ts, row[1], row[2], row[3]))
+        tier.write(rows)
 
     def _bound_feedback(self) -> None:
         heap = self._fheap
-        while self._n_feedback > self.max_pending:
+        while self._n_feedback > self.max_remembered:
             ts, model, pid = heapq.heappop(heap)
             if self._drop_feedback(model, pid, ts):
                 _bump(self.feedback_evicted, model)
 
     def _bound_labelled(self) -> None:
         heap = self._lheap
-        while self._n_labelled > self.max_pending:
+        while self._n_labelled > self.max_remembered:
             ts, model, pid = heapq.heappop(heap)
             if self._drop_labelled(model, pid, ts):
                 _bump(self.labels_forgotten, model)
@@ -470,10 +588,49 @@ class FeedbackJoin:
             ]
             heapq.heapify(self._fheap)
 
+    # -- the on-disk tier -----------------------------------------------------------------
+
+    def attach_spill(self, tier: SpillTier, source: SegmentSource | None = None) -> None:
+        """Give the join an on-disk tier (before the first ``add_*`` call).
+
+        From then on at most ``tier.memory_pending`` predictions wait in memory and
+        ``max_pending`` bounds memory and disk together. A join restored by
+        :meth:`from_dict` from a checkpoint with spilled segments restores its tier here:
+        from the local file, or from ``source`` (the published segments by seq).
+        """
+        if self._tier is not None:
+            raise RuntimeError("a spill tier is attached already")
+        if self._spill_state is not None:
+            tier.restore(self._spill_state, source)
+            self._spill_state = None
+        self._tier = tier
+        if self._n_pending > tier.memory_pending:
+            self._spill(tier)
+
+    @property
+    def restored_spill(self) -> dict[str, Any] | None:
+        """The tier state restored by :meth:`from_dict`, until :meth:`attach_spill` (its
+        :meth:`SpillTier.needed` says which segments to fetch first)."""
+        return self._spill_state
+
     # -- state ----------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """The complete state as JSON types (predictions and labels must be JSON values)."""
+        """The complete state as JSON types (predictions and labels must be JSON values).
+
+        With an on-disk tier, ``pending`` holds the predictions in memory and ``spill`` the
+        tier's checkpoint (its segments must have been published before this is stored).
+        """
+        out = self._to_dict()
+        if self.max_remembered != self.max_pending:
+            out["max_remembered"] = self.max_remembered
+        if self._tier is not None:
+            out["spill"] = self._tier.to_dict()
+        elif self._spill_state is not None:
+            out["spill"] = self._spill_state
+        return out
+
+    def _to_dict(self) -> dict[str, Any]:
         wm = self.watermark
         return {
             "version": _STATE_VERSION,
@@ -505,7 +662,15 @@ class FeedbackJoin:
         """Restore a join saved by :meth:`to_dict`; it continues exactly as the original."""
         if d.get("version") != _STATE_VERSION:
             raise ValueError(f"unsupported FeedbackJoin state version {d.get('version')!r}")
-        out = cls(d["prediction_ttl"], d["feedback_ttl"], d["max_pending"])
+        out = cls(
+            d["prediction_ttl"],
+            d["feedback_ttl"],
+            d["max_pending"],
+            max_remembered=d.get("max_remembered"),
+        )
+        spill = d.get("spill")
+        if spill is not None and (spill["segments"] or spill["retired"]):
+            out._spill_state = spill  # restored by attach_spill()
         wm = d["watermark"]
         out.watermark = -math.inf if wm is None else float(wm)
         if "watermarks" in d:

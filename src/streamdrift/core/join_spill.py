@@ -1,0 +1,243 @@
+"""The on-disk tier of :class:`~streamdrift.core.join.FeedbackJoin`: spilled segments.
+
+When more than ``memory_pending`` predictions wait in memory, the join moves the oldest
+half of them, by event time, into one immutable **segment** (:meth:`SpillTier.write`):
+its rows go to a local SQLite file (:class:`~streamdrift.core.join_store.SpillStore`)
+and its compressed blob to an outbox that the caller publishes to a durable **segment
+sink** (the runner: a compacted Kafka topic) *before* the next checkpoint is written.
+
+Rows leave a segment when they are joined, expire or are evicted; each removal sets the
+row's bit in the segment's *removed* bitmap, and a segment whose rows are all removed is
+**retired**: the caller deletes it from the sink once a checkpoint that no longer
+references it is written (:meth:`SpillTier.take_retired`). The checkpoint
+(:meth:`SpillTier.to_dict`) lists the live segments with their CRC and bitmap: a few bytes
+per segment plus one bit per spilled row, however many rows wait on disk.
+
+Restore (:meth:`SpillTier.restore`): the local file is reused as it is when it carries the
+token of the checkpoint being restored (nothing changed since it was taken); otherwise its
+rows are rebuilt from the referenced segments, read from the file's segment cache when
+the CRC matches, else from the **segment source** (the sink's copy: another machine, an
+empty state directory), minus the removed rows. The file is opened lazily: a join that
+never spills creates no file.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from streamdrift.core.join_store import SegmentRow, SpillStore, decode_segment, encode_segment
+
+__all__ = ["SegmentSource", "SpillTier"]
+
+SegmentSource = Callable[[int], bytes | None]  # seq -> published blob, None when unknown
+
+_STATE_VERSION = 1
+
+
+@dataclass(slots=True)
+class _Segment:
+    n: int  # rows written
+    crc: int  # zlib.crc32 of the published blob
+    live: int  # rows still waiting
+    removed: bytearray  # bit i set: row i was joined, expired or evicted
+
+
+def _pack(bits: bytearray) -> str:
+    return base64.b64encode(zlib.compress(bytes(bits), 6)).decode()
+
+
+def _unpack(text: str, n: int) -> bytearray:
+    bits = bytearray(zlib.decompress(base64.b64decode(text)))
+    if len(bits) != (n + 7) // 8:
+        raise ValueError("spill state: a removed-rows bitmap has the wrong length")
+    return bits
+
+
+class SpillTier:
+    """Spilled predictions of one partition: SQLite rows, segment outbox, removal bitmaps."""
+
+    def __init__(self, path: Path, memory_pending: int) -> None:
+        if memory_pending < 2:
+            raise ValueError(f"memory_pending must be at least 2, got {memory_pending}")
+        self.path = path
+        self.memory_pending = int(memory_pending)
+        self.n = 0  # rows waiting on disk
+        self.next_seq = 0
+        self.segments: dict[int, _Segment] = {}
+        self.segments_written = 0  # by this process (for metrics)
+        self._store: SpillStore | None = None
+        self._fresh = True  # the file's rows are not ours yet: clear them on first open
+        self._min = float("inf")  # a lower bound of the oldest row on disk
+        self._outbox: list[tuple[int, bytes]] = []
+        self._retired: list[int] = []
+
+    # -- the file ---------------------------------------------------------------------------
+
+    @property
+    def store(self) -> SpillStore:
+        if self._store is None:
+            self._store = SpillStore(self.path)
+        if self._fresh:
+            self._fresh = False
+            self._store.clear()
+            self._store.drop_segments(self._store.segment_crcs())
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    # -- writing, lookups, removal ----------------------------------------------------------
+
+    def write(self, rows: Sequence[SegmentRow]) -> int:
+        """Spill ``rows`` (oldest first) as a new segment; return its seq."""
+        seq = self.next_seq
+        self.next_seq += 1
+        blob = encode_segment(seq, rows)
+        self.store.add_segment(seq, blob, rows)
+        n = len(rows)
+        self.segments[seq] = _Segment(n, zlib.crc32(blob), n, bytearray((n + 7) // 8))
+        self.n += n
+        self._min = min(self._min, min(r[2] for r in rows))
+        self._outbox.append((seq, blob))
+        self.segments_written += 1
+        return seq
+
+    def take(self, model_id: str, pids: Sequence[str]) -> list[tuple[Any, ...]]:
+        """Remove the rows of ``pids`` that wait on disk and return them as
+        ``(pid, predicted_at, prediction, version, segment)``."""
+        if not self.n:
+            return []
+        rows = self.store.take(model_id, pids)
+        self._removed((seq, idx) for *_, seq, idx in rows)
+        return [r[:5] for r in rows]
+
+    def existing(self, model_id: str, pids: Sequence[str]) -> set[str]:
+        return self.store.existing(model_id, pids) if self.n else set()
+
+    def oldest(self, k: int) -> list[tuple[float, str, str]]:
+        return self.store.oldest(k) if self.n else []
+
+    def due(self, cutoff: float) -> bool:
+        """Whether rows older than ``cutoff`` may wait on disk (O(1))."""
+        return self.n > 0 and self._min < cutoff
+
+    def expire(self, cutoff: float) -> dict[str, int]:
+        """Remove the rows older than ``cutoff``; return how many per model."""
+        counts: dict[str, int] = {}
+        gone = self.store.expire(cutoff)
+        for model, _, _ in gone:
+            counts[model] = counts.get(model, 0) + 1
+        self._removed((seq, idx) for _, seq, idx in gone)
+        low = self.store.min_time() if self.n else None
+        self._min = float("inf") if low is None else low
+        return counts
+
+    def _removed(self, where: Iterable[tuple[int, int]]) -> None:
+        segments = self.segments
+        for seq, idx in where:
+            seg = segments[seq]
+            seg.removed[idx >> 3] |= 1 << (idx & 7)
+            seg.live -= 1
+            self.n -= 1
+            if not seg.live:
+                del segments[seq]
+                self._retired.append(seq)
+
+    # -- what the caller publishes ----------------------------------------------------------
+
+    def take_segments(self) -> list[tuple[int, bytes]]:
+        """New segments ``(seq, blob)`` to publish before the next checkpoint."""
+        out, self._outbox = self._outbox, []
+        return out
+
+    def take_retired(self) -> list[int]:
+        """Segments retired so far. Call when a checkpoint is taken; once that checkpoint
+        is durable, delete them from the sink and call :meth:`forget`."""
+        out, self._retired = self._retired, []
+        return out
+
+    def forget(self, seqs: Sequence[int]) -> None:
+        """Drop the local copies of retired segments."""
+        if seqs and self._store is not None:
+            self._store.drop_segments(seqs)
+
+    # -- state ------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The tier's part of a checkpoint. Marks the local file as matching it."""
+        token = uuid.uuid4().hex
+        if self._store is not None and not self._fresh:
+            self._store.set_token(token)
+        return {
+            "version": _STATE_VERSION,
+            "token": token,
+            "next_seq": self.next_seq,
+            "segments": [
+                [seq, s.n, s.crc, s.live, _pack(s.removed)] for seq, s in self.segments.items()
+            ],
+            "retired": list(self._retired),
+        }
+
+    def needed(self, state: dict[str, Any]) -> list[int]:
+        """Segments of ``state`` the local file cannot provide (read them from the sink)."""
+        if not state["segments"]:
+            return []
+        cached = SpillStore(self.path).segment_crcs() if self.path.exists() else {}
+        return [int(seq) for seq, _, crc, *_ in state["segments"] if cached.get(int(seq)) != crc]
+
+    def restore(self, state: dict[str, Any], source: SegmentSource | None = None) -> None:
+        """Become the tier described by ``state`` (see the module docstring)."""
+        if state.get("version") != _STATE_VERSION:
+            raise ValueError(f"unsupported spill state version {state.get('version')!r}")
+        self.next_seq = int(state["next_seq"])
+        self._retired = [int(s) for s in state["retired"]]
+        self.segments = {
+            int(seq): _Segment(int(n), int(crc), int(live), _unpack(bits, int(n)))
+            for seq, n, crc, live, bits in state["segments"]
+        }
+        self.n = sum(s.live for s in self.segments.values())
+        if not self.segments:
+            return  # nothing on disk: the file is cleared when first needed
+        store = self._store = self._store or SpillStore(self.path)
+        self._fresh = False
+        cached = store.segment_crcs()
+        if store.token() == state["token"] and all(
+            cached.get(seq) == s.crc for seq, s in self.segments.items()
+        ):
+            low = store.min_time()  # the file is exactly this checkpoint's tier
+        else:
+            low = self._rebuild(store, cached, source)
+        store.drop_segments(set(cached) - set(self.segments))
+        store.set_token(state["token"])
+        self._min = float("inf") if low is None else low
+
+    def _rebuild(
+        self, store: SpillStore, cached: dict[int, int], source: SegmentSource | None
+    ) -> float | None:
+        store.clear()
+        for seq, seg in self.segments.items():
+            blob = store.blob(seq) if cached.get(seq) == seg.crc else None
+            if blob is None and source is not None:
+                blob = source(seq)
+            if blob is None or zlib.crc32(blob) != seg.crc:
+                raise ValueError(
+                    f"join spill segment {seq} is missing (or differs from the checkpoint's) "
+                    "in both the local state directory and the segment topic"
+                )
+            got, rows = decode_segment(blob)
+            if got != seq or len(rows) != seg.n:
+                raise ValueError(f"join spill segment {seq}: content does not match its id")
+            bits = seg.removed
+            keep = [i for i in range(seg.n) if not bits[i >> 3] & (1 << (i & 7))]
+            if len(keep) != seg.live:
+                raise ValueError(f"join spill segment {seq}: bitmap and live count disagree")
+            store.load_segment(seq, blob, rows, keep)
+        return store.min_time()

@@ -1,0 +1,220 @@
+"""The local SQLite file of the join's on-disk tier (one per input partition).
+
+It holds two tables: ``rows``, the spilled predictions still waiting for their label, and
+``segments``, the compressed immutable segments they were spilled in (the blob of each,
+byte for byte what was published to the segment sink). The file is only a *cache*: the
+checkpoint plus the published segments describe the whole state, so the file is opened
+with ``synchronous=OFF`` and rebuilt from segments whenever it does not match the
+checkpoint being restored (see :class:`~streamdrift.core.join_spill.SpillTier`).
+
+A spilled row: ``(model_id, prediction_id, predicted_at, prediction, model_version,
+segment)``; inside a segment, row ``i`` is addressed as ``(seq, i)``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from streamdrift import codec
+
+__all__ = ["SegmentRow", "SpillStore", "decode_segment", "encode_segment"]
+
+SegmentRow = tuple[str, str, float, Any, str, str | None]
+
+_SEGMENT_VERSION = 1
+_CHUNK = 500  # ids per IN (...) query (SQLite allows 32766 variables; smaller chunks plan faster)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS rows (
+    model_id TEXT NOT NULL, pid TEXT NOT NULL, predicted_at REAL NOT NULL,
+    prediction TEXT NOT NULL, version TEXT NOT NULL, segment TEXT,
+    seq INTEGER NOT NULL, idx INTEGER NOT NULL,
+    PRIMARY KEY (model_id, pid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS rows_by_time ON rows (predicted_at, model_id, pid);
+CREATE TABLE IF NOT EXISTS segments (seq INTEGER PRIMARY KEY, crc INTEGER, blob BLOB);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+def encode_segment(seq: int, rows: Sequence[SegmentRow]) -> bytes:
+    """A segment as published: zlib-compressed JSON ``{"version", "seq", "rows"}``."""
+    doc = {"version": _SEGMENT_VERSION, "seq": seq, "rows": [list(r) for r in rows]}
+    return zlib.compress(codec.dumps(doc), 1)
+
+
+def decode_segment(blob: bytes) -> tuple[int, list[SegmentRow]]:
+    """``(seq, rows)`` of a segment written by :func:`encode_segment`."""
+    try:
+        doc = codec.loads(zlib.decompress(blob))
+    except (zlib.error, ValueError) as exc:
+        raise ValueError(f"not a join spill segment: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("version") != _SEGMENT_VERSION:
+        raise ValueError("not a join spill segment of version 1")
+    return int(doc["seq"]), [(m, p, float(t), v, ver, s) for m, p, t, v, ver, s in doc["rows"]]
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+class SpillStore:
+    """The SQLite file at ``path`` (created with its directory when missing)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError:  # a torn file after a machine crash: it is only a cache
+            path.unlink(missing_ok=True)
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=OFF")
+        db.executescript(_SCHEMA)
+        return db
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- the checkpoint token: which checkpoint the rows table matches exactly ---------------
+
+    def token(self) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'token'").fetchone()
+        return None if row is None else str(row[0])
+
+    def set_token(self, token: str | None) -> None:
+        if token is None:
+            self._db.execute("DELETE FROM meta WHERE key = 'token'")
+        else:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('token', ?)", (token,))
+
+    # -- segments ---------------------------------------------------------------------------
+
+    def segment_crcs(self) -> dict[int, int]:
+        """``{seq: crc32 of the blob}`` of every cached segment."""
+        return {int(s): int(c) for s, c in self._db.execute("SELECT seq, crc FROM segments")}
+
+    def blob(self, seq: int) -> bytes | None:
+        row = self._db.execute("SELECT blob FROM segments WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def add_segment(self, seq: int, blob: bytes, rows: Sequence[SegmentRow]) -> None:
+        """Cache the segment and insert its rows (all of them waiting)."""
+        db = self._db
+        db.execute("BEGIN")
+        db.execute("DELETE FROM meta WHERE key = 'token'")
+        db.execute(
+            "INSERT OR REPLACE INTO segments VALUES (?, ?, ?)", (seq, zlib.crc32(blob), blob)
+        )
+        self._insert(seq, rows, range(len(rows)))
+        db.execute("COMMIT")
+
+    def load_segment(
+        self, seq: int, blob: bytes, rows: Sequence[SegmentRow], keep: Iterable[int]
+    ) -> None:
+        """Cache the segment (if missing) and insert the rows at indexes ``keep``."""
+        db = self._db
+        db.execute("BEGIN")
+        db.execute(
+            "INSERT OR REPLACE INTO segments VALUES (?, ?, ?)", (seq, zlib.crc32(blob), blob)
+        )
+        self._insert(seq, rows, keep)
+        db.execute("COMMIT")
+
+    def _insert(self, seq: int, rows: Sequence[SegmentRow], keep: Iterable[int]) -> None:
+        dumps = codec.dumps
+        self._db.executemany(
+            "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (r[0], r[1], r[2], dumps(r[3]).decode(), r[4], r[5], seq, i)
+                for i in keep
+                for r in (rows[i],)
+            ),
+        )
+
+    def drop_segments(self, seqs: Iterable[int]) -> None:
+        """Forget cached segments (their rows must be gone already)."""
+        self._db.executemany("DELETE FROM segments WHERE seq = ?", ((s,) for s in seqs))
+
+    def clear(self) -> None:
+        db = self._db
+        db.execute("BEGIN")
+        db.execute("DELETE FROM rows")
+        db.execute("DELETE FROM meta")
+        db.execute("COMMIT")
+
+    # -- rows -------------------------------------------------------------------------------
+
+    def take(self, model_id: str, pids: Sequence[str]) -> list[tuple[Any, ...]]:
+        """Remove and return the rows of ``pids``: ``(pid, predicted_at, prediction,
+        version, segment, seq, idx)``; absent ids are skipped."""
+        db = self._db
+        out: list[tuple[Any, ...]] = []
+        loads = codec.loads
+        db.execute("BEGIN")
+        db.execute("DELETE FROM meta WHERE key = 'token'")
+        for chunk in _chunks(pids):
+            marks = ",".join("?" * len(chunk))
+            for pid, ts, pred, version, segment, seq, idx in db.execute(
+                "DELETE FROM rows WHERE model_id = ? AND pid IN (" + marks + ") "
+                "RETURNING pid, predicted_at, prediction, version, segment, seq, idx",
+                (model_id, *chunk),
+            ):
+                out.append((pid, ts, loads(pred), version, segment, seq, idx))
+        db.execute("COMMIT")
+        return out
+
+    def existing(self, model_id: str, pids: Sequence[str]) -> set[str]:
+        """Which of ``pids`` wait on disk."""
+        found: set[str] = set()
+        for chunk in _chunks(pids):
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in self._db.execute(
+                    "SELECT pid FROM rows WHERE model_id = ? AND pid IN (" + marks + ")",
+                    (model_id, *chunk),
+                )
+            )
+        return found
+
+    def oldest(self, k: int) -> list[tuple[float, str, str]]:
+        """The ``k`` oldest rows as ``(predicted_at, model_id, pid)``, in that order."""
+        return [
+            (float(t), str(m), str(p))
+            for t, m, p in self._db.execute(
+                "SELECT predicted_at, model_id, pid FROM rows "
+                "ORDER BY predicted_at, model_id, pid LIMIT ?",
+                (k,),
+            )
+        ]
+
+    def expire(self, cutoff: float) -> list[tuple[str, int, int]]:
+        """Remove rows older than ``cutoff``; return ``(model_id, seq, idx)`` of each."""
+        db = self._db
+        db.execute("BEGIN")
+        db.execute("DELETE FROM meta WHERE key = 'token'")
+        out = [
+            (str(m), int(s), int(i))
+            for m, s, i in db.execute(
+                "DELETE FROM rows WHERE predicted_at < ? RETURNING model_id, seq, idx", (cutoff,)
+            )
+        ]
+        db.execute("COMMIT")
+        return out
+
+    def min_time(self) -> float | None:
+        row = self._db.execute("SELECT min(predicted_at) FROM rows").fetchone()
+        return None if row[0] is None else float(row[0])
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM rows").fetchone()[0])
