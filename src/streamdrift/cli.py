@@ -48,6 +48,8 @@ SETTING_HELP = {
     "batch_within": "seconds to wait for a batch to fill",
     "checkpoint_interval": "seconds between checkpoints of the monitoring state",
     "data_dir": "directory for Faust's local files (monitor state lives in Kafka checkpoints)",
+    "memory_pending": "predictions waiting in memory per partition, older ones on disk (0: all)",
+    "state_dir": "directory of the join's on-disk tier (default <data-dir>/join-state)",
     "metrics_host": "address the /metrics endpoint binds to",
     "metrics_port": "port of the /metrics endpoint (0: off)",
     "metrics_max_models": "models with their own metric series (the rest: __other__)",

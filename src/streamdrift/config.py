@@ -18,10 +18,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from streamdrift.core.performance import PerformanceSpec
 from streamdrift.core.spec import TESTS, ModelSpecs, MonitorSpec, ReferenceSpec, SpecError
 from streamdrift.core.windows import WindowSpec
 
 ENV_PREFIX = "STREAMDRIFT_"
+# performance.max_pending by default when the join spills to disk (memory_pending > 0):
+# waiting predictions per partition, memory and disk together
+SPILL_MAX_PENDING = 20_000_000
 # STREAMDRIFT_* variables that are read elsewhere, not settings fields
 OTHER_ENV = frozenset({"STREAMDRIFT_CACHE_DIR"})
 
@@ -91,6 +95,10 @@ class Settings:
     batch_within: float = 0.2
     checkpoint_interval: float = 5.0
     data_dir: str = ".cache/worker"
+    # the feedback join keeps at most this many waiting predictions per partition in
+    # memory, the older ones in a local file under state_dir (0: all in memory)
+    memory_pending: int = 200_000
+    state_dir: str = ""  # default: <data_dir>/join-state
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9100
     metrics_max_models: int = 100
@@ -111,6 +119,11 @@ class Settings:
         for name in (*positive, "max_features", "batch_max", "metrics_max_models"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: must be at least 1, got {getattr(self, name)}")
+        if self.memory_pending < 0 or self.memory_pending == 1:
+            raise ConfigError(
+                f"memory_pending: must be 0 (keep every waiting prediction in memory) or at "
+                f"least 2, got {self.memory_pending}"
+            )
         if self.reference_size < 50 or self.window_size < 50:
             raise ConfigError(
                 "reference_size and window_size: must be at least 50 events each "
@@ -146,6 +159,11 @@ class Settings:
     def data_path(self) -> Path:
         return Path(self.data_dir)
 
+    @property
+    def state_path(self) -> Path:
+        """Directory of the join's on-disk tier (a cache: checkpoints + segments rebuild it)."""
+        return Path(self.state_dir) if self.state_dir else self.data_path / "join-state"
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
@@ -159,6 +177,9 @@ class Settings:
             resolve_after=self.resolve_after,
             max_segments=self.max_segments,
             max_features=self.max_features,
+            performance=PerformanceSpec(max_pending=SPILL_MAX_PENDING)
+            if self.memory_pending
+            else PerformanceSpec(),
         )
 
     def model_specs(self) -> ModelSpecs:

@@ -149,8 +149,14 @@ class Metrics:
         )
         self.pending_joins = Gauge(
             "streamdrift_pending_joins",
-            "Predictions and labels waiting to be joined.",
+            "Predictions and labels waiting to be joined (predictions: also split into "
+            "predictions_in_memory and predictions_on_disk).",
             ["kind"],
+            registry=r,
+        )
+        self.join_spill_segments = Counter(
+            "streamdrift_join_spill_segments",
+            "Segments of waiting predictions the feedback join spilled to disk.",
             registry=r,
         )
         self.join_events = Gauge(

@@ -16,6 +16,15 @@ Delivery guarantee (checkpoints that record the input offsets they cover):
 * on assignment, the latest checkpoint of p is restored and the consumer seeks to its
   offsets; records before them are skipped, records after them are processed again.
 
+The feedback join keeps at most ``memory_pending`` waiting predictions of a partition in
+memory; older ones wait in a local SQLite file (a cache) and in *segments* published once
+to the compacted topic ``<app_id>-join-spill``. A checkpoint references its segments (ids,
+CRCs, a bitmap of the rows removed since), so it stays small: every new segment is
+acknowledged before the checkpoint that references it is written, and a segment is deleted
+(tombstoned) only after a checkpoint that no longer references it is. On assignment the
+local file is reused when it matches the checkpoint, else rebuilt from the segments (read
+from the spill topic when the local state directory lacks them: another machine).
+
 So nothing is lost, a replay reproduces the state of an uninterrupted run, and alerts
 produced between the last checkpoint and a crash are published again *with the same
 alert_id* (ids are deterministic): consumers deduplicate by ``alert_id``.
@@ -48,6 +57,10 @@ def checkpoint_topic(settings: Settings) -> str:
     return f"{settings.app_id}-checkpoints"
 
 
+def spill_topic(settings: Settings) -> str:
+    return f"{settings.app_id}-join-spill"
+
+
 class StreamRunner:
     """Consumes the input topics as one consumer group member until :meth:`stop`."""
 
@@ -59,6 +72,7 @@ class StreamRunner:
         self.options = client_options(settings)
         self.topics = (settings.topic_predictions, settings.topic_feedback)
         self.checkpoint_topic = checkpoint_topic(settings)
+        self.spill_topic = spill_topic(settings)
         self._lock = asyncio.Lock()  # processing a batch and checkpointing never interleave
         self._stopping = asyncio.Event()
         self._consumer: Any = None
@@ -213,6 +227,7 @@ class StreamRunner:
         while True:
             try:
                 snapshots = await self.read_checkpoints(owned)
+                segments = await self.read_segments(snapshots)
                 break
             except KafkaError as again:
                 if self._stopping.is_set():
@@ -222,7 +237,7 @@ class StreamRunner:
         async with self._lock:
             self._inflight = []  # what they covered is replayed from the checkpoints
             for p in owned:
-                self.processor.restore(p, snapshots.get(p))
+                self.processor.restore(p, snapshots.get(p), segments.get(p))
             await self._publish(self.processor.take_pending())
             await self._position_all(self._consumer.assignment())
         log.info("resumed from checkpoints of partitions %s", sorted(owned))
@@ -267,6 +282,7 @@ class StreamRunner:
         # Every alert and dead-letter record so far must be acknowledged before a checkpoint
         # covers its input: a failed send raises here (and the worker rewinds to the last
         # checkpoint) instead of being dropped. producer.flush() alone swallows failures.
+        await self._publish(self.processor.take_spilled(partitions, self.spill_topic))
         inflight, self._inflight = self._inflight, []
         await asyncio.gather(*inflight)
         futures = []
@@ -278,6 +294,7 @@ class StreamRunner:
                 await self._producer.send(self.checkpoint_topic, payload, key=str(p).encode())
             )
         await asyncio.gather(*futures)
+        await self._publish(self.processor.checkpointed(partitions, self.spill_topic))
         offsets = {
             TopicPartition(topic, p): OffsetAndMetadata(offset, "")
             for p in partitions
@@ -313,6 +330,44 @@ class StreamRunner:
                     remaining.discard(tp)
         return {p: decode_checkpoint(raw) for p, raw in latest.items() if raw}
 
+    async def read_segments(
+        self, snapshots: dict[int, dict[str, Any]]
+    ) -> dict[int, dict[int, bytes]]:
+        """The join spill segments the checkpoints reference and the local state directory
+        lacks, from the spill topic: ``{partition: {seq: blob}}`` (read only when needed)."""
+        from aiokafka import TopicPartition
+
+        wanted: dict[bytes, tuple[int, int]] = {}
+        for p, snapshot in snapshots.items():
+            for seq in self.processor.needed_segments(p, snapshot):
+                wanted[self.processor.spill_key(p, seq)] = (p, seq)
+        out: dict[int, dict[int, bytes]] = {}
+        if not wanted:
+            return out
+        reader = self._reader
+        tp = TopicPartition(self.spill_topic, 0)  # created with one partition
+        reader.assign([tp])
+        await reader.seek_to_beginning(tp)
+        end = (await reader.end_offsets([tp]))[tp]
+        while await reader.position(tp) < end:
+            fetched = await reader.getmany(tp, timeout_ms=1000)
+            for r in fetched.get(tp, []):
+                where = wanted.get(r.key)
+                if where is None:
+                    continue
+                p, seq = where
+                if r.value is None:
+                    out.get(p, {}).pop(seq, None)
+                else:
+                    out.setdefault(p, {})[seq] = r.value
+        log.info(
+            "read %d of %d join spill segments from %s",
+            sum(len(v) for v in out.values()),
+            len(wanted),
+            self.spill_topic,
+        )
+        return out
+
     # -- rebalancing ------------------------------------------------------------------------
 
     async def _on_revoked(self, revoked: Any) -> None:
@@ -329,9 +384,10 @@ class StreamRunner:
         started = time.perf_counter()
         new = {tp.partition for tp in assigned} - self.processor.owned
         snapshots = await self.read_checkpoints(new) if new else {}
+        segments = await self.read_segments(snapshots)
         async with self._lock:
             for p in new:
-                self.processor.restore(p, snapshots.get(p))
+                self.processor.restore(p, snapshots.get(p), segments.get(p))
             await self._publish(self.processor.take_pending())
             await self._position_all(assigned)
         self.metrics.rebalances.inc()

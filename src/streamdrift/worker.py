@@ -18,9 +18,10 @@ class WorkerStartError(RuntimeError):
 
 
 def internal_topics(settings: Settings) -> list[topics.TopicSpec]:
-    """Topics the worker owns: the compacted checkpoint topic of its app id (one partition,
-    large messages: a checkpoint holds a partition's whole state)."""
-    from streamdrift.runner import CHECKPOINT_MAX_BYTES, checkpoint_topic
+    """Topics the worker owns, both compacted, one partition, large messages: the
+    checkpoint topic of its app id (a checkpoint holds a partition's state) and the feedback
+    join's spill topic (segments of waiting predictions the checkpoints reference)."""
+    from streamdrift.runner import CHECKPOINT_MAX_BYTES, checkpoint_topic, spill_topic
 
     config = {
         "max.message.bytes": str(CHECKPOINT_MAX_BYTES),
@@ -28,7 +29,8 @@ def internal_topics(settings: Settings) -> list[topics.TopicSpec]:
         "segment.ms": "600000",
     }
     return [
-        topics.TopicSpec("checkpoints", checkpoint_topic(settings), 1, 1, -1, "compact", config)
+        topics.TopicSpec("checkpoints", checkpoint_topic(settings), 1, 1, -1, "compact", config),
+        topics.TopicSpec("join-spill", spill_topic(settings), 1, 1, -1, "compact", config),
     ]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.config import Settings
 from streamdrift.core.degradation import DegradationUpdate
 from streamdrift.core.fleet import FleetUpdate, MonitorFleet
+from streamdrift.core.join_spill import SpillTier
 from streamdrift.core.monitor import Profiles, profiles_to_dict
 from streamdrift.core.partition import PartitionState
 from streamdrift.core.spec import ModelSpecs
@@ -64,7 +65,7 @@ class InputRecord:
 class OutputRecord:
     topic: str
     key: bytes | None
-    value: bytes
+    value: bytes | None  # None: a tombstone (a retired join spill segment)
     headers: Headers = ()
 
 
@@ -100,6 +101,8 @@ class Processor:
         self.references: dict[tuple[str, str], tuple[Profiles, int]] = {}
         # outputs produced outside process() (a reference applied on restore), per partition
         self.pending: dict[int, list[OutputRecord]] = {}
+        # join spill segments retired by the last snapshot of each partition
+        self.retired: dict[int, list[int]] = {}
 
     # -- ownership --------------------------------------------------------------------------
 
@@ -107,13 +110,31 @@ class Processor:
     def owned(self) -> set[int]:
         return set(self.states)
 
-    def restore(self, partition: int, snapshot: dict[str, Any] | None) -> PartitionState:
-        """Take ownership of ``partition``, from a checkpoint or fresh."""
+    def restore(
+        self,
+        partition: int,
+        snapshot: dict[str, Any] | None,
+        segments: Mapping[int, bytes] | None = None,
+    ) -> PartitionState:
+        """Take ownership of ``partition``, from a checkpoint or fresh; ``segments``: the
+        published join spill segments the local state directory lacks (by seq)."""
         if snapshot is None:
             state = PartitionState.fresh(partition, self._fleet())
         else:
             state = PartitionState.from_dict(snapshot, self.specs)
             state.fleet.alerts.clock = self.clock
+        old = self.states.get(partition)
+        if old is not None and old.labels.join.tier is not None:
+            old.labels.join.tier.close()  # restoring again (after a Kafka error)
+        self.retired.pop(partition, None)
+        join = state.labels.join
+        if self.settings.memory_pending:
+            join.attach_spill(self._spill_tier(partition), (segments or {}).get)
+        elif join.restored_spill is not None and join.restored_spill["segments"]:
+            raise ValueError(
+                f"the checkpoint of partition {partition} has waiting predictions on disk: "
+                "run the worker with memory_pending > 0 to restore it"
+            )
         self.states[partition] = state
         out: list[OutputRecord] = []
         for (model, version), (profiles, count) in self.references.items():
@@ -146,8 +167,52 @@ class Processor:
         return out
 
     def release(self, partition: int) -> None:
-        self.states.pop(partition, None)
+        state = self.states.pop(partition, None)
         self.pending.pop(partition, None)
+        self.retired.pop(partition, None)
+        if state is not None and state.labels.join.tier is not None:
+            state.labels.join.tier.close()
+
+    # -- the join's on-disk tier (see core/join_spill.py) -------------------------------------
+
+    def _spill_tier(self, partition: int) -> SpillTier:
+        s = self.settings
+        path = s.state_path / s.app_id / f"{s.topic_predictions}-{partition}.sqlite"
+        return SpillTier(path, s.memory_pending)
+
+    def spill_key(self, partition: int, seq: int) -> bytes:
+        """Key of a segment in the spill topic: ``<predictions topic>/<partition>/<seq>``."""
+        return f"{self.settings.topic_predictions}/{partition}/{seq}".encode()
+
+    def needed_segments(self, partition: int, snapshot: dict[str, Any]) -> list[int]:
+        """Spill segments a checkpoint references that the local state directory lacks."""
+        spill = snapshot["labels"]["join"].get("spill")
+        if not spill or not self.settings.memory_pending:
+            return []
+        return self._spill_tier(partition).needed(spill)
+
+    def take_spilled(self, partitions: Sequence[int], topic: str) -> list[OutputRecord]:
+        """New spill segments of ``partitions``: publish (and await) before checkpointing."""
+        out: list[OutputRecord] = []
+        for p in partitions:
+            tier = self.states[p].labels.join.tier
+            if tier is not None:
+                for seq, blob in tier.take_segments():
+                    out.append(OutputRecord(topic, self.spill_key(p, seq), blob))
+        self.metrics.join_spill_segments.inc(len(out))
+        return out
+
+    def checkpointed(self, partitions: Sequence[int], topic: str) -> list[OutputRecord]:
+        """The checkpoints of ``partitions`` are durable: tombstones for the segments they
+        no longer reference (their local copies are dropped)."""
+        out: list[OutputRecord] = []
+        for p in partitions:
+            seqs = self.retired.pop(p, [])
+            tier = self.states[p].labels.join.tier if p in self.states else None
+            if tier is not None:
+                tier.forget(seqs)
+            out.extend(OutputRecord(topic, self.spill_key(p, seq), None) for seq in seqs)
+        return out
 
     def snapshot(self, partition: int) -> dict[str, Any]:
         """The partition's checkpoint (also refreshes the slow-moving gauges)."""
@@ -160,10 +225,16 @@ class Processor:
         join = state.labels.join
         metrics.pending_joins.labels("predictions").set(self._pending("pending_predictions"))
         metrics.pending_joins.labels("feedback").set(self._pending("pending_feedback"))
+        for kind in ("in_memory", "on_disk"):
+            gauge = metrics.pending_joins.labels(f"predictions_{kind}")
+            gauge.set(self._pending(f"pending_{kind}"))
         for counter in ("unlabelled_expired", "orphan_feedback_expired", "duplicates", "evicted"):
             for model_id, n in getattr(join, counter).items():
                 metrics.join_events.labels(metrics.model_label(model_id), counter).set(n)
-        return state.to_dict()
+        snapshot = state.to_dict()
+        if join.tier is not None:
+            self.retired.setdefault(partition, []).extend(join.tier.take_retired())
+        return snapshot
 
     def offsets(self, partition: int) -> dict[str, int]:
         return dict(self.states[partition].offsets)

@@ -624,7 +624,7 @@ class FeedbackJoin:
         out = self._to_dict()
         if self.max_remembered != self.max_pending:
             out["max_remembered"] = self.max_remembered
-        if self._tier is not None:
+        if self._tier is not None and self._tier.next_seq:  # it has spilled
             out["spill"] = self._tier.to_dict()
         elif self._spill_state is not None:
             out["spill"] = self._spill_state

@@ -24,7 +24,7 @@ never spills creates no file.
 from __future__ import annotations
 
 import base64
-import uuid
+import hashlib
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -173,16 +173,17 @@ class SpillTier:
 
     def to_dict(self) -> dict[str, Any]:
         """The tier's part of a checkpoint. Marks the local file as matching it."""
-        token = uuid.uuid4().hex
+        segments = [[seq, s.n, s.crc, s.live, _pack(s.removed)] for seq, s in self.segments.items()]
+        # The rows on disk are a function of the segments and their bitmaps: equal content,
+        # equal token, so a replay that reaches the same state gives the same checkpoint.
+        token = hashlib.sha256(repr(segments).encode()).hexdigest()[:32]
         if self._store is not None and not self._fresh:
             self._store.set_token(token)
         return {
             "version": _STATE_VERSION,
             "token": token,
             "next_seq": self.next_seq,
-            "segments": [
-                [seq, s.n, s.crc, s.live, _pack(s.removed)] for seq, s in self.segments.items()
-            ],
+            "segments": segments,
             "retired": list(self._retired),
         }
 
@@ -190,7 +191,11 @@ class SpillTier:
         """Segments of ``state`` the local file cannot provide (read them from the sink)."""
         if not state["segments"]:
             return []
-        cached = SpillStore(self.path).segment_crcs() if self.path.exists() else {}
+        cached: dict[int, int] = {}
+        if self.path.exists():
+            store = SpillStore(self.path)
+            cached = store.segment_crcs()
+            store.close()
         return [int(seq) for seq, _, crc, *_ in state["segments"] if cached.get(int(seq)) != crc]
 
     def restore(self, state: dict[str, Any], source: SegmentSource | None = None) -> None:
