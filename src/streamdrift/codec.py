@@ -141,6 +141,31 @@ def _column(doc: Mapping[str, Any], name: str, n: int) -> list[Any]:
     return column
 
 
+_STR = frozenset((str,))
+_NUMBER_TYPES = frozenset((float, int))
+_SEGMENT_TYPES = frozenset((str, type(None)))
+
+
+def _types(column: list[Any]) -> set[type]:
+    return set(map(type, column))
+
+
+def _timestamps(column: list[Any], bad: dict[int, tuple[str, str]]) -> list[float]:
+    """The timestamp column as floats; a bad entry is 0.0 and its row goes to ``bad``.
+    orjson yields no NaN, so numbers within [0, 1e11) by min/max are all plausible."""
+    types = _types(column)
+    if types <= _NUMBER_TYPES and min(column) >= 0 and max(column) < 1e11:
+        return column if float in types and int not in types else [float(v) for v in column]
+    stamps: list[float] = []
+    for i, value in enumerate(column):
+        try:
+            stamps.append(_timestamp(value))
+        except DecodeError as exc:
+            bad.setdefault(i, (exc.reason, str(exc)))
+            stamps.append(0.0)
+    return stamps
+
+
 def _decode_prediction_batch(doc: Mapping[str, Any]) -> PredictionBatch:
     """A batch envelope. Structural faults (not an array, lengths that differ, no model)
     reject the whole message; a bad value rejects only its row: the rest is processed and
@@ -152,40 +177,39 @@ def _decode_prediction_batch(doc: Mapping[str, Any]) -> PredictionBatch:
         raise DecodeError("wrong_type", "batch field 'prediction_id' must be a non-empty array")
     n = len(ids)
     bad: dict[int, tuple[str, str]] = {}
-    for i, pid in enumerate(ids):
-        if type(pid) is not str or not 0 < len(pid) <= MAX_ID_LENGTH:
-            bad[i] = ("wrong_type", f"prediction_id must be a string of 1..{MAX_ID_LENGTH}")
-    stamps: list[float] = []
-    for i, value in enumerate(_column(doc, "timestamp", n)):
-        try:
-            stamps.append(_timestamp(value))
-        except DecodeError as exc:
-            bad.setdefault(i, (exc.reason, str(exc)))
-            stamps.append(0.0)
+    # Each column is checked whole first (``set(map(type, column))`` and ``min``/``max``
+    # run in C); only a column that fails is walked row by row to name its bad rows.
+    if not (_types(ids) == _STR and min(map(len, ids)) > 0 and max(map(len, ids)) <= MAX_ID_LENGTH):
+        for i, pid in enumerate(ids):
+            if type(pid) is not str or not 0 < len(pid) <= MAX_ID_LENGTH:
+                bad[i] = ("wrong_type", f"prediction_id must be a string of 1..{MAX_ID_LENGTH}")
+    stamps = _timestamps(_column(doc, "timestamp", n), bad)
     features = doc.get("features")
     if not isinstance(features, dict):
         raise DecodeError("wrong_type", "batch field 'features' must be an object of columns")
     for name in features:
         column = _column(features, name, n)
-        if any(type(v) not in _SCALAR_TYPES for v in column):
+        if not _types(column) <= _SCALAR_TYPES:
             for i, v in enumerate(column):
                 if type(v) not in _SCALAR_TYPES:
                     bad.setdefault(i, ("wrong_type", f"feature {name!r} is not a scalar"))
     predictions: list[Any] = [None] * n
     if "prediction" in doc:
         predictions = _column(doc, "prediction", n)
-        for i, value in enumerate(predictions):
-            try:
-                _prediction(value)
-            except DecodeError as exc:
-                bad.setdefault(i, (exc.reason, str(exc)))
+        if not _types(predictions) <= _SCALAR_TYPES:
+            for i, value in enumerate(predictions):
+                try:
+                    _prediction(value)
+                except DecodeError as exc:
+                    bad.setdefault(i, (exc.reason, str(exc)))
     segment = doc.get("segment")
     rows: list[str | None] | None = None
     if isinstance(segment, list):
         rows = _column(doc, "segment", n)
-        for i, s in enumerate(rows):
-            if s is not None and type(s) is not str:
-                bad.setdefault(i, ("wrong_type", "segment must be a string or null"))
+        if not _types(rows) <= _SEGMENT_TYPES:
+            for i, s in enumerate(rows):
+                if s is not None and type(s) is not str:
+                    bad.setdefault(i, ("wrong_type", "segment must be a string or null"))
     if len(bad) == n:
         reason, message = bad[0]
         raise DecodeError(reason, f"every row is invalid; row 0: {message}")

@@ -570,3 +570,34 @@ def test_an_envelope_whose_every_row_is_bad_is_rejected_whole() -> None:
     with pytest.raises(DecodeError) as info:
         decode_prediction(batch_with(timestamp=["a", "b", "c"]))
     assert info.value.reason == "wrong_type"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (batch_with(prediction_id=["p1", "x" * (codec.MAX_ID_LENGTH + 1), "p3"]), "wrong_type"),
+        (batch_with(timestamp=[1.0, 1e11, 3.0]), "bad_value"),
+        (batch_with(timestamp=[1.0, True, 3.0]), "wrong_type"),
+        (batch_with(prediction=[0.1, {"a": "x"}, 0.3]), "wrong_type"),
+        (batch_with(segment=["eu", 5, "eu"]), "wrong_type"),
+    ],
+)
+def test_whole_column_checks_still_name_the_bad_row(raw: bytes, reason: str) -> None:
+    batch = decode_prediction(raw)
+    assert isinstance(batch, PredictionBatch)
+    assert [(row, why) for row, why, _ in batch.rejected] == [(1, reason)]
+
+
+def test_envelope_timestamps_are_floats_whatever_the_json_number() -> None:
+    for stamps in ([1764431400, 1764431401, 1764431402], [1764431400, 1764431400.5, 0]):
+        batch = decode_prediction(batch_with(timestamp=stamps))
+        assert isinstance(batch, PredictionBatch)
+        assert batch.timestamps == [float(t) for t in stamps]
+        assert all(type(t) is float for t in batch.timestamps)
+
+
+def test_envelope_class_scores_pass_and_keep_their_row() -> None:
+    scores = [{"a": 0.2, "b": 0.8}, 0.5, {"a": 1}]
+    batch = decode_prediction(batch_with(prediction=scores))
+    assert isinstance(batch, PredictionBatch)
+    assert batch.predictions == scores and not batch.rejected

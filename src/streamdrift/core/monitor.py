@@ -177,7 +177,7 @@ class DriftMonitor:
             if PREDICTION not in self._features and admit:
                 self._features.append(PREDICTION)
             if PREDICTION in self._features:
-                columns[PREDICTION] = [_prediction_value(p) for p in batch.predictions]
+                columns[PREDICTION] = _prediction_values(batch.predictions)
         return columns
 
     def _append_reference(self, stamps: list[float], columns: dict[str, list[Scalar]]) -> None:
@@ -253,7 +253,9 @@ class DriftMonitor:
 
         if isinstance(ref, NumericReference):
             array = _coerce_numeric(values)
-            cmp = compare_numeric(ref, array)
+            cmp = compare_numeric(
+                ref, array, wasserstein="wasserstein" in spec.tests, js="js" in spec.tests
+            )
             if cmp.count >= spec.min_window_count:
                 psi_values[name] = cmp.psi
                 ks = f"KS D={cmp.ks:.3f}"
@@ -269,7 +271,7 @@ class DriftMonitor:
             n_missing = cmp.n_missing
         else:
             cats = _as_categories(values)
-            ccmp = compare_categorical(ref, cats)
+            ccmp = compare_categorical(ref, cats, js="js" in spec.tests)
             if ccmp.count >= spec.min_window_count:
                 psi_values[name] = ccmp.psi
                 chi = f"chi2={ccmp.chi2:.1f} dof={ccmp.chi2_dof}, unseen {ccmp.unseen_share:.1%}"
@@ -456,13 +458,28 @@ def _prediction_value(prediction: Any) -> Scalar:
     return prediction  # type: ignore[no-any-return]
 
 
+_NUMBERS = frozenset((int, float))
+_NONE = type(None)
+_PLAIN_CATEGORIES = frozenset((str, _NONE))
+_SCALARS = frozenset((float, int, str, bool, _NONE))
+
+
+def _prediction_values(predictions: list[Any]) -> list[Scalar]:
+    """``_prediction_value`` of each output; a column of plain scalars is returned as it is
+    (the common case: one ``set(map(type, ...))`` instead of a call per row)."""
+    if set(map(type, predictions)) <= _SCALARS:
+        return predictions
+    return [_prediction_value(p) for p in predictions]
+
+
 def _as_numeric(values: list[Scalar], declared: str | None) -> np.ndarray | None:
     """The column as float64 (None -> NaN) if every present value is a number (or the type
     is declared numeric: then non-numbers are missing), else None."""
     if declared == "numeric":
         return _coerce_numeric(values)
-    present = [v for v in values if v is not None]
-    if not present or any(type(v) not in (int, float) for v in present):
+    types = set(map(type, values))
+    types.discard(_NONE)
+    if not types or not types <= _NUMBERS:
         return None
     return np.array(values, dtype=np.float64)
 
@@ -476,6 +493,8 @@ def _coerce_numeric(values: list[Scalar]) -> np.ndarray:
 
 
 def _as_categories(values: list[Scalar]) -> list[str | None]:
+    if set(map(type, values)) <= _PLAIN_CATEGORIES:
+        return values  # type: ignore[return-value]  # already strings and None
     return [
         None if v is None else ("true" if v is True else "false" if v is False else str(v))
         for v in values

@@ -12,6 +12,7 @@ with en = n1 n2 / (n1 + n2); ``kstwo_sf`` reproduces that branch for branch
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -232,7 +233,18 @@ def kstwo_sf(n: int, d: float) -> float:
 
     Same algorithm selection as scipy.stats.kstwo.sf (Simard & L'Ecuyer 2011).
     ``d`` outside [0, 1] is clipped to the support (sf 1 below, 0 above).
+    Results are memoised: a two-sample D is a multiple of 1 / lcm(n1, n2), so windows of
+    one size against one reference meet the same few hundred (n, d) pairs again and again.
     """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    if math.isnan(d):
+        return math.nan
+    return _kstwo_sf(n, d)
+
+
+@functools.lru_cache(maxsize=4096)
+def _kstwo_sf(n: int, d: float) -> float:
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     if math.isnan(d):

@@ -183,8 +183,14 @@ class NumericComparison:
     n_missing: int
 
 
-def compare_numeric(ref: NumericReference, window: np.ndarray) -> NumericComparison:
-    """All drift statistics of one numeric window, O(n log n), one sort of the window."""
+def compare_numeric(
+    ref: NumericReference, window: np.ndarray, *, wasserstein: bool = True, js: bool = True
+) -> NumericComparison:
+    """All drift statistics of one numeric window, O(n log n), one sort of the window.
+
+    ``wasserstein=False`` / ``js=False`` skip those two (NaN in the result) for callers
+    that do not test them; PSI and KS (the p-value of every numeric check) always run.
+    """
     raw = np.asarray(window, dtype=np.float64).ravel()
     if raw.size == 0:
         raise ValueError("empty window")
@@ -200,8 +206,12 @@ def compare_numeric(ref: NumericReference, window: np.ndarray) -> NumericCompari
         psi=psi(ref.expected, counts),
         ks=d,
         ks_pvalue=p_value,
-        wasserstein_norm=wasserstein_sorted(ref.sample, ordered) / _usable_scale(ref.std),
-        jensen_shannon=jensen_shannon(ref.expected, counts),
+        wasserstein_norm=(
+            wasserstein_sorted(ref.sample, ordered) / _usable_scale(ref.std)
+            if wasserstein
+            else math.nan
+        ),
+        jensen_shannon=jensen_shannon(ref.expected, counts) if js else math.nan,
         missing_share=missing_share,
         count=int(ordered.size),
         n_missing=n_missing,
@@ -312,9 +322,10 @@ class CategoricalComparison:
 
 
 def compare_categorical(
-    ref: CategoricalReference, window: Sequence[str | None]
+    ref: CategoricalReference, window: Sequence[str | None], *, js: bool = True
 ) -> CategoricalComparison:
-    """All drift statistics of one categorical window; one Counter pass over it."""
+    """All drift statistics of one categorical window; one Counter pass over it.
+    ``js=False`` skips the Jensen-Shannon distance (NaN in the result)."""
     if len(window) == 0:
         raise ValueError("empty window")
     tally = Counter(window)
@@ -332,7 +343,7 @@ def compare_categorical(
         chi2=chi2,
         chi2_dof=dof,
         chi2_pvalue=p_value,
-        jensen_shannon=jensen_shannon(ref.expected, observed),
+        jensen_shannon=jensen_shannon(ref.expected, observed) if js else math.nan,
         unseen_share=_share(int(observed[-1]), count),
         cohens_w=cohens_w(ref.expected, observed),
         missing_share=missing_share,

@@ -639,3 +639,31 @@ def test_monitor_state_round_trip_continues_identically(spec: MonitorSpec) -> No
     b = feed(restored, rest, sizes=400, start=cut)
     assert a and flat(a) == flat(b)
     assert any(r.drifted for r in a)
+
+
+def test_wasserstein_and_js_checks_carry_the_statistics_when_configured() -> None:
+    """They are computed only when a test needs them; when it does, the check holds the
+    very value ``compare_numeric`` / ``compare_categorical`` give on the window."""
+    from streamdrift.stats import compare_categorical, compare_numeric
+
+    rng = np.random.default_rng(12)
+    spec = MonitorSpec(
+        window=WindowSpec(size=500),
+        reference=ReferenceSpec(size=1000),
+        tests=("psi", "wasserstein", "js", "chi2"),
+    )
+    mon = monitor_of(spec)
+    x = normal(rng, 1500) + normal(rng, 500, 0.5)
+    c = categorical(rng, 2000, [0.5, 0.3, 0.2])
+    results = feed(mon, {"x": x, "c": c})
+    assert len(results) == 2
+    for i, r in enumerate(results):
+        rows = slice(1000 + 500 * i, 1500 + 500 * i)
+        want = compare_numeric(mon.profiles["x"], np.array(x[rows]))  # type: ignore[arg-type]
+        cwant = compare_categorical(mon.profiles["c"], c[rows])  # type: ignore[arg-type]
+        got = {(t.feature, t.detector): t.value for t in r.tests}
+        assert got[("x", "wasserstein")] == want.wasserstein_norm
+        assert got[("x", "js")] == want.jensen_shannon
+        assert got[("c", "js")] == cwant.jensen_shannon
+    default = feed(monitor_of(SMALL), {"x": x, "c": c})
+    assert {t.detector for r in default for t in r.tests} == {"psi", "chi2", "missing"}

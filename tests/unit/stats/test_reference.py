@@ -287,3 +287,23 @@ def test_all_is_complete_and_importable() -> None:
 def test_docstring_examples_run(module: object) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)  # type: ignore[arg-type]
     assert result.failed == 0
+
+
+def test_statistics_left_out_are_nan_and_the_rest_unchanged() -> None:
+    rng = np.random.default_rng(3)
+    ref = NumericReference.fit(rng.normal(size=2000))
+    window = rng.normal(0.3, 1.0, size=1000)
+    full = compare_numeric(ref, window)
+    lean = compare_numeric(ref, window, wasserstein=False, js=False)
+    assert math.isnan(lean.wasserstein_norm) and math.isnan(lean.jensen_shannon)
+    assert dataclasses.replace(lean, wasserstein_norm=0.0, jensen_shannon=0.0) == (
+        dataclasses.replace(full, wasserstein_norm=0.0, jensen_shannon=0.0)
+    )
+    labels = _labels(rng, [0.5, 0.3, 0.2], 2000)
+    cref = CategoricalReference.fit(labels)
+    cfull = compare_categorical(cref, labels[:1000])
+    clean = compare_categorical(cref, labels[:1000], js=False)
+    assert math.isnan(clean.jensen_shannon)
+    assert dataclasses.replace(clean, jensen_shannon=0.0) == (
+        dataclasses.replace(cfull, jensen_shannon=0.0)
+    )

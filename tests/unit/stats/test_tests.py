@@ -17,10 +17,12 @@ from streamdrift.stats.tests import (
     chi2_homogeneity,
     jensen_shannon,
     ks_2samp,
+    ks_sorted,
     proportion_ztest,
     psi,
     wasserstein,
     wasserstein_normalised,
+    wasserstein_sorted,
 )
 
 # (n_ref, n_sample): tiny, unequal, equal, and the monitor's usual sizes.
@@ -282,3 +284,21 @@ def test_benjamini_hochberg_matches_scipy(seed: int) -> None:
     np.testing.assert_array_equal(benjamini_hochberg(p, q), want)
     assert benjamini_hochberg(np.array([]), q).size == 0
     assert not benjamini_hochberg(np.array([np.nan, 0.5]), q).any()
+
+
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize(("n1", "n2"), [(1, 1), (1, 7), (2000, 1000), (300, 300)])
+def test_ks_and_wasserstein_on_sorted_samples_match_binary_search_ecdfs(
+    n1: int, n2: int, ties: bool
+) -> None:
+    """The merged-run ECDFs give the very D of ECDFs read by searchsorted at every pooled
+    value (the textbook definition), and W to rounding."""
+    ref, sample = _pair(n1 + 11 * n2, n1, n2, ties, shift=0.3)
+    ref, sample = np.sort(ref), np.sort(sample)
+    pooled = np.sort(np.concatenate((ref, sample)))
+    cdf1 = np.searchsorted(ref, pooled, side="right") / n1
+    cdf2 = np.searchsorted(sample, pooled, side="right") / n2
+    d, _ = ks_sorted(ref, sample)
+    assert d == float(np.max(np.abs(cdf1 - cdf2)))
+    w = float(np.dot(np.abs(cdf1 - cdf2)[:-1], np.diff(pooled)))
+    assert wasserstein_sorted(ref, sample) == pytest.approx(w, rel=1e-12, abs=1e-15)
