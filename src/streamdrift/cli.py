@@ -246,6 +246,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="column with the model output, profiled as the prediction (default: prediction)",
     )
     build.add_argument(
+        "--label-column",
+        default=None,
+        metavar="COLUMN",
+        help="column with the true label: the profile then also carries the model's "
+        "reference performance on these rows, which the degradation check uses instead of "
+        "the first labelled window (not profiled as a feature)",
+    )
+    build.add_argument(
         "--ignore",
         action="append",
         default=[],
@@ -402,9 +410,16 @@ def cmd_reference(args: argparse.Namespace) -> int:
         spec,
         prediction_column=args.prediction_column,
         ignore=args.ignore,
+        label_column=args.label_column,
     )
     names = sorted(profile["profiles"])
     print(f"profiled {profile['count']} rows, {len(names)} columns: {', '.join(names)}")
+    if "performance" in profile:
+        perf = profile["performance"]
+        print(
+            f"reference performance ({perf['task']}) on {perf['rows']} labelled rows"
+            f" ({perf['rows_without_label']} without a label or prediction)"
+        )
     if args.out is not None:
         args.out.write_bytes(codec.dumps(profile))
         print(f"wrote {args.out}")

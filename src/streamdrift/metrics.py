@@ -137,7 +137,7 @@ class Metrics:
         )
         self.label_coverage = Gauge(
             "streamdrift_label_coverage_ratio",
-            "Share of predictions labelled before expiry (latest performance window).",
+            "Share of predictions labelled within prediction_ttl (latest judged period).",
             ["model"],
             registry=r,
         )

@@ -5,9 +5,15 @@ a column named by ``prediction_column`` (default ``prediction``) is profiled as 
 output, and ``ignore`` columns (ids, labels …) are skipped. The profile is what a monitor
 would have learned from those rows: the same type inference and the same statistics.
 
+With a ``label_column`` the profile also carries the model's reference performance on
+those rows (``performance``: the task and its metric window, computed exactly as the
+online performance monitor computes a window): the degradation check then compares every
+performance window with it instead of with the first labelled window.
+
 It is published to the compacted references topic, keyed ``<model_id>/<version>``, so
 every worker uses the same one; a monitor whose spec says ``reference.mode = "profile"``
-takes it as its reference (see README, "References").
+takes it as its reference (see README, "References"); the performance monitors of that
+version take its ``performance`` whatever their mode.
 """
 
 from __future__ import annotations
@@ -15,11 +21,13 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from streamdrift import codec
 from streamdrift.config import ConfigError
+from streamdrift.core.labelled_metrics import ReferencePerformance, infer_task_of, task_metrics
 from streamdrift.core.monitor import Profiles, fit_profiles, profiles_from_dict, profiles_to_dict
 from streamdrift.core.spec import MonitorSpec
 from streamdrift.records import PREDICTION, Scalar
@@ -115,14 +123,19 @@ def build_profile(
     *,
     prediction_column: str = "prediction",
     ignore: Sequence[str] = (),
+    label_column: str | None = None,
 ) -> dict[str, Any]:
-    """The reference profile document (JSON-able) of the rows in ``columns``."""
+    """The reference profile document (JSON-able) of the rows in ``columns``; with a
+    ``label_column``, also the model's performance on them (see :func:`build_performance`)."""
     count = max((len(v) for v in columns.values()), default=0)
     if count == 0:
         raise ConfigError("--from: the file has no rows")
+    performance = None
+    if label_column is not None:
+        performance = build_performance(columns, spec, label_column, prediction_column)
     selected: dict[str, list[Scalar]] = {}
     for name, values in columns.items():
-        if name in ignore:
+        if name in ignore or name == label_column:
             continue
         if spec.types.get(name) == "categorical":
             values = [getattr(v, "text", v) for v in values]
@@ -133,7 +146,7 @@ def build_profile(
         elif spec.watches(name):
             selected[name] = values
     profiles = fit_profiles(selected, spec)
-    return {
+    doc = {
         "format": "streamdrift.reference",
         "version": FORMAT_VERSION,
         "model_id": model_id,
@@ -141,10 +154,73 @@ def build_profile(
         "count": count,
         "profiles": profiles_to_dict(profiles),
     }
+    if performance is not None:
+        doc["performance"] = performance
+    return doc
 
 
-def parse_profile(raw: bytes) -> tuple[str, str, Profiles, int]:
-    """(model_id, version, profiles, count) of a references-topic message."""
+def build_performance(
+    columns: dict[str, list[Scalar]],
+    spec: MonitorSpec,
+    label_column: str,
+    prediction_column: str = "prediction",
+) -> dict[str, Any]:
+    """The model's reference performance on the rows that have both a label and a
+    prediction: ``{"task", "metrics", "rows", "rows_without_label"}``.
+
+    The task is the spec's ``performance.task`` or inferred from those rows as the online
+    monitor infers it, binary predictions are thresholded at ``performance.score_threshold``.
+    A label or prediction that does not fit the task is an error (the profile would
+    otherwise be built on a silently different set of rows).
+    """
+    for flag, name in (
+        ("--label-column", label_column),
+        ("--prediction-column", prediction_column),
+    ):
+        if name not in columns:
+            known = ", ".join(sorted(columns))
+            raise ConfigError(f"{flag}: no column {name!r} in the file; columns: {known}")
+    if label_column == prediction_column:
+        raise ConfigError("--label-column: must differ from --prediction-column")
+    labels: list[Any] = []
+    preds: list[Any] = []
+    missing = 0
+    for label, pred in zip(columns[label_column], columns[prediction_column], strict=True):
+        if label is None or pred is None:
+            missing += 1
+            continue
+        labels.append(_plain(label))
+        preds.append(_plain(pred))
+    if not labels:
+        raise ConfigError(f"--label-column: no row has both {label_column!r} and a prediction")
+    perf = spec.performance
+    task = perf.task if perf.task != "auto" else infer_task_of(labels, preds)
+    metrics, _, rejected = task_metrics(task, labels, preds, perf.score_threshold)
+    if rejected:
+        raise ConfigError(
+            f"--label-column: {rejected} of {len(labels)} rows have a label or prediction "
+            f"that does not fit the task {task!r}"
+        )
+    return {
+        **ReferencePerformance(task, metrics.to_dict()).to_dict(),
+        "rows": metrics.count,
+        "rows_without_label": missing,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceProfile:
+    """A references-topic message, parsed."""
+
+    model_id: str
+    model_version: str
+    profiles: Profiles
+    count: int
+    performance: ReferencePerformance | None = None
+
+
+def parse_reference(raw: bytes) -> ReferenceProfile:
+    """A references-topic message; ValueError if it is not a valid profile."""
     doc = codec.loads(raw)
     if not isinstance(doc, dict):
         raise ValueError("a reference profile must be a JSON object")
@@ -152,12 +228,21 @@ def parse_profile(raw: bytes) -> tuple[str, str, Profiles, int]:
         raise ValueError("not a streamdrift reference profile (format/version)")
     if not isinstance(doc.get("profiles"), dict):
         raise ValueError("not a streamdrift reference profile: 'profiles' must be an object")
-    return (
+    performance = doc.get("performance")
+    return ReferenceProfile(
         str(doc["model_id"]),
         str(doc["model_version"]),
         profiles_from_dict(doc["profiles"]),
         int(doc["count"]),
+        None if performance is None else ReferencePerformance.from_dict(performance),
     )
+
+
+def parse_profile(raw: bytes) -> tuple[str, str, Profiles, int]:
+    """(model_id, version, profiles, count) of a references-topic message (without its
+    performance: see :func:`parse_reference`)."""
+    ref = parse_reference(raw)
+    return ref.model_id, ref.model_version, ref.profiles, ref.count
 
 
 def profile_key(model_id: str, version: str) -> bytes:

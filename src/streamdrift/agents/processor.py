@@ -25,6 +25,7 @@ from streamdrift.core.fleet import FleetUpdate, MonitorFleet
 from streamdrift.core.join_spill import SpillTier
 from streamdrift.core.monitor import Profiles, profiles_to_dict
 from streamdrift.core.partition import PartitionState
+from streamdrift.core.performance import ReferencePerformance
 from streamdrift.core.spec import ModelSpecs
 from streamdrift.metrics import Metrics
 from streamdrift.records import (
@@ -99,6 +100,8 @@ class Processor:
         self.states: dict[int, PartitionState] = {}
         # reference profiles from the references topic, by (model, version)
         self.references: dict[tuple[str, str], tuple[Profiles, int]] = {}
+        # reference performance carried by those profiles, by (model, version)
+        self.performance_references: dict[tuple[str, str], ReferencePerformance] = {}
         # outputs produced outside process() (a reference applied on restore), per partition
         self.pending: dict[int, list[OutputRecord]] = {}
         # join spill segments retired by the last snapshot of each partition
@@ -145,6 +148,10 @@ class Processor:
                 or (profiles_to_dict(known[0]) != profiles_to_dict(profiles))
             ):
                 self._emit(state.fleet.set_reference(model, version, profiles, count), out)
+        for (model, version), performance in self.performance_references.items():
+            if state.labels.references.get((model, version)) != performance:
+                update = state.labels.set_reference(model, version, performance)
+                self._emit_labels(state, update, out)
         if out:
             self.pending.setdefault(partition, []).extend(out)
         return state
@@ -156,13 +163,24 @@ class Processor:
         return out
 
     def set_reference(
-        self, model_id: str, version: str, profiles: Profiles, count: int
+        self,
+        model_id: str,
+        version: str,
+        profiles: Profiles,
+        count: int,
+        performance: ReferencePerformance | None = None,
     ) -> list[OutputRecord]:
-        """A reference profile arrived: every owned partition uses it from now on."""
+        """A reference profile arrived: every owned partition uses it from now on (its
+        ``performance``, when it has one, as the reference of the performance monitors)."""
         self.references[(model_id, version)] = (profiles, count)
         out: list[OutputRecord] = []
         for state in self.states.values():
             self._emit(state.fleet.set_reference(model_id, version, profiles, count), out)
+        if performance is not None:
+            self.performance_references[(model_id, version)] = performance
+            for state in self.states.values():
+                update = state.labels.set_reference(model_id, version, performance)
+                self._emit_labels(state, update, out)
         log.info("reference profile for %s v%s (%d rows)", model_id, version, count)
         return out
 
@@ -253,7 +271,7 @@ class Processor:
             return []
         out: list[OutputRecord] = self.pending.pop(partition, [])
         items: list[PredictionEvent | PredictionBatch] = []
-        feedback: list[FeedbackEvent] = []
+        messages: list[tuple[InputRecord, list[FeedbackEvent]]] = []  # feedback, per message
         s = self.settings
         for record in records:
             if not state.accepts(record.topic, record.offset):
@@ -269,7 +287,7 @@ class Processor:
                         out.append(self._reject_rows(record, item.rejected))
                     items.append(item)
                 else:
-                    feedback.extend(codec.decode_feedback(record.value))
+                    messages.append((record, codec.decode_feedback(record.value)))
             except codec.DecodeError as exc:
                 out.append(self._reject(record, exc.reason, str(exc)))
         if items:
@@ -282,6 +300,7 @@ class Processor:
                 ).inc(len(batch))
             self._emit(state.fleet.observe(batches), out)
             self._emit_labels(state, state.labels.add_predictions(batches), out)
+        feedback = self._known_feedback(state, messages, out)
         if feedback:
             for model, n in Counter(e.model_id for e in feedback).items():
                 self.metrics.events_consumed.labels(
@@ -311,6 +330,37 @@ class Processor:
                     metrics.label_coverage.labels(model).set(check.value)
         for alert in update.alerts:
             out.append(self._alert_record(alert))
+
+    def _known_feedback(
+        self,
+        state: PartitionState,
+        messages: list[tuple[InputRecord, list[FeedbackEvent]]],
+        out: list[OutputRecord],
+    ) -> list[FeedbackEvent]:
+        """The feedback to join; messages for an unknown model go to dead-letter
+        (``unknown_model``) unless ``performance.unknown_model_feedback = "wait"``. Called
+        after the fetch's predictions were added, so they make their model known."""
+        feedback: list[FeedbackEvent] = []
+        for record, events in messages:
+            models = {e.model_id for e in events}
+            unknown = sorted(m for m in models if state.labels.rejects_feedback(m))
+            if not unknown:
+                feedback.extend(events)
+                continue
+            error = (
+                f"feedback for model {unknown[0]!r}, which is not configured and has sent no "
+                "prediction to this partition"
+            )
+            self.metrics.dead_letter.labels("unknown_model").inc()
+            log.warning(
+                "to dead-letter: %s[%d]@%d (unknown_model): %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                error,
+            )
+            out.append(dead_letter(self.settings.topic_dead_letter, record, "unknown_model", error))
+        return feedback
 
     def _pending(self, attribute: str) -> int:
         return sum(getattr(st.labels.join, attribute) for st in self.states.values())

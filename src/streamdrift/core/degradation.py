@@ -5,10 +5,19 @@
 :class:`~streamdrift.core.performance.PerformanceMonitor` per (model, version, segment),
 and turns their window results into alerts with the partition's alert policy.
 
-Label health is judged when a model's performance window closes: the share of its
-predictions that received a label before they expired since the previous window (label
-coverage). Below the model's ``performance.min_coverage`` it raises a ``label_health``
-alert. The label delay distribution is reported by the caller from the joined rows.
+Reference performance: a model version's reference profile may carry its performance on
+labelled data (:meth:`DegradationFleet.set_reference`); its monitors, current and future,
+test against it instead of against their first labelled window.
+
+Label health (:mod:`streamdrift.core.label_health`): the share of a model version's
+predictions labelled in time, judged per period of prediction time, also when no label
+arrives at all. Below the model's ``performance.min_coverage`` it raises a
+``label_health`` alert. The label delay distribution is reported by the caller from the
+joined rows.
+
+Feedback for a model that is neither configured nor has sent a prediction to this
+partition is *unknown* (:meth:`DegradationFleet.knows`): by default the caller rejects it
+(``performance.unknown_model_feedback = "reject"``) instead of letting it wait and expire.
 """
 
 from __future__ import annotations
@@ -20,9 +29,14 @@ from typing import Any
 from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.core.fleet import FleetUpdate
 from streamdrift.core.join import FeedbackEvent, FeedbackJoin, LabelledPrediction
-from streamdrift.core.performance import PerformanceMonitor
+from streamdrift.core.label_health import CoverageRule, LabelCoverage, VersionKey
+from streamdrift.core.performance import (
+    PerformanceMonitor,
+    PerformanceSpec,
+    ReferencePerformance,
+)
 from streamdrift.core.spec import ModelSpecs
-from streamdrift.records import AlertKind, CheckResult, PredictionBatch, WindowResult
+from streamdrift.records import PredictionBatch, WindowResult
 
 Key = tuple[str, str, str | None]
 
@@ -38,32 +52,79 @@ class DegradationFleet:
     alerts: AlertPolicy
     join: FeedbackJoin = field(init=False)
     monitors: dict[Key, PerformanceMonitor] = field(default_factory=dict)
-    # per model: (labelled, unlabelled_expired) totals at the last label-health check
-    coverage_marks: dict[str, tuple[int, int]] = field(default_factory=dict)
+    coverage: LabelCoverage = field(default_factory=LabelCoverage)
+    # reference performance from reference profiles, by (model, version)
+    references: dict[VersionKey, ReferencePerformance] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         perf = self.specs.default.performance  # the join's TTLs and bound are partition-wide
         self.join = FeedbackJoin(perf.prediction_ttl, perf.feedback_ttl, perf.max_pending)
 
+    def knows(self, model_id: str) -> bool:
+        """Whether feedback for ``model_id`` can be expected to join: the model is
+        configured, or this partition has seen a prediction of it."""
+        return model_id in self.specs.models or model_id in self.join.predictions_seen
+
+    def rejects_feedback(self, model_id: str) -> bool:
+        """Whether feedback for ``model_id`` is to be rejected as ``unknown_model``."""
+        if self.knows(model_id):
+            return False
+        return self.specs.default.performance.unknown_model_feedback == "reject"
+
+    def set_reference(
+        self, model_id: str, version: str, performance: ReferencePerformance
+    ) -> DegradationUpdate:
+        """Reference performance for (model, version): its monitors test against it."""
+        self.references[(model_id, version)] = performance
+        for (m, v, _), monitor in self.monitors.items():
+            if (m, v) == (model_id, version):
+                monitor.use_reference(performance)
+        return DegradationUpdate()
+
     def add_predictions(self, batches: Iterable[PredictionBatch]) -> DegradationUpdate:
         labelled: list[LabelledPrediction] = []
+        join = self.join
         for batch in batches:
-            labelled.extend(self.join.add_predictions(batch))
+            model = batch.model_id
+            duplicates = join.duplicate_predictions.get(model, 0)
+            labelled.extend(join.add_predictions(batch))
+            self.coverage.add_predictions(
+                (model, batch.model_version),
+                batch.timestamps,
+                self._perf(model).coverage_period,
+                join.duplicate_predictions.get(model, 0) - duplicates,
+            )
         return self._after(labelled)
 
     def add_feedback(self, events: Sequence[FeedbackEvent]) -> DegradationUpdate:
         return self._after(self.join.add_feedback(events))
 
     def _after(self, labelled: list[LabelledPrediction]) -> DegradationUpdate:
-        self.join.expire()
+        join = self.join
+        join.expire()
         update = DegradationUpdate(labelled=labelled)
+        self.coverage.add_labelled(labelled, lambda m: self._perf(m).coverage_period)
         groups: dict[Key, list[LabelledPrediction]] = {}
         for row in labelled:
             groups.setdefault((row.model_id, row.model_version, row.segment), []).append(row)
         for key, rows in groups.items():
             monitor = self._monitor(key)
             self._decide(monitor, monitor.observe(rows), update)
+        health = self.coverage.close(
+            join.feedback_watermark, join.prediction_watermark, join.prediction_ttl, self._rule
+        )
+        for result in health:
+            update.windows.append(result)
+            resolve_after = self.specs.for_model(result.model_id).resolve_after
+            update.alerts.extend(self.alerts.decide(result, resolve_after))
         return update
+
+    def _perf(self, model_id: str) -> PerformanceSpec:
+        return self.specs.for_model(model_id).performance
+
+    def _rule(self, model_id: str) -> CoverageRule:
+        perf = self._perf(model_id)
+        return CoverageRule(perf.coverage_period, perf.min_labels, perf.min_coverage)
 
     def advance(self, watermark: float) -> DegradationUpdate:
         update = DegradationUpdate()
@@ -76,6 +137,9 @@ class DegradationFleet:
         if monitor is None:
             spec = self.specs.for_model(key[0]).performance
             monitor = self.monitors[key] = PerformanceMonitor(*key, spec)
+            reference = self.references.get((key[0], key[1]))
+            if reference is not None:
+                monitor.use_reference(reference)
         return monitor
 
     def _decide(
@@ -83,42 +147,8 @@ class DegradationFleet:
     ) -> None:
         resolve_after = self.specs.for_model(monitor.model_id).resolve_after
         for result in results:
-            health = self._label_health(monitor)
-            if health is not None:
-                result = WindowResult(
-                    result.model_id,
-                    result.model_version,
-                    result.segment,
-                    result.index,
-                    result.window,
-                    result.reference_count,
-                    (*result.tests, health),
-                )
             update.windows.append(result)
             update.alerts.extend(self.alerts.decide(result, resolve_after))
-
-    def _label_health(self, monitor: PerformanceMonitor) -> CheckResult | None:
-        model = monitor.model_id
-        labelled = self.join.labelled.get(model, 0)
-        expired = self.join.unlabelled_expired.get(model, 0)
-        last_labelled, last_expired = self.coverage_marks.get(model, (0, 0))
-        done = (labelled - last_labelled) + (expired - last_expired)
-        if done < monitor.spec.min_labels:
-            return None
-        self.coverage_marks[model] = (labelled, expired)
-        coverage = (labelled - last_labelled) / done
-        threshold = monitor.spec.min_coverage
-        return CheckResult(
-            "label_coverage",
-            AlertKind.LABEL_HEALTH,
-            "label_coverage",
-            "label_coverage",
-            coverage,
-            threshold,
-            None,
-            drifted=coverage < threshold,
-            detail=f"{labelled - last_labelled} of {done} predictions labelled before expiry",
-        )
 
     # -- state ------------------------------------------------------------------------------
 
@@ -126,7 +156,8 @@ class DegradationFleet:
         return {
             "join": self.join.to_dict(),
             "monitors": [m.to_dict() for m in self.monitors.values()],
-            "coverage_marks": {k: list(v) for k, v in self.coverage_marks.items()},
+            "coverage": self.coverage.to_dict(),
+            "references": [[m, v, p.to_dict()] for (m, v), p in self.references.items()],
         }
 
     @classmethod
@@ -139,5 +170,9 @@ class DegradationFleet:
             spec = specs.for_model(state["model_id"]).performance
             monitor = PerformanceMonitor.from_dict(state, spec)
             fleet.monitors[(monitor.model_id, monitor.model_version, monitor.segment)] = monitor
-        fleet.coverage_marks = {k: (int(a), int(b)) for k, (a, b) in d["coverage_marks"].items()}
+        if "coverage" in d:  # checkpoints before coverage periods: start counting afresh
+            fleet.coverage = LabelCoverage.from_dict(d["coverage"])
+        fleet.references = {
+            (m, v): ReferencePerformance.from_dict(p) for m, v, p in d.get("references", [])
+        }
         return fleet

@@ -10,7 +10,10 @@ crash reproduces them.
 * **Task** is inferred from the first labelled rows unless configured: ``binary`` (labels
   0/1, predictions are scores in [0, 1] or 0/1), ``multiclass`` (labels and predictions
   are classes; an object of class probabilities counts as its arg-max), ``regression``.
-* **Reference performance** is the first window with at least ``min_labels`` labels.
+* **Reference performance** is the version's reference profile when it carries one
+  (``streamdrift reference build --label-column``, :meth:`PerformanceMonitor.use_reference`),
+  else the first window with at least ``min_labels`` labels. The degradation check says
+  which one it used.
 * **Degradation** (``performance_degradation``): a window's accuracy (classification) or
   MAE (regression) is worse than the reference by at least ``margin`` *and* a one-sided
   test says so at ``alpha`` (pooled two-proportion z-test; Welch z-test for MAE).
@@ -29,9 +32,16 @@ from typing import Any
 import numpy as np
 
 from streamdrift.core.join import LabelledPrediction
+from streamdrift.core.labelled_metrics import (
+    Metrics,
+    ReferencePerformance,
+    infer_task_of,
+    summary,
+    task_metrics,
+)
 from streamdrift.core.windows import WindowBuffer, WindowSpec, make_windows
 from streamdrift.detectors import DriftDetector, from_state, make_detector
-from streamdrift.records import AlertKind, CheckResult, WindowInfo, WindowResult, predicted_class
+from streamdrift.records import AlertKind, CheckResult, WindowInfo, WindowResult
 from streamdrift.stats.performance import (
     ClassificationWindow,
     MulticlassWindow,
@@ -40,9 +50,26 @@ from streamdrift.stats.performance import (
     mae_increase_test,
 )
 
+__all__ = [
+    "ERROR_DETECTORS",
+    "FROM_FIRST_WINDOW",
+    "FROM_PROFILE",
+    "TASKS",
+    "UNKNOWN_MODEL_FEEDBACK",
+    "PerformanceMonitor",
+    "PerformanceSpec",
+    "PerformanceSpecError",
+    "ReferencePerformance",
+    "infer_task",
+    "infer_task_of",
+]
+
 TASKS = ("auto", "binary", "multiclass", "regression")
 ERROR_DETECTORS = ("ddm", "eddm", "hddm_a", "hddm_w", "adwin")
-Metrics = ClassificationWindow | MulticlassWindow | RegressionWindow
+UNKNOWN_MODEL_FEEDBACK = ("reject", "wait")
+# where a monitor's reference performance came from (named in the degradation alert)
+FROM_FIRST_WINDOW = "first labelled window"
+FROM_PROFILE = "reference profile"
 
 
 class PerformanceSpecError(ValueError):
@@ -65,6 +92,8 @@ class PerformanceSpec:
     feedback_ttl: float = 3600.0
     max_pending: int = 1_000_000
     min_coverage: float = 0.0  # label_health alert below this share of labelled predictions
+    coverage_period: float = 3600.0  # s of prediction time per label-coverage judgement
+    unknown_model_feedback: str = "reject"  # or "wait": labels of a model never seen
 
     def __post_init__(self) -> None:
         if self.by not in ("label_time", "prediction_time"):
@@ -88,7 +117,12 @@ class PerformanceSpec:
             raise PerformanceSpecError(
                 f"performance.min_coverage: in [0,1], got {self.min_coverage}"
             )
-        for name in ("prediction_ttl", "feedback_ttl"):
+        if self.unknown_model_feedback not in UNKNOWN_MODEL_FEEDBACK:
+            raise PerformanceSpecError(
+                "performance.unknown_model_feedback: one of "
+                f"{UNKNOWN_MODEL_FEEDBACK}, got {self.unknown_model_feedback!r}"
+            )
+        for name in ("prediction_ttl", "feedback_ttl", "coverage_period"):
             value = getattr(self, name)
             if not (value > 0 and math.isfinite(value)):
                 raise PerformanceSpecError(f"performance.{name}: seconds > 0, got {value}")
@@ -105,36 +139,6 @@ def infer_task(rows: Sequence[LabelledPrediction]) -> str:
     return infer_task_of([r.label for r in rows], [r.prediction for r in rows])
 
 
-def infer_task_of(labels: Sequence[Any], preds: Sequence[Any]) -> str:
-    """binary, multiclass or regression, from labels and predictions."""
-    binary_labels = all(isinstance(v, bool) or v in (0, 1) for v in labels)
-    if binary_labels and all(
-        isinstance(p, (int, float)) and 0 <= p <= 1 for p in preds if p is not None
-    ):
-        return "binary"
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in labels) and all(
-        isinstance(p, (int, float)) and not isinstance(p, bool) for p in preds
-    ):
-        return "regression"
-    return "multiclass"
-
-
-def _predicted_class(prediction: Any) -> str:
-    if isinstance(prediction, dict):
-        return predicted_class(prediction) or ""
-    if isinstance(prediction, float) and prediction.is_integer():
-        return str(int(prediction))
-    return str(prediction)
-
-
-def _label_class(label: Any) -> str:
-    if isinstance(label, bool):
-        return str(int(label))
-    if isinstance(label, float) and label.is_integer():
-        return str(int(label))
-    return str(label)
-
-
 @dataclass(slots=True)
 class PerformanceMonitor:
     model_id: str
@@ -144,6 +148,7 @@ class PerformanceMonitor:
     task: str = ""
     reference: dict[str, Any] | None = None  # to_dict() of the reference window's metrics
     reference_count: int = 0
+    reference_source: str = ""  # FROM_FIRST_WINDOW or FROM_PROFILE
     windows_closed: int = 0
     labelled: int = 0
     rejected: int = 0  # labels whose type does not fit the task
@@ -167,6 +172,25 @@ class PerformanceMonitor:
     @property
     def late_events(self) -> int:
         return self._buffer.late_events
+
+    def use_reference(self, profile: ReferencePerformance) -> bool:
+        """Test later windows against ``profile`` (built offline from labelled data).
+
+        Ignored (False) when it does not fit: another task than the configured or already
+        inferred one, or fewer than ``min_labels`` rows. A monitor that has not seen a
+        labelled window yet takes the profile's task.
+        """
+        if profile.count < self.spec.min_labels:
+            return False
+        if self.task and self.task != profile.task:
+            return False
+        if self.spec.task not in ("auto", profile.task):
+            return False
+        self.task = profile.task
+        self.reference = dict(profile.metrics)
+        self.reference_count = profile.count
+        self.reference_source = FROM_PROFILE
+        return True
 
     def observe(self, rows: Sequence[LabelledPrediction]) -> list[WindowResult]:
         if not rows:
@@ -209,12 +233,13 @@ class PerformanceMonitor:
         metrics, errors = self._metrics(labels, preds)
         if metrics.count == 0:
             return None
-        self.latest = _summary(metrics)
+        self.latest = summary(metrics)
         checks: list[CheckResult] = []
         if self.reference is None:
             if metrics.count >= self.spec.min_labels:
                 self.reference = metrics.to_dict()
                 self.reference_count = metrics.count
+                self.reference_source = FROM_FIRST_WINDOW
         elif metrics.count >= self.spec.min_labels:
             checks.append(self._degradation(metrics))
         checks.extend(self._concept_drift(errors))
@@ -232,40 +257,11 @@ class PerformanceMonitor:
         return result
 
     def _metrics(self, labels: list[Any], preds: list[Any]) -> tuple[Metrics, np.ndarray]:
-        if self.task == "binary":
-            keep = [
-                i
-                for i, (y, p) in enumerate(zip(labels, preds, strict=True))
-                if (isinstance(y, bool) or y in (0, 1)) and isinstance(p, (int, float))
-            ]
-            self.rejected += len(labels) - len(keep)
-            y = np.array([int(labels[i]) for i in keep], dtype=np.int64)
-            score = np.array([float(preds[i]) for i in keep], dtype=np.float64)
-            binary = (score >= self.spec.score_threshold).astype(np.int64)
-            window = ClassificationWindow()
-            has_scores = bool(np.all((score >= 0) & (score <= 1)))
-            if keep:
-                window.update(y, binary, score if has_scores else None)
-            return window, (binary != y).astype(np.float64)
-        if self.task == "regression":
-            keep = [
-                i
-                for i, (y, p) in enumerate(zip(labels, preds, strict=True))
-                if isinstance(y, (int, float)) and isinstance(p, (int, float))
-            ]
-            self.rejected += len(labels) - len(keep)
-            yt = np.array([float(labels[i]) for i in keep], dtype=np.float64)
-            yp = np.array([float(preds[i]) for i in keep], dtype=np.float64)
-            reg = RegressionWindow()
-            if keep:
-                reg.update(yt, yp)
-            return reg, np.abs(yp - yt)
-        truth = np.array([_label_class(v) for v in labels], dtype=object)
-        guess = np.array([_predicted_class(v) for v in preds], dtype=object)
-        multi = MulticlassWindow()
-        if len(truth):
-            multi.update(truth, guess)
-        return multi, (truth != guess).astype(np.float64)
+        metrics, errors, rejected = task_metrics(
+            self.task, labels, preds, self.spec.score_threshold
+        )
+        self.rejected += rejected
+        return metrics, errors
 
     def _degradation(self, metrics: Metrics) -> CheckResult:
         assert self.reference is not None
@@ -283,7 +279,8 @@ class PerformanceMonitor:
                 spec.margin,
                 p,
                 drifted=relative >= spec.margin and p < spec.alpha,
-                detail=f"MAE {metrics.mae:.4g} vs {ref.mae:.4g} in the reference (Welch z-test)",
+                detail=f"MAE {metrics.mae:.4g} vs {ref.mae:.4g} in the {self.reference_source} "
+                f"(n={metrics.count} vs {ref.count}, Welch z-test)",
             )
         ref_window: Metrics
         if isinstance(metrics, ClassificationWindow):
@@ -301,7 +298,8 @@ class PerformanceMonitor:
             p,
             drifted=drop >= spec.margin and p < spec.alpha,
             detail=f"accuracy {metrics.accuracy:.3f} vs {ref_window.accuracy:.3f} in the "
-            f"reference (n={metrics.count}, one-sided two-proportion z-test)",
+            f"{self.reference_source} (n={metrics.count} vs {ref_window.count}, one-sided "
+            "two-proportion z-test)",
         )
 
     def _concept_drift(self, errors: np.ndarray) -> list[CheckResult]:
@@ -339,6 +337,7 @@ class PerformanceMonitor:
             "task": self.task,
             "reference": self.reference,
             "reference_count": self.reference_count,
+            "reference_source": self.reference_source,
             "windows_closed": self.windows_closed,
             "labelled": self.labelled,
             "rejected": self.rejected,
@@ -357,6 +356,10 @@ class PerformanceMonitor:
             task=d["task"],
             reference=d["reference"],
             reference_count=d["reference_count"],
+            # checkpoints written before profiles carried performance: the first window
+            reference_source=d.get(
+                "reference_source", FROM_FIRST_WINDOW if d["reference"] is not None else ""
+            ),
             windows_closed=d["windows_closed"],
             labelled=d["labelled"],
             rejected=d["rejected"],
@@ -364,22 +367,6 @@ class PerformanceMonitor:
             _windows=WindowBuffer.from_dict(d["windows"]),
             _detectors={k: from_state(v) for k, v in d["detectors"].items()},
         )
-
-
-def _summary(metrics: Metrics) -> dict[str, float]:
-    if isinstance(metrics, ClassificationWindow):
-        return {
-            "accuracy": metrics.accuracy,
-            "precision": metrics.precision,
-            "recall": metrics.recall,
-            "f1": metrics.f1,
-            "log_loss": metrics.log_loss,
-            "brier": metrics.brier,
-            "roc_auc": metrics.roc_auc,
-        }
-    if isinstance(metrics, MulticlassWindow):
-        return {"accuracy": metrics.accuracy, "macro_f1": metrics.macro_f1}
-    return {"mae": metrics.mae, "rmse": metrics.rmse, "mean_error": metrics.mean_error}
 
 
 def _json_value(value: Any) -> Any:

@@ -198,6 +198,11 @@ def _performance(base: PerformanceSpec, value: Any, where: str) -> PerformanceSp
     if not isinstance(value, Mapping):
         raise SpecError(f"{where}: expected a table")
     value = dict(value)
+    if "unknown_model_feedback" in value and not where.startswith("defaults."):
+        raise SpecError(
+            f"{where}.unknown_model_feedback: only in [defaults.performance] (feedback for a "
+            "configured model is never unknown)"
+        )
     if "window" in value:
         value["window"] = _sub(
             WindowSpec, base.window, value["window"], _WINDOW_KEYS, f"{where}.window"

@@ -470,6 +470,7 @@ LABEL_HEALTH_TOML = """
 [defaults.performance]
 prediction_ttl = 5
 min_coverage = 0.9
+coverage_period = 10
 
 [models.clf.performance]
 window = { kind = "time", size = 10, allowed_lateness = 0 }
@@ -489,8 +490,8 @@ def test_low_label_coverage_raises_a_label_health_alert(tmp_path: Path) -> None:
     docs = [d for d in alert_docs(out) if d["kind"] == "label_health"]
     assert docs and docs[0]["status"] == "firing"
     ALERT_SCHEMA.validate(docs[0])
-    # the first check counts labels that came within the TTL of predictions not yet expired
-    assert 0.4 < docs[0]["value"] < 0.9
+    # the labelled share of the predictions of one 10 s period
+    assert docs[0]["value"] == pytest.approx(0.5, abs=0.1)
     assert docs[0]["threshold"] == 0.9
     # in steady state the share is the labelled share
     coverage = sample(processor, "streamdrift_label_coverage_ratio", {"model": "clf"})

@@ -17,7 +17,7 @@ import pytest
 from river.drift import binary as river_binary
 
 from streamdrift.alerts.policy import AlertPolicy
-from streamdrift.core.degradation import DegradationFleet, DegradationUpdate
+from streamdrift.core.degradation import DegradationFleet
 from streamdrift.core.join import FeedbackEvent, LabelledPrediction
 from streamdrift.core.performance import (
     PerformanceMonitor,
@@ -465,89 +465,6 @@ def test_duplicate_labels_are_not_counted_twice() -> None:
     assert monitor.latest["accuracy"] == 1.0  # the duplicate's 0 did not replace the 1
 
 
-def labelled_share_stream(
-    fleet: DegradationFleet, seconds: int, share: float, *, seed: int = 0
-) -> list[DegradationUpdate]:
-    """10 predictions a second; a ``share`` of them labelled (correctly) 1 s later."""
-    rng = np.random.default_rng(seed)
-    updates = []
-    waiting: list[FeedbackEvent] = []
-    for sec in range(seconds):
-        ids = [f"s{sec}-{j}" for j in range(10)]
-        stamps = [T0 + sec + j / 10 for j in range(10)]
-        scores = rng.random(10).tolist()
-        updates.append(fleet.add_predictions([pbatch(ids, stamps, scores)]))
-        updates.append(fleet.add_feedback(waiting))
-        waiting = [
-            FeedbackEvent("m", pid, ts + 1.0, int(score >= 0.5))
-            for pid, ts, score in zip(ids, stamps, scores, strict=True)
-            if rng.random() < share
-        ]
-    return updates
-
-
-def coverage_spec(min_coverage: float) -> PerformanceSpec:
-    return PerformanceSpec(
-        window=WindowSpec(kind="time", size=10.0),
-        min_labels=20,
-        prediction_ttl=5.0,
-        min_coverage=min_coverage,
-    )
-
-
-def test_expired_unlabelled_predictions_lower_coverage_and_fire_label_health() -> None:
-    fleet = fleet_of(coverage_spec(0.8))
-    updates = labelled_share_stream(fleet, 60, share=0.5)
-    health = [
-        c for u in updates for w in u.windows for c in w.tests if c.kind is AlertKind.LABEL_HEALTH
-    ]
-    assert len(health) >= 4
-    for check in health:
-        assert (check.feature, check.detector, check.statistic) == ("label_coverage",) * 3
-        assert check.threshold == 0.8
-        assert check.drifted == (check.value < 0.8)
-        assert "predictions labelled before expiry" in check.detail
-    steady = health[1:]
-    assert all(c.value == pytest.approx(0.5, abs=0.12) for c in steady)
-    assert all(c.drifted for c in steady)
-    assert fleet.join.unlabelled_expired["m"] > 0
-    alerts = [a for u in updates for a in u.alerts if a.kind is AlertKind.LABEL_HEALTH]
-    assert [a.status for a in alerts] == [AlertStatus.FIRING]
-    assert alerts[0].detector == "label_coverage"
-    assert alerts[0].feature is None
-    assert alerts[0].detected_at == clock()
-
-
-def test_full_coverage_raises_no_label_health_alert() -> None:
-    fleet = fleet_of(coverage_spec(0.8))
-    updates = labelled_share_stream(fleet, 60, share=1.0)
-    health = [
-        c for u in updates for w in u.windows for c in w.tests if c.kind is AlertKind.LABEL_HEALTH
-    ]
-    assert health and all(c.value == 1.0 and not c.drifted for c in health)
-    assert not any(a.kind is AlertKind.LABEL_HEALTH for u in updates for a in u.alerts)
-
-
-def test_coverage_recovers_and_the_alert_resolves() -> None:
-    fleet = fleet_of(coverage_spec(0.8))
-    low = labelled_share_stream(fleet, 40, share=0.3, seed=1)
-    # continue the same stream, fully labelled, with later timestamps
-    rng = np.random.default_rng(2)
-    high: list[DegradationUpdate] = []
-    waiting: list[FeedbackEvent] = []
-    for sec in range(40, 120):
-        ids = [f"s{sec}-{j}" for j in range(10)]
-        stamps = [T0 + sec + j / 10 for j in range(10)]
-        scores = rng.random(10).tolist()
-        high.append(fleet.add_predictions([pbatch(ids, stamps, scores)]))
-        high.append(fleet.add_feedback(waiting))
-        waiting = [FeedbackEvent("m", p, t + 1.0, 1) for p, t in zip(ids, stamps, strict=True)]
-    statuses = [
-        a.status for u in [*low, *high] for a in u.alerts if a.kind is AlertKind.LABEL_HEALTH
-    ]
-    assert statuses == [AlertStatus.FIRING, AlertStatus.RESOLVED]
-
-
 def test_degradation_alerts_from_the_fleet() -> None:
     spec = PerformanceSpec(window=WindowSpec(kind="count", size=400))
     fleet = fleet_of(spec)
@@ -569,42 +486,3 @@ def test_degradation_alerts_from_the_fleet() -> None:
     kinds = {a.kind for u in updates for a in u.alerts if a.status is AlertStatus.FIRING}
     assert AlertKind.PERFORMANCE_DEGRADATION in kinds
     assert kinds <= {AlertKind.PERFORMANCE_DEGRADATION, AlertKind.CONCEPT_DRIFT}
-
-
-def test_fleet_state_round_trip_mid_stream() -> None:
-    spec = coverage_spec(0.8)
-    original = fleet_of(spec)
-    head = labelled_share_stream(original, 30, share=0.5, seed=7)
-    assert any(u.alerts for u in head)
-    d = json_round_trip(original.to_dict())
-    specs = ModelSpecs(MonitorSpec(performance=spec))
-    policy = AlertPolicy.from_dict(original.alerts.to_dict(), clock=clock)
-    restored = DegradationFleet.from_dict(d, specs, policy)
-    assert restored.to_dict() == original.to_dict()
-    assert restored.coverage_marks == original.coverage_marks
-
-    def tail(fleet: DegradationFleet) -> list[Any]:
-        updates = labelled_share_stream_from(fleet, 30, 90, seed=8)
-        return [(u.windows, u.alerts, u.labelled) for u in updates]
-
-    assert tail(restored) == tail(original)
-    assert restored.to_dict() == original.to_dict()
-
-
-def labelled_share_stream_from(
-    fleet: DegradationFleet, first: int, last: int, *, seed: int
-) -> list[DegradationUpdate]:
-    rng = np.random.default_rng(seed)
-    updates = []
-    for sec in range(first, last):
-        ids = [f"s{sec}-{j}" for j in range(10)]
-        stamps = [T0 + sec + j / 10 for j in range(10)]
-        scores = rng.random(10).tolist()
-        updates.append(fleet.add_predictions([pbatch(ids, stamps, scores)]))
-        labels = [
-            FeedbackEvent("m", p, t + 1.0, int(s >= 0.5))
-            for p, t, s in zip(ids, stamps, scores, strict=True)
-            if rng.random() < 0.5
-        ]
-        updates.append(fleet.add_feedback(labels))
-    return updates

@@ -1,0 +1,190 @@
+"""Performance metrics of labelled predictions, by task: shared by the online monitor
+(:mod:`streamdrift.core.performance`) and the offline reference profile
+(``streamdrift reference build``), so both compute the reference the same way.
+
+* :func:`infer_task_of`: ``binary`` (labels 0/1, predictions scores in [0, 1] or 0/1),
+  ``multiclass`` (classes; an object of class probabilities counts as its arg-max) or
+  ``regression``.
+* :func:`task_metrics`: the metric window of one task
+  (:class:`~streamdrift.stats.performance.ClassificationWindow`,
+  :class:`~streamdrift.stats.performance.MulticlassWindow` or
+  :class:`~streamdrift.stats.regression.RegressionWindow`) and the per-row error stream.
+* :class:`ReferencePerformance`: a task and its metric window, as a reference profile
+  carries it (``to_dict()`` of the window, so the significance tests have its counts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from streamdrift.records import predicted_class
+from streamdrift.stats.performance import ClassificationWindow, MulticlassWindow
+from streamdrift.stats.regression import RegressionWindow
+
+TASKS = ("binary", "multiclass", "regression")
+Metrics = ClassificationWindow | MulticlassWindow | RegressionWindow
+
+
+def infer_task_of(labels: Sequence[Any], preds: Sequence[Any]) -> str:
+    """binary, multiclass or regression, from labels and predictions."""
+    binary_labels = all(isinstance(v, bool) or v in (0, 1) for v in labels)
+    if binary_labels and all(
+        isinstance(p, (int, float)) and 0 <= p <= 1 for p in preds if p is not None
+    ):
+        return "binary"
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in labels) and all(
+        isinstance(p, (int, float)) and not isinstance(p, bool) for p in preds
+    ):
+        return "regression"
+    return "multiclass"
+
+
+def _predicted_class(prediction: Any) -> str:
+    if isinstance(prediction, dict):
+        return predicted_class(prediction) or ""
+    if isinstance(prediction, float) and prediction.is_integer():
+        return str(int(prediction))
+    return str(prediction)
+
+
+def _label_class(label: Any) -> str:
+    if isinstance(label, bool):
+        return str(int(label))
+    if isinstance(label, float) and label.is_integer():
+        return str(int(label))
+    return str(label)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def task_metrics(
+    task: str, labels: Sequence[Any], preds: Sequence[Any], score_threshold: float = 0.5
+) -> tuple[Metrics, np.ndarray, int]:
+    """(metric window, per-row errors, rows rejected) of labelled predictions.
+
+    Rows whose label or prediction does not fit the task (a label 3 for ``binary``, a text
+    for ``regression``) are left out and counted as rejected. Errors are 0/1 for the
+    classifiers and absolute errors for regression, one per kept row, in input order.
+    """
+    if task == "binary":
+        keep = [
+            i
+            for i, (y, p) in enumerate(zip(labels, preds, strict=True))
+            if (isinstance(y, bool) or y in (0, 1)) and isinstance(p, (int, float))
+        ]
+        y = np.array([int(labels[i]) for i in keep], dtype=np.int64)
+        score = np.array([float(preds[i]) for i in keep], dtype=np.float64)
+        binary = (score >= score_threshold).astype(np.int64)
+        window = ClassificationWindow()
+        has_scores = bool(np.all((score >= 0) & (score <= 1)))
+        if keep:
+            window.update(y, binary, score if has_scores else None)
+        return window, (binary != y).astype(np.float64), len(labels) - len(keep)
+    if task == "regression":
+        keep = [
+            i
+            for i, (y, p) in enumerate(zip(labels, preds, strict=True))
+            if isinstance(y, (int, float)) and isinstance(p, (int, float))
+        ]
+        yt = np.array([float(labels[i]) for i in keep], dtype=np.float64)
+        yp = np.array([float(preds[i]) for i in keep], dtype=np.float64)
+        reg = RegressionWindow()
+        if keep:
+            reg.update(yt, yp)
+        return reg, np.abs(yp - yt), len(labels) - len(keep)
+    if task != "multiclass":
+        raise ValueError(f"unknown task {task!r}; known: {TASKS}")
+    truth = np.array([_label_class(v) for v in labels], dtype=object)
+    guess = np.array([_predicted_class(v) for v in preds], dtype=object)
+    multi = MulticlassWindow()
+    if len(truth):
+        multi.update(truth, guess)
+    return multi, (truth != guess).astype(np.float64), 0
+
+
+def summary(metrics: Metrics) -> dict[str, float]:
+    """The headline metrics of a window (what the worker exports as gauges)."""
+    if isinstance(metrics, ClassificationWindow):
+        return {
+            "accuracy": metrics.accuracy,
+            "precision": metrics.precision,
+            "recall": metrics.recall,
+            "f1": metrics.f1,
+            "log_loss": metrics.log_loss,
+            "brier": metrics.brier,
+            "roc_auc": metrics.roc_auc,
+        }
+    if isinstance(metrics, MulticlassWindow):
+        return {"accuracy": metrics.accuracy, "macro_f1": metrics.macro_f1}
+    return {"mae": metrics.mae, "rmse": metrics.rmse, "mean_error": metrics.mean_error}
+
+
+def window_from_dict(task: str, d: Mapping[str, Any]) -> Metrics:
+    """The metric window of ``task`` saved by its ``to_dict()``."""
+    doc = dict(d)
+    if task == "binary":
+        return ClassificationWindow.from_dict(doc)
+    if task == "multiclass":
+        return MulticlassWindow.from_dict(doc)
+    if task == "regression":
+        return RegressionWindow.from_dict(doc)
+    raise ValueError(f"unknown task {task!r}; known: {TASKS}")
+
+
+@dataclass(frozen=True, slots=True)
+class ReferencePerformance:
+    """A model version's reference performance: its task and metric window (``to_dict()``)."""
+
+    task: str
+    metrics: Mapping[str, Any]
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"performance.task: one of {TASKS}, got {self.task!r}")
+        if not isinstance(self.metrics, Mapping):
+            raise ValueError("performance.metrics: expected an object")
+        try:
+            window = window_from_dict(self.task, self.metrics)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"performance.metrics: not a {self.task} window ({exc})") from None
+        if window.count < 1:
+            raise ValueError("performance.metrics: no labelled row")
+
+    @property
+    def window(self) -> Metrics:
+        return window_from_dict(self.task, self.metrics)
+
+    @property
+    def count(self) -> int:
+        return self.window.count
+
+    @classmethod
+    def of(
+        cls,
+        labels: Sequence[Any],
+        preds: Sequence[Any],
+        task: str = "auto",
+        score_threshold: float = 0.5,
+    ) -> ReferencePerformance:
+        """The reference performance of labelled predictions (``task`` "auto": inferred)."""
+        if task == "auto":
+            task = infer_task_of(labels, preds)
+        metrics, _, _ = task_metrics(task, labels, preds, score_threshold)
+        if metrics.count == 0:
+            raise ValueError(f"no row has a label and a prediction that fit the task {task!r}")
+        return cls(task, metrics.to_dict())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"task": self.task, "metrics": dict(self.metrics)}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> ReferencePerformance:
+        if not isinstance(d, Mapping):
+            raise ValueError("performance: expected an object with 'task' and 'metrics'")
+        return cls(str(d.get("task")), d.get("metrics"))  # type: ignore[arg-type]
