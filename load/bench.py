@@ -11,6 +11,10 @@ batch envelopes of up to 500 events. Then, each measurement in its own subproces
 (a) **limit** (:mod:`load.bench_limit`): a raw aiokafka consumer that only decodes the
     messages with orjson (events = rows decoded); on the envelope topic, and for reference
     on the single-event topic;
+(a') **floor** (:mod:`load.bench_floor`): the limit plus the least work any drift monitor
+    must do with numpy (per envelope one float64 array and finiteness check per numeric
+    column; per 1,000-event window one sort per numeric and one count per categorical
+    column): how close to (a) anything in CPython can get;
 (b) **baseline** (:mod:`load.bench_faust`): a plain Faust agent over the single-event
     topic updating one River ADWIN per model and numeric feature for every event;
 (c) **streamdrift on single events** and (d) **on batch envelopes**
@@ -331,6 +335,17 @@ class Bench:
             ),
         )
         self.step(
+            "floor_envelopes",
+            "(a') floor on envelopes",
+            lambda: run_simple(
+                "floor-envelopes",
+                "load.bench_floor",
+                [*common, "--topic", envelopes, "--messages", str(n_env), "--passes", "3"],
+                logs,
+                timeout,
+            ),
+        )
+        self.step(
             "limit_single",
             "(a) limit on single events",
             lambda: run_simple(
@@ -448,6 +463,7 @@ def throughput_table(results: dict[str, Any]) -> str:
     limit = results.get("limit_envelopes", {}).get("rate")
     rows_spec = (
         ("limit_envelopes", "(a) limit: aiokafka getmany + orjson.loads only", "envelopes"),
+        ("floor_envelopes", "(a') floor: (a) + least numpy work of any monitor", "envelopes"),
         ("limit_single", "(a) limit, on single-event messages", "single"),
         ("faust", "(b) baseline: Faust agent + River ADWIN per event", "single"),
         ("single", "(c) streamdrift, single-event messages", "single"),
@@ -479,6 +495,19 @@ def throughput_table(results: dict[str, Any]) -> str:
     headers = ["measurement", "topic", "events", "seconds", "events/s", "× (b)", "× (a)",
                "in Processor.process", "in checkpoints"]  # fmt: skip
     return format_table(headers, rows)
+
+
+def floor_lines(results: dict[str, Any]) -> list[str]:
+    """How far (d) is from the floor (a'), and the floor from the limit (a)."""
+    limit = results.get("limit_envelopes", {}).get("rate")
+    floor = results.get("floor_envelopes", {}).get("rate")
+    env = results.get("envelopes", {}).get("rate")
+    if floor is None or limit is None:
+        return []
+    line = f"Floor: (a')/(a) = {ratio(floor, limit):.2f}"
+    if env is not None:
+        line += f"; (d)/(a') = {ratio(env, floor):.2f}"
+    return [line + " (no monitor in CPython + numpy can beat (a') on this data)."]
 
 
 def scale_out_lines(results: dict[str, Any]) -> list[str]:
@@ -580,6 +609,9 @@ def profile_tables(results: dict[str, Any]) -> list[str]:
     ]
     rows.append(["processor alone, events/s (no profiler)", fmt_int(single["rate"]),
                  fmt_int(env["rate"])])  # fmt: skip
+    if "floor" in r:
+        rows.append(["(a') floor work alone (load.bench_floor), events/s", "–",
+                     fmt_int(r["floor"]["rate"])])  # fmt: skip
     out = [format_table(["stage of Processor.process (inclusive time)", "single", "envelopes"],
                         rows)]  # fmt: skip
     for p in (single, env):
@@ -606,6 +638,8 @@ def report(plan: Plan, results: dict[str, Any], errors: dict[str, str], wall: fl
         "## Throughput (first consumed record to the N-th processed event)",
         "",
         throughput_table(results),
+        "",
+        *floor_lines(results),
         "",
         *scale_out_lines(results),
         "",

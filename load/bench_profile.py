@@ -9,7 +9,9 @@ partition (as the runner builds them from fetched records) and handed to a fresh
 records (``batch_max``). Each format is run twice, on fresh processors: without the
 profiler (events/s of the processor alone) and under cProfile. Reported per format: the
 inclusive time of each stage of ``Processor.process`` as a share of the profiled total,
-and the functions with the most own time.
+and the functions with the most own time. Last, for comparison, the events/s of the
+floor work alone (:func:`load.bench_floor.offline`: ``orjson.loads`` plus the least numpy
+work any monitor must do) on the same envelopes.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from load import bench_data
+from load import bench_data, bench_floor
 from load.bench_common import emit, say
 from streamdrift import config
 from streamdrift.agents.processor import InputRecord, Processor
@@ -128,12 +130,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.ERROR)
     encoded = bench_data.encode(args.events)
-    emit(
-        {
-            "single": profile("single", encoded.single, args.events, args.top),
-            "envelopes": profile("envelopes", encoded.envelopes, args.events, args.top),
-        }
-    )
+    result = {
+        "single": profile("single", encoded.single, args.events, args.top),
+        "envelopes": profile("envelopes", encoded.envelopes, args.events, args.top),
+    }
+    result["floor"] = bench_floor.offline(args.events, values=[v for _, v in encoded.envelopes])
+    say("profile", f"(a') floor work alone on envelopes {result['floor']['rate']:,.0f} events/s")
+    emit(result)
     return 0
 
 

@@ -189,3 +189,33 @@ def test_scenario_features_and_drift() -> None:
     scenario = bench_data.scenario(drift_at=5000)
     assert set(scenario.features) == set(bench_data.FEATURES)
     assert [d.feature for d in scenario.drifts] == [bench_data.DRIFT_FEATURE]
+
+
+def test_floor_row_and_line() -> None:
+    results = {
+        "limit_envelopes": {"events": 100, "seconds": 0.1, "rate": 1000.0},
+        "floor_envelopes": {"events": 100, "seconds": 0.25, "rate": 400.0},
+        "envelopes": {"events": 100, "seconds": 1.0, "rate": 100.0},
+    }
+    floor = next(line for line in bench.throughput_table(results).splitlines() if "(a')" in line)
+    assert "0.40×" in floor
+    assert bench.floor_lines(results)[0].startswith("Floor: (a')/(a) = 0.40; (d)/(a') = 0.25")
+    assert bench.floor_lines({}) == []
+
+
+def test_floor_work_closes_one_window_per_1000_rows_of_a_model() -> None:
+    from load.bench_floor import FloorWork
+
+    work = FloorWork(window=1000)
+    encoded = bench_data.encode(40_000, envelope_rows=300)
+    per_model: dict[str, int] = {}
+    for _, value in encoded.envelopes:
+        doc = codec.loads(value)
+        n = work.add(doc)
+        per_model[doc["model_id"]] = per_model.get(doc["model_id"], 0) + n
+    assert sum(per_model.values()) == 40_000
+    assert work.windows == sum(n // 1000 for n in per_model.values())
+    assert work.held == {m: n % 1000 for m, n in per_model.items()}
+    model = next(iter(work.numeric))
+    assert set(work.categorical[model]) == set(bench_data.CATEGORICAL)
+    assert set(work.numeric[model]) == {"timestamp", "prediction", *bench_data.NUMERIC}

@@ -1,0 +1,185 @@
+"""(a') The floor: the limit plus the least work any drift monitor must do with numpy.
+
+    python -m load.bench_floor --broker kafka://127.0.0.1:9092 --topic T --messages M [--passes 3]
+    python -m load.bench_floor --events 50000   # no Kafka: the work alone, pre-built envelopes
+
+The limit (:mod:`load.bench_limit`) only decodes. Any monitor that tests 1,000-event windows
+must at least, per batch envelope, turn each numeric column (timestamps, the score and the
+numeric features) into a float64 array once and check it is finite, and keep the categorical
+columns; and per closed window of a model, sort each numeric column once (KS, quantile bins
+and Wasserstein all start from a sorted window) and count each categorical column once.
+:class:`FloorWork` does exactly that and nothing else: no per-row Python, no statistics, no
+label join, no alerts, no checkpoints, no metrics. Its throughput bounds what streamdrift
+(or anything written in CPython with numpy) can reach on envelopes: (d) ≤ (a') ≤ (a).
+
+A column is categorical when its first non-null value is a string, else numeric (null
+becomes NaN; the finiteness check counts such missing values).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import orjson
+
+from load.bench_common import emit, say
+
+WINDOW = 1000
+
+
+class FloorWork:
+    """Per model: numeric columns as float64 array chunks, categorical columns as lists;
+    every ``window`` rows one ``np.sort`` per numeric and one ``Counter`` per categorical
+    column of the window."""
+
+    def __init__(self, window: int = WINDOW) -> None:
+        self.window = window
+        self.numeric: dict[str, dict[str, list[np.ndarray]]] = {}
+        self.categorical: dict[str, dict[str, list[Any]]] = {}
+        self.held: dict[str, int] = {}
+        self.windows = 0
+        self.missing = 0  # numeric values that are null or not finite
+
+    def add(self, doc: dict[str, Any]) -> int:
+        """Take one decoded envelope; return its row count."""
+        model = doc["model_id"]
+        n = len(doc["prediction_id"])
+        numeric = self.numeric.setdefault(model, {})
+        categorical = self.categorical.setdefault(model, {})
+        columns = {"timestamp": doc["timestamp"], **doc["features"]}
+        if "prediction" in doc:
+            columns["prediction"] = doc["prediction"]
+        for name, column in columns.items():
+            if type(next((v for v in column if v is not None), None)) is str:
+                categorical.setdefault(name, []).extend(column)
+                continue
+            array = np.asarray(column, dtype=np.float64)  # None (missing) becomes NaN
+            finite = np.isfinite(array)
+            if not finite.all():
+                self.missing += array.size - int(np.count_nonzero(finite))
+            numeric.setdefault(name, []).append(array)
+        held = self.held[model] = self.held.get(model, 0) + n
+        if held >= self.window:
+            self._close(model)
+        return n
+
+    def _close(self, model: str) -> None:
+        size = self.window
+        held = self.held[model]
+        numeric, categorical = self.numeric[model], self.categorical[model]
+        joined = {name: np.concatenate(parts) for name, parts in numeric.items()}
+        start = 0
+        while held - start >= size:
+            for array in joined.values():
+                np.sort(array[start : start + size])
+            for values in categorical.values():
+                Counter(values[start : start + size])
+            start += size
+            self.windows += 1
+        for name, array in joined.items():
+            numeric[name] = [array[start:]]
+        for values in categorical.values():
+            del values[:start]
+        self.held[model] = held - start
+
+
+async def consume(bootstrap: str, topic: str, messages: int) -> dict[str, Any]:
+    """The limit's consumer loop (same settings as :func:`load.bench_limit.consume`) with
+    :class:`FloorWork` on every decoded envelope."""
+    from aiokafka import AIOKafkaConsumer
+
+    from load.bench_common import unique_tag
+
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-floor-{unique_tag()}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_bytes=64 * 1024 * 1024,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    await consumer.start()
+    work = FloorWork()
+    seen = events = 0
+    first = 0.0
+    loads = orjson.loads
+    try:
+        while seen < messages:
+            fetched = await consumer.getmany(timeout_ms=200, max_records=2000)
+            if not fetched:
+                continue
+            if not first:
+                first = time.perf_counter()
+            for records in fetched.values():
+                for r in records:
+                    events += work.add(loads(r.value))
+                seen += len(records)
+        elapsed = time.perf_counter() - first
+    finally:
+        await consumer.stop()
+    return {
+        "messages": seen,
+        "events": events,
+        "windows": work.windows,
+        "seconds": elapsed,
+        "rate": events / elapsed,
+    }
+
+
+def offline(events: int, repeats: int = 3, values: Sequence[bytes] = ()) -> dict[str, Any]:
+    """The floor work alone (orjson.loads included) on the benchmark's envelopes, no Kafka:
+    comparable with ``load.bench_profile``'s "processor alone" (which starts from bytes
+    too). Best of ``repeats`` passes, each on a fresh :class:`FloorWork`. ``values``: the
+    encoded envelopes of those events, if already at hand."""
+    from load import bench_data
+
+    if not values:
+        values = [value for _, value in bench_data.encode(events).envelopes]
+    rates = []
+    for _ in range(repeats):
+        work = FloorWork()
+        started = time.perf_counter()
+        rows = sum(work.add(orjson.loads(v)) for v in values)
+        rates.append(rows / (time.perf_counter() - started))
+    return {"events": events, "rate": max(rates), "rates": rates}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m load.bench_floor", description=__doc__)
+    p.add_argument("--broker")
+    p.add_argument("--topic")
+    p.add_argument("--messages", type=int)
+    p.add_argument("--passes", type=int, default=3)
+    p.add_argument("--events", type=int, help="no Kafka: time the work alone on N events")
+    args = p.parse_args(argv)
+    if args.events is not None:
+        result = offline(args.events)
+        say("floor", f"work alone, no Kafka: {result['rate']:,.0f} events/s")
+        emit(result)
+        return 0
+    if not (args.broker and args.topic and args.messages):
+        p.error("give --broker, --topic and --messages (or --events for the offline run)")
+    from streamdrift.config import BrokerAddress
+
+    bootstrap = BrokerAddress.parse(args.broker).bootstrap_servers
+    passes = [
+        asyncio.run(consume(bootstrap, args.topic, args.messages)) for _ in range(args.passes)
+    ]
+    rates = [r["rate"] for r in passes]
+    result = dict(min(passes, key=lambda r: abs(r["rate"] - statistics.median(rates))))
+    result["rates"] = rates
+    say("floor", f"{result['events']:,} events in {result['seconds']:.3f}s (median of {rates})")
+    emit(result)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
