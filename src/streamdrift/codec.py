@@ -104,6 +104,8 @@ def _features(value: Any) -> dict[str, Any]:
         raise DecodeError("missing_field", "missing required field 'features'")
     if not isinstance(value, dict):
         raise DecodeError("wrong_type", "'features' must be an object of name -> value")
+    if set(map(type, value.values())) <= _SCALAR_TYPES:
+        return value
     for name, v in value.items():
         if type(v) not in _SCALAR_TYPES:
             raise DecodeError(

@@ -192,3 +192,18 @@ def test_batch_with_a_segment_per_row_is_split_by_segment() -> None:
     assert batches["eu"].features == {"x": [1, 3]}
     assert batches["eu"].predictions == [0.1, 0.3]
     assert batches["us"].timestamps == [2.0] and batches[None].prediction_ids == ["d"]
+
+
+def test_events_with_the_same_features_in_any_key_order_make_aligned_columns() -> None:
+    events = [
+        event("p1", {"x": 1.0, "y": "a", "z": None}),
+        event("p2", {"z": 2, "x": 2.0, "y": "b"}),
+        event("p3", {"y": "c", "z": False, "x": 3.0}),
+    ]
+    (result,) = to_batches(events)
+    assert result.features == {"x": [1.0, 2.0, 3.0], "y": ["a", "b", "c"], "z": [None, 2, False]}
+    assert all(type(column) is list for column in result.features.values())
+    (one,) = to_batches([event("p1", {"x": 1.0}), event("p2", {"x": 2.0})])
+    assert one.features == {"x": [1.0, 2.0]}
+    (none,) = to_batches([event("p1", {}), event("p2", {})])
+    assert none.features == {}

@@ -273,11 +273,12 @@ class Processor:
         items: list[PredictionEvent | PredictionBatch] = []
         messages: list[tuple[InputRecord, list[FeedbackEvent]]] = []  # feedback, per message
         s = self.settings
+        consumed: dict[str, int] = {}  # messages per topic: one counter update per call
         for record in records:
             if not state.accepts(record.topic, record.offset):
                 continue  # re-delivered after a seek: already covered by the state
             state.offsets[record.topic] = record.offset + 1
-            self.metrics.messages_consumed.labels(record.topic).inc()
+            consumed[record.topic] = consumed.get(record.topic, 0) + 1
             try:
                 if record.value is None:
                     raise codec.DecodeError("empty", "message without a value")
@@ -290,6 +291,8 @@ class Processor:
                     messages.append((record, codec.decode_feedback(record.value)))
             except codec.DecodeError as exc:
                 out.append(self._reject(record, exc.reason, str(exc)))
+        for topic, n in consumed.items():
+            self.metrics.messages_consumed.labels(topic).inc(n)
         if items:
             batches = to_batches(items)
             newest = max(max(b.timestamps) for b in batches)
@@ -338,18 +341,20 @@ class Processor:
         out: list[OutputRecord],
     ) -> list[FeedbackEvent]:
         """The feedback to join; messages for an unknown model go to dead-letter
-        (``unknown_model``) unless ``performance.unknown_model_feedback = "wait"``. Called
-        after the fetch's predictions were added, so they make their model known."""
+        (``unknown_model``, see ``DegradationFleet.rejects_feedback``) unless
+        ``performance.unknown_model_feedback = "wait"``. Called after the fetch's
+        predictions were added, so they make their model known."""
         feedback: list[FeedbackEvent] = []
         for record, events in messages:
+            newest = max(e.timestamp for e in events)
             models = {e.model_id for e in events}
-            unknown = sorted(m for m in models if state.labels.rejects_feedback(m))
+            unknown = sorted(m for m in models if state.labels.rejects_feedback(m, newest))
             if not unknown:
                 feedback.extend(events)
                 continue
             error = (
                 f"feedback for model {unknown[0]!r}, which is not configured and has sent no "
-                "prediction to this partition"
+                "prediction to this partition (its predictions are past the label's time)"
             )
             self.metrics.dead_letter.labels("unknown_model").inc()
             log.warning(
