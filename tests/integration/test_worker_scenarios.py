@@ -36,6 +36,10 @@ CONFIG = """
 [models.prof.reference]
 mode = "profile"
 
+# configured: its labels are sent before its first prediction (an unknown model's would
+# go to dead-letter as unknown_model)
+[models.early]
+
 [models.clf.performance]
 window = { kind = "time", size = 20.0, allowed_lateness = 5.0 }
 min_labels = 200

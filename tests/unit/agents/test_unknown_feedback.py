@@ -1,5 +1,6 @@
 """Feedback for an unknown model (neither configured nor seen in the partition) goes to
-dead-letter with the reason ``unknown_model`` — unless ``unknown_model_feedback = "wait"``.
+dead-letter with the reason ``unknown_model`` once the partition's predictions are past the
+label's time — unless ``unknown_model_feedback = "wait"``.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def sample(p: Processor, name: str, labels: dict[str, str]) -> float:
 def test_feedback_for_an_unknown_model_goes_to_dead_letter(tmp_path: Path) -> None:
     p = processor(tmp_path)
     feed = Feed()
+    p.process(0, [feed.prediction("m", "x", ts=T0 + 10.0)])  # predictions past the labels
     single, batch = feed.label("ghost", "a"), feed.labels("ghost", ["b", "c"])
     out = p.process(0, [single, batch])
     assert [(o.key, o.value) for o in dead(out)] == [
@@ -79,6 +81,7 @@ def test_feedback_for_an_unknown_model_goes_to_dead_letter(tmp_path: Path) -> No
     headers = dict(dead(out)[1].headers)
     assert headers[H_REASON] == b"unknown_model"
     assert (headers[H_TOPIC], headers[H_OFFSET]) == (b"feedback", b"1")
+    assert out == dead(out)
     assert b"'ghost'" in dict(dead(out)[0].headers)[H_ERROR]
     assert sample(p, "streamdrift_dead_letter_total", {"reason": "unknown_model"}) == 2
     assert (
@@ -89,6 +92,29 @@ def test_feedback_for_an_unknown_model_goes_to_dead_letter(tmp_path: Path) -> No
     )  # the message decoded: it is not a decode failure
     join = p.states[0].labels.join
     assert join.feedback_seen == {} and join.pending_feedback == 0
+
+
+def test_feedback_newer_than_every_prediction_waits(tmp_path: Path) -> None:
+    """The feedback topic read ahead of the predictions (a catch-up, a replay from the
+    start): labels wait, and are joined when their predictions are read."""
+    p = processor(tmp_path)
+    feed = Feed()
+    assert p.process(0, [feed.label("new", "a", ts=T0 + 5.0)]) == []  # nothing read yet
+    p.process(0, [feed.prediction("m", "x", ts=T0 + 3.0)])
+    assert p.process(0, [feed.label("new", "b", ts=T0 + 4.0)]) == []  # ahead of T0 + 3
+    p.process(0, [feed.prediction("new", "a"), feed.prediction("new", "b")])
+    assert p.states[0].labels.join.labelled == {"new": 2}
+    # a batch is judged by its newest label: one label past the predictions keeps it
+    (rejected,) = p.process(0, [feed.labels("new2", ["c", "d"], ts=T0 + 1.0)])
+    assert dict(rejected.headers)[H_REASON] == b"unknown_model"
+    later = feed.record(
+        "feedback",
+        codec.encode_feedback_batch(
+            [FeedbackEvent("new3", "e", T0 + 1.0, 1), FeedbackEvent("new3", "f", T0 + 9.0, 1)]
+        ),
+        b"new3",
+    )
+    assert p.process(0, [later]) == []
 
 
 def test_feedback_after_the_models_predictions_is_joined(tmp_path: Path) -> None:
@@ -111,6 +137,7 @@ def test_a_prediction_in_the_same_fetch_makes_its_model_known(tmp_path: Path) ->
 def test_early_feedback_of_a_configured_model_waits_for_its_prediction(tmp_path: Path) -> None:
     p = processor(tmp_path, "[models.clf]\nalpha = 0.01\n")
     feed = Feed()
+    p.process(0, [feed.prediction("m", "x", ts=T0 + 10.0)])
     assert dead(p.process(0, [feed.label("clf", "a")])) == []
     assert p.states[0].labels.join.pending_feedback == 1
     p.process(0, [feed.prediction("clf", "a")])
@@ -120,6 +147,7 @@ def test_early_feedback_of_a_configured_model_waits_for_its_prediction(tmp_path:
 def test_wait_lets_feedback_of_unknown_models_wait(tmp_path: Path) -> None:
     p = processor(tmp_path, '[defaults.performance]\nunknown_model_feedback = "wait"\n')
     feed = Feed()
+    p.process(0, [feed.prediction("m", "x", ts=T0 + 10.0)])
     assert dead(p.process(0, [feed.label("ghost", "a")])) == []
     p.process(0, [feed.prediction("ghost", "a")])
     assert p.states[0].labels.join.labelled == {"ghost": 1}
@@ -141,7 +169,9 @@ def test_known_is_per_partition(tmp_path: Path) -> None:
     p.restore(1, None)
     feed = Feed()
     p.process(0, [feed.prediction("m", "a")])
+    late = feed.prediction("n", "z", ts=T0 + 10.0)
     label = feed.label("m", "a")
+    p.process(1, [InputRecord(late.topic, 1, 0, late.timestamp, late.key, late.value)])
     other = InputRecord(label.topic, 1, 0, label.timestamp, label.key, label.value)
     (rejected,) = p.process(1, [other])
     assert dict(rejected.headers)[H_REASON] == b"unknown_model"
