@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from streamdrift.core.join import LabelledPrediction
 from streamdrift.records import AlertKind, CheckResult, WindowInfo, WindowResult
 
@@ -69,10 +71,15 @@ class LabelCoverage:
             return
         table = self.periods.setdefault(key, {})
         first_open = self.judged_to.get(key, -(2**62))
-        counts: dict[int, int] = {}
-        for ts in stamps:
-            number = math.floor(ts / period)
-            counts[number] = counts.get(number, 0) + 1
+        first = math.floor(min(stamps) / period)
+        counts: dict[int, int]
+        if first == math.floor(max(stamps) / period):  # the usual batch: one period
+            counts = {first: len(stamps)}
+        else:
+            numbers, sizes = np.unique(
+                np.floor(np.asarray(stamps, dtype=np.float64) / period), return_counts=True
+            )
+            counts = dict(zip(numbers.astype(np.int64).tolist(), sizes.tolist(), strict=True))
         for number, n in counts.items():
             if number >= first_open:
                 cell = table.get(number)
@@ -81,7 +88,7 @@ class LabelCoverage:
                 else:
                     cell[0] += n
         if duplicates:
-            cell = table.get(math.floor(min(stamps) / period))
+            cell = table.get(first)
             if cell is not None:
                 cell[0] = max(cell[1], cell[0] - duplicates)
         if not table:

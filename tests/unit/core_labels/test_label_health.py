@@ -301,3 +301,15 @@ def test_coverage_period_must_be_positive_seconds(bad: float) -> None:
 
     with pytest.raises(PerformanceSpecError, match=r"performance\.coverage_period"):
         spec(coverage_period=bad)
+
+
+def test_a_batch_spanning_periods_is_counted_per_period() -> None:
+    coverage = LabelCoverage()
+    stamps = [T0 + 0.5 * i for i in range(50)]  # 25 s: periods 0, 1 and half of 2
+    coverage.add_predictions(("m", "1"), stamps, PERIOD)
+    first = math.floor(T0 / PERIOD)
+    expected: dict[int, list[int]] = {}
+    for ts in stamps:
+        expected.setdefault(math.floor(ts / PERIOD), [0, 0])[0] += 1
+    assert coverage.periods[("m", "1")] == expected
+    assert sorted(expected) == [first, first + 1, first + 2]
