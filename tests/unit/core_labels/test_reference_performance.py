@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from streamdrift import config
-from streamdrift.agents.processor import Processor
+from streamdrift import codec, config
+from streamdrift.agents.processor import InputRecord, Processor
 from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.core.degradation import DegradationFleet
 from streamdrift.core.join import FeedbackEvent, LabelledPrediction
@@ -31,6 +32,7 @@ from streamdrift.core.spec import ModelSpecs, MonitorSpec
 from streamdrift.core.windows import WindowSpec
 from streamdrift.metrics import Metrics
 from streamdrift.records import AlertKind, AlertStatus, PredictionBatch
+from streamdrift.reference import build_profile, parse_reference, read_columns
 from streamdrift.stats.performance import ClassificationWindow, MulticlassWindow
 from streamdrift.stats.regression import RegressionWindow
 
@@ -269,3 +271,57 @@ def test_processor_applies_a_reference_to_owned_and_later_restored_partitions() 
     assert fresh.labels.references == {("m", "1"): profile}
     processor.set_reference("other", "1", {}, 10)  # a profile without performance
     assert set(fresh.labels.references) == {("m", "1")}
+
+
+def test_a_profile_built_from_a_labelled_file_drives_the_degradation_alert(tmp_path: Path) -> None:
+    """build_profile (--label-column) → the references-topic bytes → parse_reference →
+    Processor.set_reference → predictions and labels through the processor: the model is
+    as good as in training at first, then worse; the alert names the profile."""
+    labels, scores = binary_data(4000, 0.9, seed=17)
+    path = tmp_path / "train.csv"
+    path.write_text(
+        "x,label,prediction\n"
+        + "".join(f"{i % 7},{y},{s}\n" for i, (y, s) in enumerate(zip(labels, scores, strict=True)))
+    )
+    toml = tmp_path / "models.toml"
+    toml.write_text(
+        '[models.m.performance]\nwindow = { kind = "count", size = 400 }\nmin_labels = 200\n'
+    )
+    settings = config.load({"config": str(toml)}, environ={})
+    spec_m = settings.model_specs().for_model("m")
+    doc = build_profile("m", "1", read_columns(path), spec_m, label_column="label")
+    ref = parse_reference(codec.dumps(doc))
+    processor = Processor(settings, Metrics(), clock=lambda: T0)
+    processor.restore(0, None)
+    processor.set_reference(
+        ref.model_id, ref.model_version, ref.profiles, ref.count, ref.performance
+    )
+
+    good, bad = labelled_rows(800, 0.9, seed=18), labelled_rows(1600, 0.7, seed=19)[800:]
+    offsets = {"predictions": 0, "feedback": 0}
+
+    def record(topic: str, raw: bytes) -> InputRecord:
+        offsets[topic] += 1
+        return InputRecord(topic, 0, offsets[topic] - 1, T0, b"m", raw)
+
+    out = []
+    for i in range(0, 1600, 200):
+        part = (good + bad)[i : i + 200]
+        batch = PredictionBatch(
+            "m", "1", None, [r.prediction_id for r in part], [r.predicted_at for r in part],
+            {"x": [1.0] * len(part)}, [r.prediction for r in part],
+        )  # fmt: skip
+        events = [FeedbackEvent("m", r.prediction_id, r.labelled_at, r.label) for r in part]
+        out += processor.process(
+            0,
+            [
+                record("predictions", codec.encode_prediction_batch(batch)),
+                record("feedback", codec.encode_feedback_batch(events)),
+            ],
+        )
+    alerts = [json.loads(o.value) for o in out if o.topic == "degradation-alerts"]
+    firing = [a for a in alerts if a["kind"] == "performance_degradation"]
+    assert [a["status"] for a in firing] == ["firing"]
+    assert firing[0]["window"]["start"] >= T0 + 800  # not before the model got worse
+    assert "in the reference profile" in firing[0]["message"]
+    assert firing[0]["reference"]["count"] == ref.performance.count  # type: ignore[union-attr]
