@@ -202,7 +202,7 @@ def build_performance(
             f"that does not fit the task {task!r}"
         )
     return {
-        **ReferencePerformance(task, metrics.to_dict()).to_dict(),
+        **ReferencePerformance.of_window(task, metrics).to_dict(),
         "rows": metrics.count,
         "rows_without_label": missing,
     }

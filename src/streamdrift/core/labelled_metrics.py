@@ -10,13 +10,16 @@
   :class:`~streamdrift.stats.performance.MulticlassWindow` or
   :class:`~streamdrift.stats.regression.RegressionWindow`) and the per-row error stream.
 * :class:`ReferencePerformance`: a task and its metric window, as a reference profile
-  carries it (``to_dict()`` of the window, so the significance tests have its counts).
+  carries it (``to_dict()`` of the window, so the significance tests have its counts;
+  without the ROC AUC sample of a binary window, which no test needs: that keeps the
+  reference a few numbers in every checkpoint), and its headline metrics (``summary``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -143,6 +146,7 @@ class ReferencePerformance:
 
     task: str
     metrics: Mapping[str, Any]
+    summary: Mapping[str, float | None] = field(default_factory=dict)  # for people: None = NaN
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -178,13 +182,25 @@ class ReferencePerformance:
         metrics, _, _ = task_metrics(task, labels, preds, score_threshold)
         if metrics.count == 0:
             raise ValueError(f"no row has a label and a prediction that fit the task {task!r}")
-        return cls(task, metrics.to_dict())
+        return cls.of_window(task, metrics)
+
+    @classmethod
+    def of_window(cls, task: str, window: Metrics) -> ReferencePerformance:
+        """The reference of a metric window (a binary one without its ROC AUC sample)."""
+        metrics = window.to_dict()
+        if isinstance(window, ClassificationWindow):
+            metrics.update(max_scores=0, scores=[], labels=[])
+        headline = {k: (v if math.isfinite(v) else None) for k, v in summary(window).items()}
+        return cls(task, metrics, headline)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"task": self.task, "metrics": dict(self.metrics)}
+        return {"task": self.task, "metrics": dict(self.metrics), "summary": dict(self.summary)}
 
     @classmethod
     def from_dict(cls, d: Any) -> ReferencePerformance:
         if not isinstance(d, Mapping):
             raise ValueError("performance: expected an object with 'task' and 'metrics'")
-        return cls(str(d.get("task")), d.get("metrics"))  # type: ignore[arg-type]
+        headline = d.get("summary", {})
+        if not isinstance(headline, Mapping):
+            raise ValueError("performance.summary: expected an object")
+        return cls(str(d.get("task")), d.get("metrics"), dict(headline))  # type: ignore[arg-type]

@@ -66,7 +66,10 @@ def test_binary_reference_metrics_match_sklearn() -> None:
     assert window.f1 == pytest.approx(skm.f1_score(y, p))
     assert window.log_loss == pytest.approx(skm.log_loss(y, s))
     assert window.brier == pytest.approx(skm.brier_score_loss(y, s))
-    assert window.roc_auc == pytest.approx(skm.roc_auc_score(y, s))
+    # the AUC sample is left out of the reference (no test needs it); its value stays
+    assert window.auc_sample_size == 0 and ref.metrics["scores"] == []
+    assert ref.summary["roc_auc"] == pytest.approx(skm.roc_auc_score(y, s))
+    assert ref.summary["accuracy"] == pytest.approx(skm.accuracy_score(y, p))
 
 
 def test_binary_reference_uses_the_score_threshold() -> None:
@@ -132,6 +135,12 @@ def test_reference_performance_round_trips_through_json() -> None:
     ref = ReferencePerformance.of(labels, scores)
     again = ReferencePerformance.from_dict(json.loads(json.dumps(ref.to_dict())))
     assert again == ref and again.window == ref.window
+
+
+def test_an_undefined_summary_metric_is_null_and_round_trips() -> None:
+    ref = ReferencePerformance.of([1] * 50, [0.9] * 50)  # one class: no ROC AUC
+    assert ref.summary["roc_auc"] is None and ref.summary["accuracy"] == 1.0
+    assert ReferencePerformance.from_dict(codec.loads(codec.dumps(ref.to_dict()))) == ref
 
 
 # -- the monitor tests against the profile ---------------------------------------------------
