@@ -7,11 +7,12 @@ and its compressed blob to an outbox that the caller publishes to a durable **se
 sink** (the runner: a compacted Kafka topic) *before* the next checkpoint is written.
 
 Rows leave a segment when they are joined, expire or are evicted; each removal sets the
-row's bit in the segment's *removed* bitmap, and a segment whose rows are all removed is
-**retired**: the caller deletes it from the sink once a checkpoint that no longer
-references it is written (:meth:`SpillTier.take_retired`). The checkpoint
-(:meth:`SpillTier.to_dict`) lists the live segments with their CRC and bitmap: a few bytes
-per segment plus one bit per spilled row, however many rows wait on disk.
+row's bit in the segment's *removed* bitmap (a join writes nothing to the file: expired
+rows are deleted by time, in bulk, and a retired segment's rows at once), and a segment
+whose rows are all removed is **retired**: the caller deletes it from the sink once a
+checkpoint that no longer references it is written (:meth:`SpillTier.take_retired`). The
+checkpoint (:meth:`SpillTier.to_dict`) lists the live segments with their CRC and bitmap:
+a few bytes per segment plus one bit per spilled row, however many rows wait on disk.
 
 Restore (:meth:`SpillTier.restore`): the local file is reused as it is when it carries the
 token of the checkpoint being restored (nothing changed since it was taken); otherwise its
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from streamdrift import codec
 from streamdrift.core.join_store import SegmentRow, SpillStore, decode_segment, encode_segment
 
 __all__ = ["SegmentSource", "SpillTier"]
@@ -73,7 +75,7 @@ class SpillTier:
         self.segments_written = 0  # by this process (for metrics)
         self._store: SpillStore | None = None
         self._fresh = True  # the file's rows are not ours yet: clear them on first open
-        self._min = float("inf")  # a lower bound of the oldest row on disk
+        self._min = float("inf")  # the oldest row in the file (removed ones included)
         self._outbox: list[tuple[int, bytes]] = []
         self._retired: list[int] = []
 
@@ -110,38 +112,64 @@ class SpillTier:
         self.segments_written += 1
         return seq
 
+    def _gone(self, seq: int, idx: int) -> bool:
+        seg = self.segments.get(seq)
+        return seg is None or bool(seg.removed[idx >> 3] & (1 << (idx & 7)))
+
     def take(self, model_id: str, pids: Sequence[str]) -> list[tuple[Any, ...]]:
         """Remove the rows of ``pids`` that wait on disk and return them as
-        ``(pid, predicted_at, prediction, version, segment)``."""
+        ``(pid, predicted_at, prediction, version, segment)``. Only the bitmaps change: the
+        file is written when rows expire or their segment retires, not per join."""
         if not self.n:
             return []
-        rows = self.store.take(model_id, pids)
-        self._removed((seq, idx) for *_, seq, idx in rows)
-        return [r[:5] for r in rows]
+        gone = self._gone
+        rows = [r for r in self.store.find(model_id, pids) if not gone(r[5], r[6])]
+        self._removed([(r[5], r[6]) for r in rows])
+        loads = codec.loads
+        return [(pid, ts, loads(pred), version, seg) for pid, ts, pred, version, seg, _, _ in rows]
 
     def existing(self, model_id: str, pids: Sequence[str]) -> set[str]:
-        return self.store.existing(model_id, pids) if self.n else set()
+        if not self.n:
+            return set()
+        gone = self._gone
+        return {pid for pid, seq, idx in self.store.where(model_id, pids) if not gone(seq, idx)}
 
     def oldest(self, k: int) -> list[tuple[float, str, str]]:
-        return self.store.oldest(k) if self.n else []
+        """The ``k`` oldest rows waiting on disk as ``(predicted_at, model_id, pid)``."""
+        out: list[tuple[float, str, str]] = []
+        if not self.n:
+            return out
+        gone = self._gone
+        offset = 0
+        while len(out) < k:
+            page = self.store.by_time(2 * k, offset)
+            offset += len(page)
+            out.extend((ts, m, pid) for ts, m, pid, seq, idx in page if not gone(seq, idx))
+            if len(page) < 2 * k:
+                break
+        return out[:k]
 
     def due(self, cutoff: float) -> bool:
-        """Whether rows older than ``cutoff`` may wait on disk (O(1))."""
-        return self.n > 0 and self._min < cutoff
+        """Whether rows older than ``cutoff`` may be on disk (O(1))."""
+        return self._min < cutoff
 
     def expire(self, cutoff: float) -> dict[str, int]:
-        """Remove the rows older than ``cutoff``; return how many per model."""
+        """Remove the rows older than ``cutoff``; return how many were waiting, per model."""
         counts: dict[str, int] = {}
-        gone = self.store.expire(cutoff)
-        for model, _, _ in gone:
-            counts[model] = counts.get(model, 0) + 1
-        self._removed((seq, idx) for _, seq, idx in gone)
-        low = self.store.min_time() if self.n else None
+        gone = self._gone
+        expired = []
+        for model, seq, idx in self.store.expire(cutoff):
+            if not gone(seq, idx):
+                counts[model] = counts.get(model, 0) + 1
+                expired.append((seq, idx))
+        self._removed(expired)
+        low = self.store.min_time()
         self._min = float("inf") if low is None else low
         return counts
 
     def _removed(self, where: Iterable[tuple[int, int]]) -> None:
         segments = self.segments
+        retired = []
         for seq, idx in where:
             seg = segments[seq]
             seg.removed[idx >> 3] |= 1 << (idx & 7)
@@ -149,7 +177,10 @@ class SpillTier:
             self.n -= 1
             if not seg.live:
                 del segments[seq]
-                self._retired.append(seq)
+                retired.append(seq)
+        if retired:
+            self._retired.extend(retired)
+            self.store.drop_rows(retired)
 
     # -- what the caller publishes ----------------------------------------------------------
 

@@ -1,11 +1,13 @@
 """The local SQLite file of the join's on-disk tier (one per input partition).
 
-It holds two tables: ``rows``, the spilled predictions still waiting for their label, and
-``segments``, the compressed immutable segments they were spilled in (the blob of each,
-byte for byte what was published to the segment sink). The file is only a *cache*: the
-checkpoint plus the published segments describe the whole state, so the file is opened
-with ``synchronous=OFF`` and rebuilt from segments whenever it does not match the
-checkpoint being restored (see :class:`~streamdrift.core.join_spill.SpillTier`).
+It holds two tables: ``rows``, the spilled predictions (kept until they expire or their
+segment retires: which of them were joined or evicted meanwhile is recorded in the tier's
+bitmaps, so a join writes nothing here), and ``segments``, the compressed immutable
+segments they were spilled in (the blob of each, byte for byte what was published). The
+file is only a *cache*: the checkpoint plus the published segments describe the whole
+state, so it is opened with ``synchronous=OFF`` and rebuilt from segments whenever it
+does not match the checkpoint being restored (see
+:class:`~streamdrift.core.join_spill.SpillTier`).
 
 A spilled row: ``(model_id, prediction_id, predicted_at, prediction, model_version,
 segment)``; inside a segment, row ``i`` is addressed as ``(seq, i)``.
@@ -26,15 +28,18 @@ __all__ = ["SegmentRow", "SpillStore", "decode_segment", "encode_segment"]
 SegmentRow = tuple[str, str, float, Any, str, str | None]
 
 _SEGMENT_VERSION = 1
+CACHE_KIB = 32 * 1024  # page cache per file (SQLite default: 2 MiB)
 _CHUNK = 500  # ids per IN (...) query (SQLite allows 32766 variables; smaller chunks plan faster)
 
+_SCHEMA_VERSION = 2  # PRAGMA user_version; a file of another version is recreated
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rows (
+    seq INTEGER NOT NULL, idx INTEGER NOT NULL,
     model_id TEXT NOT NULL, pid TEXT NOT NULL, predicted_at REAL NOT NULL,
     prediction TEXT NOT NULL, version TEXT NOT NULL, segment TEXT,
-    seq INTEGER NOT NULL, idx INTEGER NOT NULL,
-    PRIMARY KEY (model_id, pid)
+    PRIMARY KEY (seq, idx)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS rows_by_id ON rows (model_id, pid);
 CREATE INDEX IF NOT EXISTS rows_by_time ON rows (predicted_at, model_id, pid);
 CREATE TABLE IF NOT EXISTS segments (seq INTEGER PRIMARY KEY, crc INTEGER, blob BLOB);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -77,8 +82,12 @@ class SpillStore:
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, isolation_level=None)
+        if db.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
+            db.executescript("DROP TABLE IF EXISTS rows; DROP TABLE IF EXISTS segments;")
+            db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=OFF")
+        db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         db.executescript(_SCHEMA)
         return db
 
@@ -135,7 +144,7 @@ class SpillStore:
         self._db.executemany(
             "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                (r[0], r[1], r[2], dumps(r[3]).decode(), r[4], r[5], seq, i)
+                (seq, i, r[0], r[1], r[2], dumps(r[3]).decode(), r[4], r[5])
                 for i in keep
                 for r in (rows[i],)
             ),
@@ -152,54 +161,47 @@ class SpillStore:
         db.execute("DELETE FROM meta")
         db.execute("COMMIT")
 
-    # -- rows -------------------------------------------------------------------------------
+    # -- rows: spilled rows stay until they expire or their segment retires; which of them
+    # -- were joined or evicted meanwhile is the tier's bitmaps' business (no write here)
 
-    def take(self, model_id: str, pids: Sequence[str]) -> list[tuple[Any, ...]]:
-        """Remove and return the rows of ``pids``: ``(pid, predicted_at, prediction,
-        version, segment, seq, idx)``; absent ids are skipped."""
-        db = self._db
+    def find(self, model_id: str, pids: Sequence[str]) -> list[tuple[Any, ...]]:
+        """Rows of ``pids``: ``(pid, predicted_at, prediction JSON, version, segment, seq,
+        idx)``, removed ones included; absent ids are skipped."""
         out: list[tuple[Any, ...]] = []
-        loads = codec.loads
-        db.execute("BEGIN")
-        db.execute("DELETE FROM meta WHERE key = 'token'")
         for chunk in _chunks(pids):
             marks = ",".join("?" * len(chunk))
-            for pid, ts, pred, version, segment, seq, idx in db.execute(
-                "DELETE FROM rows WHERE model_id = ? AND pid IN (" + marks + ") "
-                "RETURNING pid, predicted_at, prediction, version, segment, seq, idx",
-                (model_id, *chunk),
-            ):
-                out.append((pid, ts, loads(pred), version, segment, seq, idx))
-        db.execute("COMMIT")
-        return out
-
-    def existing(self, model_id: str, pids: Sequence[str]) -> set[str]:
-        """Which of ``pids`` wait on disk."""
-        found: set[str] = set()
-        for chunk in _chunks(pids):
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                r[0]
-                for r in self._db.execute(
-                    "SELECT pid FROM rows WHERE model_id = ? AND pid IN (" + marks + ")",
+            out.extend(
+                self._db.execute(
+                    "SELECT pid, predicted_at, prediction, version, segment, seq, idx FROM rows "
+                    "WHERE model_id = ? AND pid IN (" + marks + ")",
                     (model_id, *chunk),
                 )
             )
-        return found
+        return out
 
-    def oldest(self, k: int) -> list[tuple[float, str, str]]:
-        """The ``k`` oldest rows as ``(predicted_at, model_id, pid)``, in that order."""
-        return [
-            (float(t), str(m), str(p))
-            for t, m, p in self._db.execute(
-                "SELECT predicted_at, model_id, pid FROM rows "
-                "ORDER BY predicted_at, model_id, pid LIMIT ?",
-                (k,),
+    def where(self, model_id: str, pids: Sequence[str]) -> list[tuple[str, int, int]]:
+        """``(pid, seq, idx)`` of the rows of ``pids``, removed ones included."""
+        out: list[tuple[str, int, int]] = []
+        for chunk in _chunks(pids):
+            marks = ",".join("?" * len(chunk))
+            out.extend(
+                self._db.execute(
+                    "SELECT pid, seq, idx FROM rows WHERE model_id = ? AND pid IN (" + marks + ")",
+                    (model_id, *chunk),
+                )
             )
-        ]
+        return out
+
+    def by_time(self, limit: int, offset: int) -> list[tuple[float, str, str, int, int]]:
+        """Rows as ``(predicted_at, model_id, pid, seq, idx)``, oldest first, one page."""
+        return self._db.execute(
+            "SELECT predicted_at, model_id, pid, seq, idx FROM rows "
+            "ORDER BY predicted_at, model_id, pid LIMIT ? OFFSET ?",
+            (limit, offset),
+        ).fetchall()
 
     def expire(self, cutoff: float) -> list[tuple[str, int, int]]:
-        """Remove rows older than ``cutoff``; return ``(model_id, seq, idx)`` of each."""
+        """Delete rows older than ``cutoff``; return ``(model_id, seq, idx)`` of each."""
         db = self._db
         db.execute("BEGIN")
         db.execute("DELETE FROM meta WHERE key = 'token'")
@@ -211,6 +213,14 @@ class SpillStore:
         ]
         db.execute("COMMIT")
         return out
+
+    def drop_rows(self, seqs: Iterable[int]) -> None:
+        """Delete the rows of retired segments."""
+        db = self._db
+        db.execute("BEGIN")
+        db.execute("DELETE FROM meta WHERE key = 'token'")
+        db.executemany("DELETE FROM rows WHERE seq = ?", ((s,) for s in seqs))
+        db.execute("COMMIT")
 
     def min_time(self) -> float | None:
         row = self._db.execute("SELECT min(predicted_at) FROM rows").fetchone()

@@ -74,7 +74,7 @@ class FakeSink:
     def checkpoint(self, join: FeedbackJoin) -> dict[str, Any]:
         """Publish, snapshot (as JSON), then delete what the snapshot retired."""
         self.publish(join)
-        state = json.loads(json.dumps(join.to_dict(), allow_nan=False))
+        state: dict[str, Any] = json.loads(json.dumps(join.to_dict(), allow_nan=False))
         assert join.tier is not None
         retired = join.tier.take_retired()
         for seq in retired:
@@ -90,7 +90,7 @@ def _spilling(path: Path, memory_pending: int, **kw: Any) -> FeedbackJoin:
     return join
 
 
-JOIN = {"prediction_ttl": 200.0, "feedback_ttl": 40.0}
+JOIN: dict[str, Any] = {"prediction_ttl": 200.0, "feedback_ttl": 40.0}
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -193,7 +193,7 @@ def test_missing_segment_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="attach_spill"):
         restored.add_feedback([FeedbackEvent("m1", "x", 1.0, 1)])
     with pytest.raises(ValueError, match=r"segment \d+ is missing"):
-        restored.attach_spill(tier, {}.get)
+        restored.attach_spill(tier, lambda seq: None)
 
 
 def test_checkpoint_stays_small_while_predictions_wait_on_disk(tmp_path: Path) -> None:
