@@ -259,6 +259,13 @@ class SpillTier:
         self, store: SpillStore, cached: dict[int, int], source: SegmentSource | None
     ) -> float | None:
         store.clear()
+        with store.bulk_load():
+            self._load(store, cached, source)
+        return store.min_time()
+
+    def _load(
+        self, store: SpillStore, cached: dict[int, int], source: SegmentSource | None
+    ) -> None:
         for seq, seg in self.segments.items():
             blob = store.blob(seq) if cached.get(seq) == seg.crc else None
             if blob is None and source is not None:
@@ -276,4 +283,3 @@ class SpillTier:
             if len(keep) != seg.live:
                 raise ValueError(f"join spill segment {seq}: bitmap and live count disagree")
             store.load_segment(seq, blob, rows, keep)
-        return store.min_time()

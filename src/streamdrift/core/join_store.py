@@ -15,6 +15,7 @@ segment)``; inside a segment, row ``i`` is addressed as ``(seq, i)``.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -39,10 +40,12 @@ CREATE TABLE IF NOT EXISTS rows (
     prediction TEXT NOT NULL, version TEXT NOT NULL, segment TEXT,
     PRIMARY KEY (seq, idx)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS rows_by_id ON rows (model_id, pid);
-CREATE INDEX IF NOT EXISTS rows_by_time ON rows (predicted_at, model_id, pid);
 CREATE TABLE IF NOT EXISTS segments (seq INTEGER PRIMARY KEY, crc INTEGER, blob BLOB);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS rows_by_id ON rows (model_id, pid);
+CREATE INDEX IF NOT EXISTS rows_by_time ON rows (predicted_at, model_id, pid);
 """
 
 
@@ -88,7 +91,7 @@ class SpillStore:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=OFF")
         db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-        db.executescript(_SCHEMA)
+        db.executescript(_SCHEMA + _INDEXES)
         return db
 
     def close(self) -> None:
@@ -160,6 +163,18 @@ class SpillStore:
         db.execute("DELETE FROM rows")
         db.execute("DELETE FROM meta")
         db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Rebuild: without the indexes while rows are loaded (sorting once afterwards is
+        several times faster than maintaining them row by row)."""
+        self._db.executescript(
+            "DROP INDEX IF EXISTS rows_by_id; DROP INDEX IF EXISTS rows_by_time;"
+        )
+        try:
+            yield
+        finally:
+            self._db.executescript(_INDEXES)
 
     # -- rows: spilled rows stay until they expire or their segment retires; which of them
     # -- were joined or evicted meanwhile is the tier's bitmaps' business (no write here)
