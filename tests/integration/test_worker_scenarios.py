@@ -19,6 +19,7 @@ from streamdrift import codec
 from streamdrift.agents.processor import H_OFFSET, H_REASON, H_TOPIC
 from streamdrift.broker import LocalBroker
 from streamdrift.config import Settings
+from streamdrift.records import FeedbackEvent
 from tests.integration import traffic
 from tests.integration.kafka_helpers import (
     WorkerProcess,
@@ -454,3 +455,24 @@ def test_fuzzed_malformed_messages_all_reach_dead_letter_and_valid_ones_are_moni
     run()
     assert process.proc.poll() is None
     assert scrape(settings.metrics_port)["streamdrift_worker_up"] == 1.0
+
+
+def test_feedback_for_an_unknown_model_goes_to_dead_letter(worker: Any) -> None:
+    """Labels for a model that is not configured and has sent no prediction to their
+    partition, once that partition's predictions are past their time (here: those of an
+    anchor model, whose key the labels carry)."""
+    settings, _ = worker
+    anchor = traffic.batch("unk-anchor", 0, 500, np.random.default_rng(24))
+    traffic.run(traffic.publish(settings, [anchor]))
+    assert wait_for(lambda: consumed(settings, "unk-anchor") == 500, timeout=60)
+    label = codec.encode_feedback(FeedbackEvent("ghost", "g-1", traffic.T0 + 1.0, 1))
+    traffic.run(traffic.publish_raw(settings, settings.topic_feedback, [(b"unk-anchor", label)]))
+    key = 'streamdrift_dead_letter_total{reason="unknown_model"}'
+    assert wait_for(lambda: scrape(settings.metrics_port).get(key) == 1.0, timeout=60)
+    dead = [
+        r
+        for r in traffic.run(_read_dead_letter(settings, 10**9, timeout=6))
+        if r["key"] == b"unk-anchor"
+    ]
+    assert [(r["value"], r["headers"][H_REASON]) for r in dead] == [(label, b"unknown_model")]
+    assert dead[0]["headers"][H_TOPIC].decode() == settings.topic_feedback
