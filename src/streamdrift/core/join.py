@@ -48,72 +48,27 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from streamdrift.core.join_spill import SegmentSource, SpillTier
+from streamdrift.core.join_state import (
+    COUNTERS,
+    Expired,
+    LabelledPrediction,
+    bump,
+    join_from_dict,
+    join_to_dict,
+)
 from streamdrift.core.join_store import SegmentRow
 from streamdrift.records import FeedbackEvent, Label, PredictionBatch, to_batches
 
 __all__ = ["COUNTERS", "Expired", "FeedbackEvent", "FeedbackJoin", "Label", "LabelledPrediction"]
-
-COUNTERS = (
-    "predictions_seen",  # prediction rows received, duplicates included
-    "feedback_seen",  # feedback events received, duplicates included
-    "labelled",  # predictions joined with a label (each at most once)
-    "early_feedback",  # of ``labelled``: the label arrived before its prediction
-    "duplicates",  # labels for a prediction already labelled (or already waiting feedback)
-    "duplicate_predictions",  # predictions whose id was already waiting or labelled
-    "unlabelled_expired",  # predictions dropped by expire() without a label
-    "orphan_feedback_expired",  # feedback dropped by expire() without its prediction
-    "evicted",  # waiting predictions dropped because more than max_pending waited
-    "feedback_evicted",  # waiting feedback dropped because more than max_pending waited
-    "labels_forgotten",  # labelled ids dropped early because more than max_pending were kept
-)
-
-_STATE_VERSION = 1
 
 # Waiting prediction: (predicted_at, prediction, model_version, segment).
 _Row = tuple[float, Any, str, str | None]
 # Heap entry: (timestamp, model_id, prediction_id). An entry is stale when the store no
 # longer holds that id with that timestamp (joined meanwhile); stale entries are skipped.
 _Entry = tuple[float, str, str]
-
-
-@dataclass(slots=True)
-class LabelledPrediction:
-    """A prediction joined with its label."""
-
-    model_id: str
-    model_version: str
-    segment: str | None
-    prediction_id: str
-    prediction: Any
-    label: Label
-    predicted_at: float  # unix seconds
-    labelled_at: float  # unix seconds, the feedback's timestamp
-
-    @property
-    def delay(self) -> float:
-        """Label delay in seconds; negative when the label's timestamp is the earlier one."""
-        return self.labelled_at - self.predicted_at
-
-
-@dataclass(slots=True)
-class Expired:
-    """What one :meth:`FeedbackJoin.expire` call dropped, per model_id."""
-
-    unlabelled: dict[str, int] = field(default_factory=dict)
-    orphan_feedback: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def empty(self) -> bool:
-        return not self.unlabelled and not self.orphan_feedback
-
-
-def _bump(counter: dict[str, int], model_id: str, n: int = 1) -> None:
-    if n:
-        counter[model_id] = counter.get(model_id, 0) + n
 
 
 class FeedbackJoin:
@@ -314,14 +269,14 @@ class FeedbackJoin:
         if top > self.prediction_watermark:
             self.prediction_watermark = top
         self._n_pending += added
-        _bump(self.predictions_seen, model, n)
-        _bump(self.duplicate_predictions, model, dups)
+        bump(self.predictions_seen, model, n)
+        bump(self.duplicate_predictions, model, dups)
         if joined:
             k = len(joined)
             self._n_feedback -= k
             self._n_labelled += k
-            _bump(self.labelled, model, k)
-            _bump(self.early_feedback, model, k)
+            bump(self.labelled, model, k)
+            bump(self.early_feedback, model, k)
             self._compact_feedback()
             self._bound_labelled()
         self._bound_pending()
@@ -385,10 +340,10 @@ class FeedbackJoin:
         self.watermark = max(self.watermark, wm)
         self.feedback_watermark = max(self.feedback_watermark, wm)
         for model, k in dups.items():
-            _bump(self.duplicates, model, k)
+            bump(self.duplicates, model, k)
         if joined:
             for model, k in joins.items():
-                _bump(self.labelled, model, k)
+                bump(self.labelled, model, k)
             k = len(joined)
             self._n_pending -= k
             self._n_labelled += k
@@ -466,11 +421,11 @@ class FeedbackJoin:
         while heap and heap[0][0] < cutoff:
             ts, model, pid = pop(heap)
             if self._drop_feedback(model, pid, ts):
-                _bump(out.orphan_feedback, model)
+                bump(out.orphan_feedback, model)
         for model, k in out.unlabelled.items():
-            _bump(self.unlabelled_expired, model, k)
+            bump(self.unlabelled_expired, model, k)
         for model, k in out.orphan_feedback.items():
-            _bump(self.orphan_feedback_expired, model, k)
+            bump(self.orphan_feedback_expired, model, k)
         return out
 
     def _drop_pending(self, model: str, pid: str, ts: float) -> bool:
@@ -506,7 +461,7 @@ class FeedbackJoin:
             while self._n_pending > self.max_pending:
                 ts, model, pid = heapq.heappop(heap)
                 if self._drop_pending(model, pid, ts):
-                    _bump(self.evicted, model)
+                    bump(self.evicted, model)
             return
         excess = self._n_pending + tier.n - self.max_pending
         if excess > 0:
@@ -532,10 +487,10 @@ class FeedbackJoin:
             else:
                 ts, model, pid = pop(heap)
                 self._drop_pending(model, pid, ts)
-                _bump(self.evicted, model)
+                bump(self.evicted, model)
             k -= 1
         for model, pids in chosen.items():
-            _bump(self.evicted, model, len(tier.take(model, pids)))
+            bump(self.evicted, model, len(tier.take(model, pids)))
 
     def _live(self, entry: _Entry) -> bool:
         pend = self._pending.get(entry[1])
@@ -563,14 +518,14 @@ class FeedbackJoin:
         while self._n_feedback > self.max_remembered:
             ts, model, pid = heapq.heappop(heap)
             if self._drop_feedback(model, pid, ts):
-                _bump(self.feedback_evicted, model)
+                bump(self.feedback_evicted, model)
 
     def _bound_labelled(self) -> None:
         heap = self._lheap
         while self._n_labelled > self.max_remembered:
             ts, model, pid = heapq.heappop(heap)
             if self._drop_labelled(model, pid, ts):
-                _bump(self.labels_forgotten, model)
+                bump(self.labels_forgotten, model)
 
     # Joined entries stay in their heap until popped; rebuild a heap (O(n)) once stale
     # entries outnumber live ones, so heap memory stays proportional to what waits.
@@ -621,7 +576,7 @@ class FeedbackJoin:
         With an on-disk tier, ``pending`` holds the predictions in memory and ``spill`` the
         tier's checkpoint (its segments must have been published before this is stored).
         """
-        out = self._to_dict()
+        out = join_to_dict(self)
         if self.max_remembered != self.max_pending:
             out["max_remembered"] = self.max_remembered
         if self._tier is not None and self._tier.next_seq:  # it has spilled
@@ -630,86 +585,14 @@ class FeedbackJoin:
             out["spill"] = self._spill_state
         return out
 
-    def _to_dict(self) -> dict[str, Any]:
-        wm = self.watermark
-        return {
-            "version": _STATE_VERSION,
-            "prediction_ttl": self.prediction_ttl,
-            "feedback_ttl": self.feedback_ttl,
-            "max_pending": self.max_pending,
-            "watermark": None if wm == -math.inf else wm,
-            "watermarks": [_finite(self.prediction_watermark), _finite(self.feedback_watermark)],
-            "pending": {
-                model: [[pid, row[0], row[1], row[2], row[3]] for pid, row in d.items()]
-                for model, d in self._pending.items()
-                if d
-            },
-            "feedback": {
-                model: [[pid, fb[0], fb[1]] for pid, fb in d.items()]
-                for model, d in self._feedback.items()
-                if d
-            },
-            "labelled": {
-                model: [[pid, ts] for pid, ts in d.items()]
-                for model, d in self._labelled.items()
-                if d
-            },
-            "counters": self.counters(),
-        }
-
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FeedbackJoin:
-        """Restore a join saved by :meth:`to_dict`; it continues exactly as the original."""
-        if d.get("version") != _STATE_VERSION:
-            raise ValueError(f"unsupported FeedbackJoin state version {d.get('version')!r}")
-        out = cls(
-            d["prediction_ttl"],
-            d["feedback_ttl"],
-            d["max_pending"],
-            max_remembered=d.get("max_remembered"),
-        )
-        spill = d.get("spill")
-        if spill is not None and (spill["segments"] or spill["retired"]):
-            out._spill_state = spill  # restored by attach_spill()
-        wm = d["watermark"]
-        out.watermark = -math.inf if wm is None else float(wm)
-        if "watermarks" in d:
-            p_wm, f_wm = d["watermarks"]
-            out.prediction_watermark = -math.inf if p_wm is None else float(p_wm)
-            out.feedback_watermark = -math.inf if f_wm is None else float(f_wm)
-        else:  # states written before per-stream watermarks
-            out.prediction_watermark = out.feedback_watermark = out.watermark
-        for model, rows in d["pending"].items():
-            pend = out._pending[model] = {}
-            for pid, ts, pred, version, segment in rows:
-                pend[pid] = (ts, pred, version, segment)
-                out._pheap.append((ts, model, pid))
-        for model, rows in d["feedback"].items():
-            wait = out._feedback[model] = {}
-            for pid, ts, label in rows:
-                wait[pid] = (ts, label)
-                out._fheap.append((ts, model, pid))
-        for model, rows in d["labelled"].items():
-            lab = out._labelled[model] = {}
-            for pid, ts in rows:
-                lab[pid] = ts
-                out._lheap.append((ts, model, pid))
-        for heap in (out._pheap, out._fheap, out._lheap):
-            heapq.heapify(heap)
-        out._n_pending = sum(len(v) for v in out._pending.values())
-        out._n_feedback = sum(len(v) for v in out._feedback.values())
-        out._n_labelled = sum(len(v) for v in out._labelled.values())
-        counters = d["counters"]
-        for name in COUNTERS:
-            setattr(out, name, {m: int(k) for m, k in counters.get(name, {}).items()})
-        return out
+        """Restore a join saved by :meth:`to_dict`; it continues exactly as the original
+        (with spilled segments: once :meth:`attach_spill` restored its tier)."""
+        return join_from_dict(cls, d)
 
     def __repr__(self) -> str:
         return (
             f"FeedbackJoin(pending_predictions={self._n_pending}, "
             f"pending_feedback={self._n_feedback}, watermark={self.watermark})"
         )
-
-
-def _finite(value: float) -> float | None:
-    return None if value == -math.inf else value
