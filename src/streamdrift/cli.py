@@ -416,9 +416,10 @@ def cmd_reference(args: argparse.Namespace) -> int:
     print(f"profiled {profile['count']} rows, {len(names)} columns: {', '.join(names)}")
     if "performance" in profile:
         perf = profile["performance"]
+        headline = ", ".join(f"{k} {v:.4g}" for k, v in perf["summary"].items() if v is not None)
         print(
             f"reference performance ({perf['task']}) on {perf['rows']} labelled rows"
-            f" ({perf['rows_without_label']} without a label or prediction)"
+            f" ({perf['rows_without_label']} without a label or prediction): {headline}"
         )
     if args.out is not None:
         args.out.write_bytes(codec.dumps(profile))

@@ -181,3 +181,4 @@ def test_cli_builds_a_profile_with_performance(
     )
     ref = parse_reference(out.read_bytes())
     assert ref.performance is not None and ref.performance.count == y.size
+    assert f"accuracy {ref.performance.summary['accuracy']:.4g}, precision" in printed
