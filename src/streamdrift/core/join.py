@@ -64,6 +64,9 @@ from streamdrift.records import FeedbackEvent, Label, PredictionBatch, to_batche
 
 __all__ = ["COUNTERS", "Expired", "FeedbackEvent", "FeedbackJoin", "Label", "LabelledPrediction"]
 
+# With an on-disk tier, the bound of the in-memory stores (waiting labels, labelled ids).
+MAX_REMEMBERED = 1_000_000
+
 # Waiting prediction: (predicted_at, prediction, model_version, segment).
 _Row = tuple[float, Any, str, str | None]
 # Heap entry: (timestamp, model_id, prediction_id). An entry is stale when the store no
@@ -555,6 +558,8 @@ class FeedbackJoin:
         """
         if self._tier is not None:
             raise RuntimeError("a spill tier is attached already")
+        # max_pending may now be large (disk): the in-memory stores keep the old bound
+        self.max_remembered = min(self.max_remembered, MAX_REMEMBERED)
         if self._spill_state is not None:
             tier.restore(self._spill_state, source)
             self._spill_state = None

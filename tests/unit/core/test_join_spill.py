@@ -215,6 +215,15 @@ def test_checkpoint_stays_small_while_predictions_wait_on_disk(tmp_path: Path) -
     assert disk.pending_on_disk == 19_499
 
 
+def test_in_memory_stores_keep_their_bound_when_max_pending_counts_the_disk(
+    tmp_path: Path,
+) -> None:
+    join = _spilling(tmp_path / "p.sqlite", 10, max_pending=20_000_000)
+    assert (join.max_pending, join.max_remembered) == (20_000_000, 1_000_000)
+    small = _spilling(tmp_path / "q.sqlite", 10, max_pending=50)
+    assert small.max_remembered == 50
+
+
 def test_memory_pending_is_validated(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="memory_pending"):
         SpillTier(tmp_path / "p.sqlite", 1)
