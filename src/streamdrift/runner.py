@@ -45,7 +45,7 @@ from streamdrift.agents.processor import InputRecord, OutputRecord, Processor
 from streamdrift.codec import decode_checkpoint, encode_checkpoint
 from streamdrift.config import Settings
 from streamdrift.metrics import Metrics
-from streamdrift.reference import parse_profile
+from streamdrift.reference import parse_reference
 from streamdrift.security import client_options
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ class StreamRunner:
         for records in fetched.values():
             for r in records:
                 try:
-                    model, version, profiles, count = parse_profile(r.value)
+                    ref = parse_reference(r.value)
                 except Exception as exc:  # a bad profile must not stop (or crash-loop) workers
                     log.warning(
                         "ignoring an invalid reference profile at offset %d: %s", r.offset, exc
@@ -184,7 +184,13 @@ class StreamRunner:
                     continue
                 async with self._lock:
                     await self._publish(
-                        self.processor.set_reference(model, version, profiles, count)
+                        self.processor.set_reference(
+                            ref.model_id,
+                            ref.model_version,
+                            ref.profiles,
+                            ref.count,
+                            ref.performance,
+                        )
                     )
 
     async def _step(self) -> None:
