@@ -345,8 +345,8 @@ class StreamRunner:
 
         wanted: dict[bytes, tuple[int, int]] = {}
         for p, snapshot in snapshots.items():
-            for seq in self.processor.needed_segments(p, snapshot):
-                wanted[self.processor.spill_key(p, seq)] = (p, seq)
+            for seq, crc in self.processor.needed_segments(p, snapshot):
+                wanted[self.processor.spill_key(p, seq, crc)] = (p, seq)
         out: dict[int, dict[int, bytes]] = {}
         if not wanted:
             return out

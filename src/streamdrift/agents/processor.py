@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -104,8 +105,8 @@ class Processor:
         self.performance_references: dict[tuple[str, str], ReferencePerformance] = {}
         # outputs produced outside process() (a reference applied on restore), per partition
         self.pending: dict[int, list[OutputRecord]] = {}
-        # join spill segments retired by the last snapshot of each partition
-        self.retired: dict[int, list[int]] = {}
+        # join spill segments (seq, crc) retired by the last snapshot of each partition
+        self.retired: dict[int, list[tuple[int, int]]] = {}
 
     # -- ownership --------------------------------------------------------------------------
 
@@ -198,12 +199,15 @@ class Processor:
         path = s.state_path / s.app_id / f"{s.topic_predictions}-{partition}.sqlite"
         return SpillTier(path, s.memory_pending)
 
-    def spill_key(self, partition: int, seq: int) -> bytes:
-        """Key of a segment in the spill topic: ``<predictions topic>/<partition>/<seq>``."""
-        return f"{self.settings.topic_predictions}/{partition}/{seq}".encode()
+    def spill_key(self, partition: int, seq: int, crc: int) -> bytes:
+        """Key of a segment in the spill topic: ``<predictions topic>/<partition>/<seq>-<crc>``
+        (the CRC32 of its bytes, hex: a replay or a zombie writer that spills other rows
+        under the same seq never overwrites a segment a checkpoint references)."""
+        return f"{self.settings.topic_predictions}/{partition}/{seq}-{crc:08x}".encode()
 
-    def needed_segments(self, partition: int, snapshot: dict[str, Any]) -> list[int]:
-        """Spill segments a checkpoint references that the local state directory lacks."""
+    def needed_segments(self, partition: int, snapshot: dict[str, Any]) -> list[tuple[int, int]]:
+        """``(seq, crc)`` of the spill segments a checkpoint references that the local state
+        directory lacks."""
         spill = snapshot["labels"]["join"].get("spill")
         if not spill or not self.settings.memory_pending:
             return []
@@ -216,7 +220,8 @@ class Processor:
             tier = self.states[p].labels.join.tier
             if tier is not None:
                 for seq, blob in tier.take_segments():
-                    out.append(OutputRecord(topic, self.spill_key(p, seq), blob))
+                    key = self.spill_key(p, seq, zlib.crc32(blob))
+                    out.append(OutputRecord(topic, key, blob))
         self.metrics.join_spill_segments.inc(len(out))
         return out
 
@@ -225,11 +230,11 @@ class Processor:
         no longer reference (their local copies are dropped)."""
         out: list[OutputRecord] = []
         for p in partitions:
-            seqs = self.retired.pop(p, [])
+            retired = self.retired.pop(p, [])
             tier = self.states[p].labels.join.tier if p in self.states else None
             if tier is not None:
-                tier.forget(seqs)
-            out.extend(OutputRecord(topic, self.spill_key(p, seq), None) for seq in seqs)
+                tier.forget([seq for seq, _ in retired])
+            out.extend(OutputRecord(topic, self.spill_key(p, *r), None) for r in retired)
         return out
 
     def snapshot(self, partition: int) -> dict[str, Any]:

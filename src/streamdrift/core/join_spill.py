@@ -77,7 +77,7 @@ class SpillTier:
         self._fresh = True  # the file's rows are not ours yet: clear them on first open
         self._min = float("inf")  # the oldest row in the file (removed ones included)
         self._outbox: list[tuple[int, bytes]] = []
-        self._retired: list[int] = []
+        self._retired: list[tuple[int, int]] = []  # (seq, crc)
 
     # -- the file ---------------------------------------------------------------------------
 
@@ -178,8 +178,8 @@ class SpillTier:
             if not seg.live:
                 del segments[seq]
                 retired.append(seq)
+                self._retired.append((seq, seg.crc))
         if retired:
-            self._retired.extend(retired)
             self.store.drop_rows(retired)
 
     # -- what the caller publishes ----------------------------------------------------------
@@ -189,9 +189,9 @@ class SpillTier:
         out, self._outbox = self._outbox, []
         return out
 
-    def take_retired(self) -> list[int]:
-        """Segments retired so far. Call when a checkpoint is taken; once that checkpoint
-        is durable, delete them from the sink and call :meth:`forget`."""
+    def take_retired(self) -> list[tuple[int, int]]:
+        """``(seq, crc)`` of the segments retired so far. Call when a checkpoint is taken;
+        once that checkpoint is durable, delete them from the sink and call :meth:`forget`."""
         out, self._retired = self._retired, []
         return out
 
@@ -215,11 +215,12 @@ class SpillTier:
             "token": token,
             "next_seq": self.next_seq,
             "segments": segments,
-            "retired": list(self._retired),
+            "retired": [list(r) for r in self._retired],
         }
 
-    def needed(self, state: dict[str, Any]) -> list[int]:
-        """Segments of ``state`` the local file cannot provide (read them from the sink)."""
+    def needed(self, state: dict[str, Any]) -> list[tuple[int, int]]:
+        """``(seq, crc)`` of the segments of ``state`` the local file cannot provide (read
+        them from the sink)."""
         if not state["segments"]:
             return []
         cached: dict[int, int] = {}
@@ -227,14 +228,18 @@ class SpillTier:
             store = SpillStore(self.path)
             cached = store.segment_crcs()
             store.close()
-        return [int(seq) for seq, _, crc, *_ in state["segments"] if cached.get(int(seq)) != crc]
+        return [
+            (int(seq), int(crc))
+            for seq, _, crc, *_ in state["segments"]
+            if cached.get(int(seq)) != crc
+        ]
 
     def restore(self, state: dict[str, Any], source: SegmentSource | None = None) -> None:
         """Become the tier described by ``state`` (see the module docstring)."""
         if state.get("version") != _STATE_VERSION:
             raise ValueError(f"unsupported spill state version {state.get('version')!r}")
         self.next_seq = int(state["next_seq"])
-        self._retired = [int(s) for s in state["retired"]]
+        self._retired = [(int(seq), int(crc)) for seq, crc in state["retired"]]
         self.segments = {
             int(seq): _Segment(int(n), int(crc), int(live), _unpack(bits, int(n)))
             for seq, n, crc, live, bits in state["segments"]

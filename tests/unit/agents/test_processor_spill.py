@@ -115,8 +115,8 @@ def test_spilling_processor_restored_elsewhere_matches_the_memory_only_one(tmp_p
     # "crash" after 70 fetches; the last checkpoint covers 60; another machine takes over
     other = Processor(_settings(tmp_path, 8, "machine-b"), Metrics())
     needed = other.needed_segments(0, snapshot)
-    assert needed == [s[0] for s in spill["segments"]]
-    blobs = {seq: topic.values[other.spill_key(0, seq)] for seq in needed}
+    assert needed == [(s[0], s[2]) for s in spill["segments"]]
+    blobs = {seq: topic.values[other.spill_key(0, seq, crc)] for seq, crc in needed}
     other.restore(0, snapshot, blobs)
     got = got[:60]
     for fetch in fetches[60:]:
@@ -129,6 +129,6 @@ def test_spilling_processor_restored_elsewhere_matches_the_memory_only_one(tmp_p
     assert join.totals()["unlabelled_expired"] > 100
     # retired segments are tombstoned once a checkpoint no longer references them
     final = _checkpoint(other, topic)
-    live = {other.spill_key(0, s[0]) for s in final["labels"]["join"]["spill"]["segments"]}
+    live = {other.spill_key(0, s[0], s[2]) for s in final["labels"]["join"]["spill"]["segments"]}
     assert live <= set(topic.values) and len(topic.tombstoned) > 5
     assert not live & topic.tombstoned
