@@ -326,6 +326,8 @@ class DriftMonitor:
     def _prediction_checks(self, predictions: list[Scalar] | None) -> list[CheckResult]:
         """Per-event detectors see the window's scores in order when the window closes, so
         a detection always belongs to the window that holds it, however batches were cut."""
+        if not self._prediction:
+            return []
         scores = _as_numeric(predictions, None) if predictions else None
         if scores is not None:
             scores = scores[np.isfinite(scores)]
