@@ -19,9 +19,14 @@ Invariants:
 - The ids of labelled predictions are remembered until ``watermark - prediction_ttl``
   passes the *prediction's* timestamp, so a late duplicate label is still recognised.
   Afterwards such a label would wait and expire as orphan feedback.
-- Each of the three stores (waiting predictions, waiting feedback, remembered labelled ids)
-  holds at most ``max_pending`` entries; beyond that the oldest (by event time) are dropped
-  and counted (``evicted``, ``feedback_evicted``, ``labels_forgotten``), never silently.
+- Waiting predictions number at most ``max_pending``, waiting feedback and remembered
+  labelled ids at most ``max_remembered`` each (default: ``max_pending``); beyond that the
+  oldest (by event time) are dropped and counted (``evicted``, ``feedback_evicted``,
+  ``labels_forgotten``), never silently.
+- With an on-disk tier (:meth:`FeedbackJoin.attach_spill`, ``core/join_spill.py``) at most
+  ``memory_pending`` predictions wait in memory, the older ones on disk; every result and
+  counter is the same as without it (lookups, duplicate checks, expiry and eviction see
+  both tiers; eviction in the same (timestamp, model, id) order).
 - Every counter is a ``dict[model_id, int]``; nothing is dropped without being counted.
 
 Timestamps must be finite unix seconds (the codec validates them).
@@ -77,8 +82,8 @@ _Entry = tuple[float, str, str]
 class FeedbackJoin:
     """Joins predictions with their late labels inside one partition, by event time.
 
-    ``prediction_ttl`` and ``feedback_ttl`` are seconds of event time; ``max_pending``
-    bounds each store (see the module docstring). Call :meth:`expire` after every
+    ``prediction_ttl`` and ``feedback_ttl`` are seconds of event time; ``max_pending`` and
+    ``max_remembered`` bound the stores (see the module docstring). Call :meth:`expire` after every
     ``add_*`` call (it is O(1) when nothing is due): a join between two expire() calls can
     still see a prediction whose TTL has passed, so results depend on where expire() runs.
     """
