@@ -28,6 +28,12 @@ from typing import Any
 
 import numpy as np
 
+from streamdrift.core.columns import (
+    as_categories,
+    as_numeric,
+    coerce_numeric,
+    prediction_values,
+)
 from streamdrift.core.spec import CATEGORICAL_TESTS, NUMERIC_TESTS, MonitorSpec
 from streamdrift.core.windows import ClosedWindow, WindowBuffer, make_windows
 from streamdrift.detectors import DriftDetector, from_state, make_detector
@@ -39,7 +45,6 @@ from streamdrift.records import (
     Scalar,
     WindowInfo,
     WindowResult,
-    predicted_class,
 )
 from streamdrift.stats import (
     CategoricalReference,
@@ -177,7 +182,7 @@ class DriftMonitor:
             if PREDICTION not in self._features and admit:
                 self._features.append(PREDICTION)
             if PREDICTION in self._features:
-                columns[PREDICTION] = _prediction_values(batch.predictions)
+                columns[PREDICTION] = prediction_values(batch.predictions)
         return columns
 
     def _append_reference(self, stamps: list[float], columns: dict[str, list[Scalar]]) -> None:
@@ -252,7 +257,7 @@ class DriftMonitor:
             )
 
         if isinstance(ref, NumericReference):
-            array = _coerce_numeric(values)
+            array = coerce_numeric(values)
             cmp = compare_numeric(
                 ref, array, wasserstein="wasserstein" in spec.tests, js="js" in spec.tests
             )
@@ -270,7 +275,7 @@ class DriftMonitor:
                     check("js", "jensen_shannon", cmp.jensen_shannon, cmp.ks_pvalue, ks)
             n_missing = cmp.n_missing
         else:
-            cats = _as_categories(values)
+            cats = as_categories(values)
             ccmp = compare_categorical(ref, cats, js="js" in spec.tests)
             if ccmp.count >= spec.min_window_count:
                 psi_values[name] = ccmp.psi
@@ -328,7 +333,7 @@ class DriftMonitor:
         a detection always belongs to the window that holds it, however batches were cut."""
         if not self._prediction:
             return []
-        scores = _as_numeric(predictions, None) if predictions else None
+        scores = as_numeric(predictions, None) if predictions else None
         if scores is not None:
             scores = scores[np.isfinite(scores)]
         out = []
@@ -413,11 +418,11 @@ def fit_profiles(columns: dict[str, list[Scalar]], spec: MonitorSpec) -> Profile
     profiles: Profiles = {}
     for name, values in columns.items():
         declared = spec.types.get(name)
-        numeric = None if declared == "categorical" else _as_numeric(values, declared)
+        numeric = None if declared == "categorical" else as_numeric(values, declared)
         if numeric is not None and np.isfinite(numeric).any():
             profiles[name] = NumericReference.fit(numeric, n_bins=spec.n_bins)
             continue
-        categories = _as_categories(values)
+        categories = as_categories(values)
         if any(v is not None for v in categories):
             profiles[name] = CategoricalReference.fit(
                 categories, max_categories=spec.max_categories
@@ -448,60 +453,3 @@ def _ref_from_dict(d: dict[str, Any]) -> Reference:
     if d["type"] == "numeric":
         return NumericReference.from_dict(body)
     return CategoricalReference.from_dict(body)
-
-
-def _prediction_value(prediction: Any) -> Scalar:
-    """The monitored form of a model output: scalars as they are; for class probabilities
-    (an object of class -> probability) the predicted class."""
-    if isinstance(prediction, dict):
-        return predicted_class(prediction)
-    if isinstance(prediction, (list, tuple)):
-        return None
-    return prediction  # type: ignore[no-any-return]
-
-
-_NUMBERS = frozenset((int, float))
-_NONE = type(None)
-_PLAIN_CATEGORIES = frozenset((str, _NONE))
-_SCALARS = frozenset((float, int, str, bool, _NONE))
-
-
-def _prediction_values(predictions: list[Any]) -> list[Scalar]:
-    """``_prediction_value`` of each output; a column of plain scalars is returned as it is
-    (the common case: one ``set(map(type, ...))`` instead of a call per row)."""
-    if set(map(type, predictions)) <= _SCALARS:
-        return predictions
-    return [_prediction_value(p) for p in predictions]
-
-
-def _as_numeric(values: list[Scalar], declared: str | None) -> np.ndarray | None:
-    """The column as float64 (None -> NaN) if every present value is a number (or the type
-    is declared numeric: then non-numbers are missing), else None."""
-    if declared == "numeric":
-        return _coerce_numeric(values)
-    types = set(map(type, values))
-    types.discard(_NONE)
-    if not types or not types <= _NUMBERS:
-        return None
-    return np.array(values, dtype=np.float64)
-
-
-def _coerce_numeric(values: list[Scalar]) -> np.ndarray:
-    """A window column of a numeric feature as float64; non-numbers count as missing."""
-    try:  # fromiter: about a third faster than np.array on a list of numbers
-        return np.fromiter(values, dtype=np.float64, count=len(values))
-    except (TypeError, ValueError):  # None (missing) or a non-number in the column
-        pass
-    try:
-        return np.array(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        return np.array([v if type(v) in (int, float) else None for v in values], dtype=np.float64)
-
-
-def _as_categories(values: list[Scalar]) -> list[str | None]:
-    if set(map(type, values)) <= _PLAIN_CATEGORIES:
-        return values  # type: ignore[return-value]  # already strings and None
-    return [
-        None if v is None else ("true" if v is True else "false" if v is False else str(v))
-        for v in values
-    ]
