@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from streamdrift import codec, config
 from streamdrift.agents.processor import InputRecord, OutputRecord, Processor
@@ -132,3 +133,16 @@ def test_spilling_processor_restored_elsewhere_matches_the_memory_only_one(tmp_p
     live = {other.spill_key(0, s[0], s[2]) for s in final["labels"]["join"]["spill"]["segments"]}
     assert live <= set(topic.values) and len(topic.tombstoned) > 5
     assert not live & topic.tombstoned
+
+
+def test_a_checkpoint_with_spilled_predictions_needs_the_tier(tmp_path: Path) -> None:
+    spilling = Processor(_settings(tmp_path, 8, "machine-a"), Metrics())
+    spilling.restore(0, None)
+    for fetch in _fetches(20):
+        spilling.process(0, fetch)
+    snapshot = _checkpoint(spilling, Topic())
+    assert snapshot["labels"]["join"]["spill"]["segments"]
+    memory_only = Processor(_settings(tmp_path, 0, "machine-b"), Metrics())
+    assert memory_only.needed_segments(0, snapshot) == []
+    with pytest.raises(ValueError, match="memory_pending > 0"):
+        memory_only.restore(0, snapshot)
