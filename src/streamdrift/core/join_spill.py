@@ -40,6 +40,9 @@ __all__ = ["SegmentSource", "SpillTier"]
 SegmentSource = Callable[[int], bytes | None]  # seq -> published blob, None when unknown
 
 _STATE_VERSION = 1
+# Rows per segment at most: ~3 MiB compressed for UUID ids and float scores (measured
+# ~32 B per row), well within the spill topic's 64 MiB message limit.
+MAX_SEGMENT_ROWS = 100_000
 
 
 @dataclass(slots=True)
@@ -98,8 +101,15 @@ class SpillTier:
 
     # -- writing, lookups, removal ----------------------------------------------------------
 
-    def write(self, rows: Sequence[SegmentRow]) -> int:
-        """Spill ``rows`` (oldest first) as a new segment; return its seq."""
+    def write(self, rows: Sequence[SegmentRow]) -> list[int]:
+        """Spill ``rows`` (oldest first) as new segments of at most ``MAX_SEGMENT_ROWS``
+        rows each (one message each in the sink); return their seqs."""
+        return [
+            self._write(rows[i : i + MAX_SEGMENT_ROWS])
+            for i in range(0, len(rows), MAX_SEGMENT_ROWS)
+        ]
+
+    def _write(self, rows: Sequence[SegmentRow]) -> int:
         seq = self.next_seq
         self.next_seq += 1
         blob = encode_segment(seq, rows)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from streamdrift.core import join_spill
 from streamdrift.core.join import Expired, FeedbackEvent, FeedbackJoin, LabelledPrediction
 from streamdrift.core.join_spill import SpillTier
 from streamdrift.records import PredictionBatch
@@ -224,6 +225,22 @@ def test_in_memory_stores_keep_their_bound_when_max_pending_counts_the_disk(
     assert (join.max_pending, join.max_remembered) == (20_000_000, 1_000_000)
     small = _spilling(tmp_path / "q.sqlite", 10, max_pending=50)
     assert small.max_remembered == 50
+
+
+def test_a_large_spill_is_cut_into_segments_of_at_most_max_segment_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(join_spill, "MAX_SEGMENT_ROWS", 7)
+    join = _spilling(tmp_path / "p.sqlite", 40)
+    ids = [f"p{i}" for i in range(41)]
+    join.add_predictions(
+        PredictionBatch("m", "v", None, ids, [float(i) for i in range(41)], {}, [0.5] * 41)
+    )
+    assert join.tier is not None
+    sizes = [s.n for s in join.tier.segments.values()]
+    assert sizes == [7, 7, 7] and join.pending_in_memory == 20
+    (row,) = join.add_feedback([FeedbackEvent("m", "p15", 50.0, 1)])
+    assert row.predicted_at == 15.0
 
 
 def test_memory_pending_is_validated(tmp_path: Path) -> None:
