@@ -49,6 +49,11 @@ error_detectors = ["ddm", "eddm", "hddm_a", "hddm_w", "adwin"]
 [models.stable-clf.performance]
 window = { kind = "time", size = 20.0, allowed_lateness = 5.0 }
 min_labels = 200
+
+# its reference performance comes from a labelled reference profile
+[models.perf-prof.performance]
+window = { kind = "time", size = 20.0, allowed_lateness = 5.0 }
+min_labels = 200
 """
 
 
@@ -342,6 +347,84 @@ def test_a_published_reference_profile_is_the_reference(worker: Any, tmp_path: P
     assert income, alerts
     assert income[0]["reference"]["count"] == 3_000
     assert income[0]["window"]["start"] < traffic.T0 + 1_000 * traffic.SPACING  # first window
+
+
+def test_a_labelled_reference_profile_is_the_reference_performance(
+    worker: Any, tmp_path: Path
+) -> None:
+    """A model that is worse live than on its validation set from its very first label:
+    a first-labelled-window reference would take the worse accuracy as normal; the
+    profile's performance (built with --label-column) reveals the drop at once."""
+    import csv
+    import re
+    import subprocess
+    import sys
+
+    settings, process = worker
+    validation, truth = traffic.classifier("perf-prof", 3_000, 3_000, 0.9, 0.9, seed=25)
+    path = tmp_path / "validation.csv"
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["id", "x", "prediction", "label"])
+        for i, label in enumerate(truth):
+            out.writerow([i, validation.features["x"][i], validation.predictions[i], label.label])
+    cli = [
+        sys.executable,
+        "-m",
+        "streamdrift",
+        "reference",
+        "build",
+        "--model",
+        "perf-prof",
+        "--version",
+        "1",
+        "--from",
+        str(path),
+        "--ignore",
+        "id",
+        "--label-column",
+        "label",
+        "--config",
+        settings.config,
+        "--broker",
+        settings.broker,
+        "--topic-references",
+        settings.topic_references,
+    ]
+    done = subprocess.run(cli, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "reference performance (binary) on 3000 labelled rows" in done.stdout, done.stdout
+    reference = re.search(r"accuracy (\d\.\d+)", done.stdout)
+    assert reference and 0.88 < float(reference[1]) < 0.92, done.stdout
+    assert wait_for(
+        lambda: "reference profile for perf-prof v1" in process.log_text(), timeout=30
+    ), f"the worker did not take the profile (worker log: {WORKER_LOG})"
+
+    # accuracy 0.65 from the first prediction on: no labelled window is as good as 0.9
+    predictions, feedback = traffic.classifier("perf-prof", 20_000, 0, 0.65, 0.65, seed=26)
+    traffic.run(traffic.publish(settings, [predictions]))
+    traffic.run(traffic.publish_feedback(settings, feedback))
+
+    def degraded(alerts: list[dict[str, Any]]) -> bool:
+        return any(a["kind"] == "performance_degradation" for a in alerts)
+
+    alerts = alerts_of(settings, "perf-prof", degraded, timeout=120)
+    drops = [a for a in alerts if a["kind"] == "performance_degradation"]
+    assert drops, f"no degradation alert: {alerts} (worker log: {WORKER_LOG})"
+    drop = drops[0]
+    assert (drop["statistic"], drop["status"]) == ("accuracy_drop", "firing"), drop
+    assert drop["value"] >= drop["threshold"] and drop["p_value"] < 0.01, drop
+    assert drop["reference"]["count"] == 3_000, drop
+    message = drop["message"]
+    assert re.search(r"accuracy 0\.6\d\d vs 0\.(89|9[01])\d in the reference profile", message), (
+        message
+    )
+    assert all("first labelled window" not in a["message"] for a in alerts), alerts
+    # the first labelled window fires (a first-window reference would have been that window)
+    assert drop["window"]["start"] < traffic.T0 + 20.0, drop["window"]
+    assert {a["kind"] for a in alerts} <= {"performance_degradation", "concept_drift"}, alerts
+    for a in alerts:
+        print(a["kind"], a["detector"], a["message"])
 
 
 def test_the_sync_client_publishes_envelopes_and_label_batches(worker: Any) -> None:
