@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import tempfile
 import time
 import uuid
@@ -65,8 +66,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--waiting", type=int, default=900_000)
     parser.add_argument("--memory-pending", type=int, default=200_000)
     args = parser.parse_args(argv)
-    n = args.waiting
     tmp = Path(tempfile.mkdtemp(prefix="join-spill-bench-"))
+    try:
+        _run(args.waiting, args.memory_pending, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(n: int, memory_pending: int, tmp: Path) -> None:
     ids = _ids(n, 0)
 
     memory = FeedbackJoin(max_pending=10 * n)
@@ -77,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     disk = FeedbackJoin(max_pending=10 * n)
-    disk.attach_spill(SpillTier(tmp / "a" / "p0.sqlite", args.memory_pending))
+    disk.attach_spill(SpillTier(tmp / "a" / "p0.sqlite", memory_pending))
     fill = _fill(disk, ids)
     tier = disk.tier
     assert tier is not None
@@ -101,16 +108,16 @@ def main(argv: list[str] | None = None) -> None:
 
     started = time.perf_counter()
     same = FeedbackJoin.from_dict(state)
-    same.attach_spill(SpillTier(tmp / "a" / "p0.sqlite", args.memory_pending))
+    same.attach_spill(SpillTier(tmp / "a" / "p0.sqlite", memory_pending))
     print(f"restore, same machine (file reused): {time.perf_counter() - started:.2f} s")
     started = time.perf_counter()
     other = FeedbackJoin.from_dict(state)
-    other.attach_spill(SpillTier(tmp / "b" / "p0.sqlite", args.memory_pending), published.get)
+    other.attach_spill(SpillTier(tmp / "b" / "p0.sqlite", memory_pending), published.get)
     print(f"restore, other machine (rebuilt from segments): {time.perf_counter() - started:.2f} s")
     if other.tier is not None:
         other.tier.close()
 
-    hits = 20_000
+    hits = min(20_000, same.pending_on_disk // 1000 * 500)
     labelled = random.Random(2).sample(ids[: same.pending_on_disk], hits)  # spilled: oldest
     started = time.perf_counter()
     for start in range(0, hits, 500):
@@ -119,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     per_label = (time.perf_counter() - started) / hits
     print(f"label lookups on disk: {per_label * 1e6:.0f} µs per label (batches of 500)")
 
-    new = min(10_000, args.memory_pending - same.pending_in_memory - 1)  # no spill meanwhile
+    new = min(10_000, memory_pending - same.pending_in_memory - 1)  # no spill meanwhile
     assert same.tier is not None
     written = same.tier.segments_written
     cost = {}
