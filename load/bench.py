@@ -612,6 +612,8 @@ def profile_tables(results: dict[str, Any]) -> list[str]:
     if "floor" in r:
         rows.append(["(a') floor work alone (load.bench_floor), events/s", "–",
                      fmt_int(r["floor"]["rate"])])  # fmt: skip
+        rows.append(["orjson.loads alone, events/s", "–",
+                     fmt_int(r["floor"].get("loads_rate"))])  # fmt: skip
     out = [format_table(["stage of Processor.process (inclusive time)", "single", "envelopes"],
                         rows)]  # fmt: skip
     for p in (single, env):

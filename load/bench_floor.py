@@ -137,19 +137,31 @@ async def consume(bootstrap: str, topic: str, messages: int) -> dict[str, Any]:
 def offline(events: int, repeats: int = 3, values: Sequence[bytes] = ()) -> dict[str, Any]:
     """The floor work alone (orjson.loads included) on the benchmark's envelopes, no Kafka:
     comparable with ``load.bench_profile``'s "processor alone" (which starts from bytes
-    too). Best of ``repeats`` passes, each on a fresh :class:`FloorWork`. ``values``: the
-    encoded envelopes of those events, if already at hand."""
+    too). Best of ``repeats`` passes, each on a fresh :class:`FloorWork`; interleaved with
+    as many passes of ``orjson.loads`` alone (``loads_rate``: the limit's work without
+    Kafka). ``values``: the encoded envelopes of those events, if already at hand."""
     from load import bench_data
 
     if not values:
         values = [value for _, value in bench_data.encode(events).envelopes]
-    rates = []
+    rates, loads_rates = [], []
+    loads = orjson.loads
     for _ in range(repeats):
         work = FloorWork()
         started = time.perf_counter()
-        rows = sum(work.add(orjson.loads(v)) for v in values)
+        rows = sum(work.add(loads(v)) for v in values)
         rates.append(rows / (time.perf_counter() - started))
-    return {"events": events, "rate": max(rates), "rates": rates}
+        started = time.perf_counter()
+        for v in values:
+            loads(v)
+        loads_rates.append(rows / (time.perf_counter() - started))
+    return {
+        "events": events,
+        "rate": max(rates),
+        "rates": rates,
+        "loads_rate": max(loads_rates),
+        "loads_rates": loads_rates,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -162,7 +174,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.events is not None:
         result = offline(args.events)
-        say("floor", f"work alone, no Kafka: {result['rate']:,.0f} events/s")
+        say(
+            "floor",
+            f"work alone, no Kafka: {result['rate']:,.0f} events/s "
+            f"(orjson.loads alone {result['loads_rate']:,.0f})",
+        )
         emit(result)
         return 0
     if not (args.broker and args.topic and args.messages):
