@@ -245,10 +245,7 @@ def kstwo_sf(n: int, d: float) -> float:
 
 @functools.lru_cache(maxsize=4096)
 def _kstwo_sf(n: int, d: float) -> float:
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
-    if math.isnan(d):
-        return math.nan
+    """``kstwo_sf`` for n >= 1 and d not NaN (checked by the caller)."""
     if d >= 1.0:
         return 0.0
     if d <= 0.0:
