@@ -24,7 +24,7 @@ import pytest
 from streamdrift import config
 from streamdrift.broker import LocalBroker, free_port
 from streamdrift.config import Settings
-from streamdrift.runner import checkpoint_topic, decode_checkpoint
+from streamdrift.runner import checkpoint_topic, decode_checkpoint, spill_topic
 from tests.integration import traffic
 from tests.integration.kafka_helpers import read_alerts, scrape, settings_args, wait_for
 
@@ -158,6 +158,68 @@ def _end_offsets(settings: Settings) -> dict[str, int]:
     return asyncio.run(read())
 
 
+def _read_compacted(topic: str, settings: Settings) -> dict[bytes, bytes]:
+    """The latest value of every key of a one-partition topic (tombstones remove the key)."""
+    import asyncio
+
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    async def read() -> dict[bytes, bytes]:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.broker_address.bootstrap_servers,
+            group_id=None,
+            max_partition_fetch_bytes=64 * 1024 * 1024,
+        )
+        await consumer.start()
+        tp = TopicPartition(topic, 0)
+        consumer.assign([tp])
+        await consumer.seek_to_beginning(tp)
+        end = (await consumer.end_offsets([tp]))[tp]
+        latest: dict[bytes, bytes] = {}
+        try:
+            while await consumer.position(tp) < end:
+                for records in (await consumer.getmany(tp, timeout_ms=1000)).values():
+                    for r in records:
+                        if r.value is None:
+                            latest.pop(r.key, None)
+                        else:
+                            latest[r.key] = r.value
+        finally:
+            await consumer.stop()
+        return latest
+
+    return asyncio.run(read())
+
+
+def _with_spilled_rows(
+    settings: Settings, checkpoints: dict[int, dict[str, Any]]
+) -> dict[int, dict[str, Any]]:
+    """Checkpoints whose join holds every waiting prediction under ``pending``: those in
+    memory and the live rows of its on-disk segments (read back from the spill topic).
+    Which predictions went to disk, and when, depends on fetch boundaries; what waits
+    does not."""
+    from streamdrift.core.join_spill import _unpack
+    from streamdrift.core.join_store import decode_segment
+
+    spilled = [c for c in checkpoints.values() if "spill" in c["labels"]["join"]]
+    blobs = _read_compacted(spill_topic(settings), settings) if spilled else {}
+    for partition, checkpoint in checkpoints.items():
+        join = checkpoint["labels"]["join"]
+        spill = join.pop("spill", None)
+        if spill is None:
+            continue
+        pending = join.setdefault("pending", {})
+        for seq, n, crc, _live, packed in spill["segments"]:
+            key = f"{settings.topic_predictions}/{partition}/{seq}-{crc:08x}".encode()
+            assert key in blobs, f"segment {key!r} referenced by a checkpoint is not in the topic"
+            removed = _unpack(packed, n)
+            _, rows = decode_segment(blobs[key])
+            for idx, (model, pid, ts, pred, version, segment) in enumerate(rows):
+                if not removed[idx >> 3] & (1 << (idx & 7)):
+                    pending.setdefault(model, []).append([pid, ts, pred, version, segment])
+    return checkpoints
+
+
 def _covered(settings: Settings, checkpoints: dict[int, dict[str, Any]]) -> dict[str, int]:
     totals = {settings.topic_predictions: 0, settings.topic_feedback: 0}
     for state in checkpoints.values():
@@ -167,7 +229,8 @@ def _covered(settings: Settings, checkpoints: dict[int, dict[str, Any]]) -> dict
 
 
 def _run_to_end(worker: Worker) -> dict[int, dict[str, Any]]:
-    """Let the worker finish the input, stop it (a final checkpoint), return checkpoints."""
+    """Let the worker finish the input, stop it (a final checkpoint), return checkpoints
+    (with the join's spilled predictions under ``pending``, see _with_spilled_rows)."""
     settings = worker.settings
     want = _end_offsets(settings)
     assert wait_for(
@@ -176,7 +239,7 @@ def _run_to_end(worker: Worker) -> dict[int, dict[str, Any]]:
         interval=2.0 * SCALE,
     ), f"not caught up: {_covered(settings, _checkpoints(settings))} != {want}"
     worker.stop()
-    return _checkpoints(settings)
+    return _with_spilled_rows(settings, _checkpoints(settings))
 
 
 def _first_difference(a: Any, b: Any, path: str = "") -> str | None:
