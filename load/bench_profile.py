@@ -12,6 +12,10 @@ Reported per format: the inclusive time of each stage of ``Processor.process`` a
 of the profiled total, and the functions with the most own time. Last, for comparison,
 the events/s of the floor work alone (:func:`load.bench_floor.offline`: ``orjson.loads``
 plus the least numpy work any monitor must do) on the same envelopes.
+
+The garbage collector is tuned as the worker tunes it after start-up
+(:func:`streamdrift.worker.tune_gc`), so the profile measures what the worker runs;
+``--gc-default`` keeps Python's defaults.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from load.bench_common import emit, say
 from streamdrift import config
 from streamdrift.agents.processor import InputRecord, Processor
 from streamdrift.metrics import Metrics
+from streamdrift.worker import tune_gc
 
 TOPIC = "predictions"
 
@@ -131,11 +136,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--events", type=int, default=50_000)
     p.add_argument("--top", type=int, default=8)
     p.add_argument("--repeat", type=int, default=1, help="unprofiled runs; the best is reported")
+    p.add_argument(
+        "--gc-default",
+        action="store_true",
+        help="keep Python's GC settings (default: tune them as the worker does)",
+    )
     args = p.parse_args(argv)
     import logging
 
     logging.basicConfig(level=logging.ERROR)
     encoded = bench_data.encode(args.events)
+    if not args.gc_default:
+        tune_gc()  # as streamdrift.worker.run_worker does after start-up
     result = {
         "single": profile("single", encoded.single, args.events, args.top, args.repeat),
         "envelopes": profile("envelopes", encoded.envelopes, args.events, args.top, args.repeat),

