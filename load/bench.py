@@ -411,6 +411,7 @@ class Bench:
         memory: tuple[tuple[str, str, list[str]], ...] = (
             ("memory_bounded", "max_pending 1,000", ["--max-pending", "1000"]),
             ("memory_default", "defaults", []),
+            ("memory_spill", "memory_pending 10,000", ["--memory-pending", "10000"]),
         )
         for key, label, extra in memory:
             args = ["--models", str(plan.memory_models), *extra]
@@ -566,7 +567,8 @@ def memory_table(results: dict[str, Any]) -> str:
     rows = []
     for key, label in (
         ("memory_bounded", "performance.max_pending = 1,000"),
-        ("memory_default", "defaults (max_pending = 1,000,000 per partition)"),
+        ("memory_default", "defaults (memory_pending = 200,000 per partition)"),
+        ("memory_spill", "memory_pending = 10,000 (the rest on disk)"),
     ):
         r = results.get(key)
         if r is None:
@@ -579,7 +581,12 @@ def memory_table(results: dict[str, Any]) -> str:
                 fmt_bytes(r["per_model_feature"]),
                 f"{fmt_int(r['events_filled'])} → {fmt_int(r['events_doubled'])}",
                 f"{fmt_bytes(r['growth'])} ({r['growth_per_event']:,.0f} B/event)",
-                f"{fmt_int(r['pending_filled'])} → {fmt_int(r['pending_doubled'])}",
+                f"{fmt_int(r['pending_filled'])} → {fmt_int(r['pending_doubled'])}"
+                + (
+                    f" ({fmt_int(r['on_disk_filled'])} → {fmt_int(r['on_disk_doubled'])} on disk)"
+                    if r.get("on_disk_doubled")
+                    else ""
+                ),
                 "{} / {} → {} / {}".format(
                     fmt_seconds(r["checkpoint_filled"][0]),
                     fmt_bytes(r["checkpoint_filled"][1]),

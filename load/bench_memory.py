@@ -18,13 +18,16 @@ is what more traffic adds. Also timed at both points: one checkpoint of every pa
 ``checkpoint_interval`` (5 s). The pending-join buffer (predictions kept for their late
 labels, up to ``performance.max_pending`` per partition, for ``prediction_ttl`` of event
 time) holds every event here, since no label ever comes; ``--max-pending`` sets its bound
-(through the model spec) to show what it costs.
+(through the model spec) to show what it costs, and ``--memory-pending`` how many of them stay
+in memory before the oldest move to the on-disk tier (the worker's ``memory_pending``,
+default 200,000 per partition; its SQLite files go to a temporary directory here).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import tempfile
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -56,6 +59,9 @@ def feed(processor: Processor, gen: Any, events: int, offsets: dict[int, int]) -
                 by_partition.setdefault(p, []).append(record)
         for p, records in by_partition.items():
             processor.process(p, records)
+        # The runner publishes new spill segments before each checkpoint (every 5 s) and
+        # then holds them no more; here they are taken and dropped after every chunk.
+        processor.take_spilled(sorted(processor.owned), "join-spill")
 
 
 def rss_now() -> int:
@@ -75,8 +81,21 @@ def pending(processor: Processor) -> int:
     return sum(state.labels.join.pending_predictions for state in processor.states.values())
 
 
-def measure(models: int, max_pending: int | None) -> dict[str, Any]:
-    settings = config.load({"metrics_port": 0}, environ={})
+def on_disk(processor: Processor) -> int:
+    return sum(state.labels.join.pending_on_disk for state in processor.states.values())
+
+
+def measure(
+    models: int, max_pending: int | None, memory_pending: int | None = None
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as state_dir:
+        values: dict[str, Any] = {"metrics_port": 0, "state_dir": state_dir}
+        if memory_pending is not None:
+            values["memory_pending"] = memory_pending
+        return _measure(config.load(values, environ={}), models, max_pending)
+
+
+def _measure(settings: config.Settings, models: int, max_pending: int | None) -> dict[str, Any]:
     specs = None
     if max_pending is not None:
         specs = ModelSpecs.from_mapping(
@@ -93,11 +112,13 @@ def measure(models: int, max_pending: int | None) -> dict[str, Any]:
     feed(processor, gen, per_model * models, offsets)
     filled = rss_now()
     pending_filled = pending(processor)
+    disk_filled = on_disk(processor)
     checkpoint_filled = checkpoint(processor)
     say("memory", f"{models} models filled: RSS {filled / 2**20:,.1f} MiB")
     feed(processor, gen, 2 * per_model * models, offsets)
     doubled = rss_now()
     pending_doubled = pending(processor)
+    disk_doubled = on_disk(processor)
     checkpoint_doubled = checkpoint(processor)
     say("memory", f"after twice as many events again: RSS {doubled / 2**20:,.1f} MiB")
     monitors = sum(len(s.fleet.monitors) for s in processor.states.values())
@@ -113,6 +134,9 @@ def measure(models: int, max_pending: int | None) -> dict[str, Any]:
         "rss_doubled": doubled,
         "pending_filled": pending_filled,
         "pending_doubled": pending_doubled,
+        "memory_pending": settings.memory_pending,
+        "on_disk_filled": disk_filled,
+        "on_disk_doubled": disk_doubled,
         "checkpoint_filled": checkpoint_filled,
         "checkpoint_doubled": checkpoint_doubled,
         "per_model_feature": (filled - base) / (models * FEATURES),
@@ -125,11 +149,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m load.bench_memory", description=__doc__)
     p.add_argument("--models", type=int, default=32)
     p.add_argument("--max-pending", type=int, help="performance.max_pending of the spec")
+    p.add_argument(
+        "--memory-pending",
+        type=int,
+        help="waiting predictions per partition kept in memory before the on-disk tier "
+        "(the worker's memory_pending; default 200,000)",
+    )
     args = p.parse_args(argv)
     import logging
 
     logging.basicConfig(level=logging.ERROR)
-    emit(measure(args.models, args.max_pending))
+    emit(measure(args.models, args.max_pending, args.memory_pending))
     return 0
 
 

@@ -108,31 +108,8 @@ class Worker:
 
 def _checkpoints(settings: Settings) -> dict[int, dict[str, Any]]:
     """The latest checkpoint of every partition, read straight from the checkpoint topic."""
-    import asyncio
-
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    async def read() -> dict[int, dict[str, Any]]:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.broker_address.bootstrap_servers,
-            group_id=None,
-            max_partition_fetch_bytes=64 * 1024 * 1024,
-        )
-        await consumer.start()
-        tp = TopicPartition(checkpoint_topic(settings), 0)
-        consumer.assign([tp])
-        await consumer.seek_to_beginning(tp)
-        end = (await consumer.end_offsets([tp]))[tp]
-        latest: dict[int, bytes] = {}
-        try:
-            while await consumer.position(tp) < end:
-                for records in (await consumer.getmany(tp, timeout_ms=1000)).values():
-                    latest.update({int(r.key): r.value for r in records})
-        finally:
-            await consumer.stop()
-        return {p: decode_checkpoint(v) for p, v in latest.items()}
-
-    return asyncio.run(read())
+    latest = _read_compacted(checkpoint_topic(settings), settings)
+    return {int(key): decode_checkpoint(value) for key, value in latest.items()}
 
 
 def _end_offsets(settings: Settings) -> dict[str, int]:
