@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 import sys
 import time
 import uuid
@@ -83,6 +84,14 @@ def rss_bytes() -> int:
 
 
 # -- pure helpers of the report ---------------------------------------------------------------
+
+
+def median_pass(passes: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The pass whose ``rate`` is the median of all passes, with every rate under ``rates``."""
+    rates = [r["rate"] for r in passes]
+    result = dict(min(passes, key=lambda r: abs(r["rate"] - statistics.median(rates))))
+    result["rates"] = rates
+    return result
 
 
 def percentile(values: Sequence[float], q: float) -> float:

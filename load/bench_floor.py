@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from load.bench_common import emit, say
+from load.bench_common import emit, median_pass, say
 
 WINDOW = 1000
 
@@ -189,9 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     passes = [
         asyncio.run(consume(bootstrap, args.topic, args.messages)) for _ in range(args.passes)
     ]
-    rates = [r["rate"] for r in passes]
-    result = dict(min(passes, key=lambda r: abs(r["rate"] - statistics.median(rates))))
-    result["rates"] = rates
+    result = median_pass(passes)
+    rates = result["rates"]
     say("floor", f"{result['events']:,} events in {result['seconds']:.3f}s (median of {rates})")
     emit(result)
     return 0

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
-from load.bench_common import emit, say, unique_tag
+from load.bench_common import emit, median_pass, say, unique_tag
 from streamdrift.config import BrokerAddress
 
 
@@ -72,9 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     passes = [
         asyncio.run(consume(bootstrap, args.topic, args.messages)) for _ in range(args.passes)
     ]
-    rates = [r["rate"] for r in passes]
-    result = dict(min(passes, key=lambda r: abs(r["rate"] - statistics.median(rates))))
-    result["rates"] = rates
+    result = median_pass(passes)
+    rates = result["rates"]
     say("limit", f"{result['events']:,} events in {result['seconds']:.3f}s (median of {rates})")
     emit(result)
     return 0
