@@ -114,7 +114,10 @@ def test_spilling_worker_killed_and_moved_ends_like_a_memory_only_run(
         # another machine: same consumer group and topics, an empty state directory
         moved = spill.replace(data_dir=str(tmp_path / "spill-moved"))
         worker = Worker(moved, tmp_path / "spill.log")
-        worker.restart_timed()
+        worker.start()
+        # owned, not consumed: the killed worker may have checkpointed all the input already
+        # (then nothing is left to consume, but its spilled state must still be rebuilt)
+        assert wait_for(lambda: worker.owned() > 0, timeout=90), worker.log.read_text()[-2000:]
         got = _join_totals(_run_to_end(worker))
     finally:
         worker.stop()
