@@ -1,7 +1,8 @@
 """The only module that touches orjson: decode and validate input, encode output.
 
 ``decode_prediction(raw)`` returns a :class:`PredictionEvent` (single-event message) or a
-:class:`PredictionBatch` (batch envelope, ``"kind": "prediction_batch"``) and raises
+:class:`PredictionBatch` (batch envelope, ``"kind": "prediction_batch"``);
+``decode_predictions_topic`` also an :class:`EndOfInput` marker; both raise
 :class:`DecodeError` with a stable ``reason`` code for anything invalid. orjson itself
 rejects NaN and Infinity (they are not JSON), so every number that passes is finite.
 """
@@ -15,7 +16,13 @@ from typing import Any
 
 import orjson
 
-from streamdrift.records import Alert, FeedbackEvent, PredictionBatch, PredictionEvent
+from streamdrift.records import (
+    Alert,
+    EndOfInput,
+    FeedbackEvent,
+    PredictionBatch,
+    PredictionEvent,
+)
 
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 MAX_ID_LENGTH = 200
@@ -114,9 +121,21 @@ def _features(value: Any) -> dict[str, Any]:
     return value
 
 
-def decode_prediction(raw: bytes) -> PredictionEvent | PredictionBatch:
-    """Decode one message of the predictions topic; raise :class:`DecodeError` if invalid."""
+def decode_predictions_topic(raw: bytes) -> PredictionEvent | PredictionBatch | EndOfInput:
+    """Any message of the predictions topic: a prediction, an envelope or an end-of-input
+    marker; raise :class:`DecodeError` if invalid."""
     doc = _parse(raw)
+    if doc.get("kind") == END_OF_INPUT:
+        return _decode_end_of_input(doc)
+    return _decode_prediction_doc(doc)
+
+
+def decode_prediction(raw: bytes) -> PredictionEvent | PredictionBatch:
+    """Decode one prediction or envelope; raise :class:`DecodeError` if invalid."""
+    return _decode_prediction_doc(_parse(raw))
+
+
+def _decode_prediction_doc(doc: Mapping[str, Any]) -> PredictionEvent | PredictionBatch:
     if "kind" in doc:
         if doc["kind"] != "prediction_batch":
             raise DecodeError("wrong_kind", f"unknown message kind {doc['kind']!r}")
@@ -130,6 +149,29 @@ def decode_prediction(raw: bytes) -> PredictionEvent | PredictionBatch:
         prediction=_prediction(doc.get("prediction")),
         segment=_segment(doc.get("segment")),
     )
+
+
+END_OF_INPUT = "end_of_input"
+_END_OF_INPUT_KEYS = frozenset({"kind", "schema_version", "model_id", "model_version"})
+
+
+def _decode_end_of_input(doc: Mapping[str, Any]) -> EndOfInput:
+    unknown = sorted(set(doc) - _END_OF_INPUT_KEYS)
+    if unknown:
+        raise DecodeError("bad_value", f"end_of_input: unknown field {unknown[0]!r}")
+    version = doc.get("model_version")
+    return EndOfInput(
+        _identifier(doc, "model_id"),
+        None if version is None else _identifier(doc, "model_version", allow_int=True),
+    )
+
+
+def encode_end_of_input(marker: EndOfInput) -> bytes:
+    doc: dict[str, Any] = {"kind": END_OF_INPUT, "schema_version": SCHEMA_VERSION}
+    doc["model_id"] = marker.model_id
+    if marker.model_version is not None:
+        doc["model_version"] = marker.model_version
+    return orjson.dumps(doc)
 
 
 def _column(doc: Mapping[str, Any], name: str, n: int) -> list[Any]:

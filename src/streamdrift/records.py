@@ -35,6 +35,16 @@ class PredictionEvent:
 Label = float | int | str | bool
 
 
+@dataclass(frozen=True, slots=True)
+class EndOfInput:
+    """A control message on the predictions topic (``"kind": "end_of_input"``): a finite
+    input of ``model_id`` (of one ``model_version``, or all) has ended, so its partial
+    windows are closed and tested. Keyed by model_id, it follows that model's events."""
+
+    model_id: str
+    model_version: str | None = None
+
+
 @dataclass(slots=True)
 class FeedbackEvent:
     """The ground truth for one prediction (DESIGN.md, "A feedback event")."""
@@ -188,11 +198,13 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class WindowInfo:
-    """The window a decision was made on: event-time span (unix seconds) and event count."""
+    """The window a decision was made on: event-time span (unix seconds) and event count;
+    ``partial``: closed early by an end-of-input marker."""
 
     start: float
     end: float
     count: int
+    partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +249,7 @@ class Alert:
                 "start": self.window.start,
                 "end": self.window.end,
                 "count": self.window.count,
+                **({"partial": True} if self.window.partial else {}),
             },
             "reference": {"count": self.reference_count},
             "detected_at": self.detected_at,

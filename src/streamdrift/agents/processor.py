@@ -33,6 +33,7 @@ from streamdrift.records import (
     Alert,
     AlertKind,
     AlertStatus,
+    EndOfInput,
     FeedbackEvent,
     PredictionBatch,
     PredictionEvent,
@@ -288,7 +289,12 @@ class Processor:
                 if record.value is None:
                     raise codec.DecodeError("empty", "message without a value")
                 if record.topic == s.topic_predictions:
-                    item = codec.decode_prediction(record.value)
+                    item = codec.decode_predictions_topic(record.value)
+                    if isinstance(item, EndOfInput):  # after the model's earlier events
+                        self._observe(state, items, out)
+                        items = []
+                        self._end_of_input(state, item, out)
+                        continue
                     if isinstance(item, PredictionBatch) and item.rejected:
                         out.append(self._reject_rows(record, item.rejected))
                     items.append(item)
@@ -298,16 +304,7 @@ class Processor:
                 out.append(self._reject(record, exc.reason, str(exc)))
         for topic, n in consumed.items():
             self.metrics.messages_consumed.labels(topic).inc(n)
-        if items:
-            batches = to_batches(items)
-            newest = max(max(b.timestamps) for b in batches)
-            self.metrics.event_time_lag.observe(max(0.0, self.clock() - newest))
-            for batch in batches:
-                self.metrics.events_consumed.labels(
-                    s.topic_predictions, self.metrics.model_label(batch.model_id)
-                ).inc(len(batch))
-            self._emit(state.fleet.observe(batches), out)
-            self._emit_labels(state, state.labels.add_predictions(batches), out)
+        self._observe(state, items, out)
         feedback = self._known_feedback(state, messages, out)
         if feedback:
             for model, n in Counter(e.model_id for e in feedback).items():
@@ -316,6 +313,37 @@ class Processor:
                 ).inc(n)
             self._emit_labels(state, state.labels.add_feedback(feedback), out)
         return out
+
+    def _observe(
+        self,
+        state: PartitionState,
+        items: list[PredictionEvent | PredictionBatch],
+        out: list[OutputRecord],
+    ) -> None:
+        if not items:
+            return
+        batches = to_batches(items)
+        newest = max(max(b.timestamps) for b in batches)
+        self.metrics.event_time_lag.observe(max(0.0, self.clock() - newest))
+        for batch in batches:
+            self.metrics.events_consumed.labels(
+                self.settings.topic_predictions, self.metrics.model_label(batch.model_id)
+            ).inc(len(batch))
+        self._emit(state.fleet.observe(batches), out)
+        self._emit_labels(state, state.labels.add_predictions(batches), out)
+
+    def _end_of_input(
+        self, state: PartitionState, marker: EndOfInput, out: list[OutputRecord]
+    ) -> None:
+        """Close the model's partial drift windows (see ``DriftMonitor.flush``)."""
+        update = state.fleet.end_of_input(marker.model_id, marker.model_version)
+        log.info(
+            "end of input for %s%s: %d partial windows tested",
+            marker.model_id,
+            "" if marker.model_version is None else f" v{marker.model_version}",
+            len(update.windows),
+        )
+        self._emit(update, out)
 
     def _emit_labels(
         self, state: PartitionState, update: DegradationUpdate, out: list[OutputRecord]

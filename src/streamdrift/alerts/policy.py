@@ -24,6 +24,7 @@ from streamdrift.records import (
     AlertStatus,
     CheckResult,
     Severity,
+    WindowInfo,
     WindowResult,
 )
 
@@ -140,6 +141,7 @@ class AlertPolicy:
             f"{'' if result.segment is None else f' [{result.segment}]'} {verb}: "
             f"{test.statistic}={test.value:.3f} (threshold {test.threshold:g}), "
             f"{'' if test.p_value is None else f'p={test.p_value:.2e}, '}{test.detail}"
+            f"{_partial(result.window)}"
         )
         return Alert(
             alert_id=alert_id(key, episode, status),
@@ -169,6 +171,12 @@ _WORDING = {
     AlertKind.CONCEPT_DRIFT: ("the error stream", "changed (concept drift)"),
     AlertKind.LABEL_HEALTH: ("label coverage", "is too low"),
 }
+
+
+def _partial(window: WindowInfo) -> str:
+    if not window.partial:
+        return ""
+    return f" (a partial window of {window.count} events, closed by the end of the input)"
 
 
 def _feature_name(test: CheckResult) -> str | None:

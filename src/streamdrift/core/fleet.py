@@ -60,6 +60,15 @@ class MonitorFleet:
             self._decide(monitor.advance(watermark), monitor, update)
         return update
 
+    def end_of_input(self, model_id: str, version: str | None = None) -> FleetUpdate:
+        """Close the partial windows of every monitor of ``model_id`` (of one ``version``,
+        when given), in monitor creation order: the same on every replay."""
+        update = FleetUpdate()
+        for (m, v, _), monitor in self.monitors.items():
+            if m == model_id and version in (None, v):
+                self._decide(monitor.flush(), monitor, update)
+        return update
+
     def set_reference(
         self, model_id: str, version: str, profiles: Profiles, count: int
     ) -> FleetUpdate:

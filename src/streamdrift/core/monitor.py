@@ -158,6 +158,20 @@ class DriftMonitor:
             r for w in self._buffer.advance(watermark) if (r := self._test_window(w)) is not None
         ]
 
+    def flush(self) -> list[WindowResult]:
+        """The end of the input (an ``end_of_input`` marker): close the open, partial windows
+        and test those with at least ``min_window_count`` events (the result says
+        ``partial``); smaller ones are dropped untested. Nothing happens while the
+        reference is still being collected."""
+        if not self.has_reference:
+            return []
+        return [
+            r
+            for w in self._buffer.flush()
+            if w.count >= self.spec.min_window_count
+            and (r := self._test_window(w, partial=True)) is not None
+        ]
+
     # -- columns ----------------------------------------------------------------------------
 
     def _columns_of(self, batch: PredictionBatch) -> dict[str, list[Scalar]]:
@@ -205,7 +219,7 @@ class DriftMonitor:
 
     # -- testing ----------------------------------------------------------------------------
 
-    def _test_window(self, window: ClosedWindow) -> WindowResult | None:
+    def _test_window(self, window: ClosedWindow, partial: bool = False) -> WindowResult | None:
         reference = self.profiles
         if self.spec.reference.mode == "rolling":
             self._rolling.append(self._fit(window.columns))
@@ -220,7 +234,7 @@ class DriftMonitor:
         checks = _correct(checks, self.spec.alpha)
         checks.extend(self._sequential_checks(psi_values))
         checks.extend(self._prediction_checks(window.columns.get(PREDICTION)))
-        info = WindowInfo(start=window.start, end=window.end, count=len(window.timestamps))
+        info = WindowInfo(window.start, window.end, len(window.timestamps), partial)
         result = WindowResult(
             self.model_id,
             self.model_version,

@@ -157,6 +157,12 @@ class WindowBuffer(ABC):
     def advance(self, watermark: float) -> list[ClosedWindow]:
         """Close what an external event-time watermark allows (an idle stream)."""
 
+    @abstractmethod
+    def flush(self) -> list[ClosedWindow]:
+        """The end of the input: close the open, partial windows now (oldest first) and
+        return them; later events start new windows (those of a closed time window are
+        late)."""
+
     @property
     @abstractmethod
     def buffered(self) -> int:
@@ -256,6 +262,22 @@ class CountWindows(WindowBuffer):
     def advance(self, watermark: float) -> list[ClosedWindow]:
         """Count windows do not close by time: always ``[]``."""
         return []
+
+    def flush(self) -> list[ClosedWindow]:
+        """Close window ``_next`` with the events it holds (fewer than ``size``); the next
+        event is the first of window ``_next + 1`` (arrival numbers skip the gap). Sliding
+        windows: only the oldest open window is closed, it holds every buffered event."""
+        if not self._timestamps:
+            return []
+        lo = self._next * int(self.spec.step) - self._base
+        stamps = self._timestamps[lo:]
+        cols = {name: column[lo:] for name, column in self._columns.items()}
+        closed = [ClosedWindow(self._next, min(stamps), max(stamps), stamps, cols)]
+        self._next += 1
+        self._base = self._next * int(self.spec.step)
+        self._timestamps = []
+        self._columns = {name: [] for name in self._columns}
+        return closed
 
     def _state(self) -> dict[str, Any]:
         return {
@@ -428,6 +450,13 @@ class TimeWindows(WindowBuffer):
         mark = _number("watermark", watermark)
         if self._external is None or mark > self._external:
             self._external = mark
+        return self._close()
+
+    def flush(self) -> list[ClosedWindow]:
+        """Close every open window; the watermark moves to the end of the last one."""
+        if not self._open:
+            return []
+        self._external = max(self.window_end(max(self._open)), self.watermark or -math.inf)
         return self._close()
 
     def _close(self) -> list[ClosedWindow]:
