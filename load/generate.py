@@ -184,6 +184,9 @@ async def publish(args: argparse.Namespace) -> Progress:
                 await send_raw(args.topic_feedback, key, value)
                 progress.labels += 1
                 progress.tick()
+            if mode == "replay":  # a finite replay: the worker closes its partial windows
+                for model_id in sorted({m.id for m in scenario.models}):
+                    await client.end_of_input(model_id)
             await client.flush()
         finally:
             await client.close()

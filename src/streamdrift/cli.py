@@ -4,6 +4,7 @@
     streamdrift topics apply            create the topics of topics/topics.toml
     streamdrift worker                  run the Faust worker (drift detection)
     streamdrift simulate                a simulated model server publishing predictions
+    streamdrift end-of-input            close a model's partial windows after a replay
     streamdrift alerts tail             print alerts as they arrive
     streamdrift demo                    all of the above on a local broker, alerts live
 
@@ -214,6 +215,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--envelopes", action="store_true", help="send batch envelopes instead of single events"
     )
 
+    eoi = sub.add_parser(
+        "end-of-input",
+        help="close a model's partial windows at the end of a replayed file",
+        description="Publish an end_of_input marker for a model to the predictions topic "
+        "(keyed by model id, so it follows the model's events): the worker closes that "
+        "model's open, partial drift windows and tests those with at least "
+        "min_window_count events. Send it after the last event of a finite replay.",
+    )
+    eoi.add_argument("--model", required=True, help="model id")
+    eoi.add_argument(
+        "--version", default=None, help="only this model version (default: every version)"
+    )
+    _add_settings(eoi, ["broker", "topic_predictions", *SECURITY])
+
     alerts = sub.add_parser("alerts", help="read alert topics")
     asub = alerts.add_subparsers(dest="action", required=True, metavar="ACTION")
     tail = asub.add_parser(
@@ -387,6 +402,25 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_end_of_input(args: argparse.Namespace) -> int:
+    from streamdrift.client import PredictionClient
+
+    settings = _settings(args)
+
+    async def send() -> None:
+        async with PredictionClient(
+            settings.broker,
+            topic=settings.topic_predictions,
+            producer_options=client_options(settings),
+        ) as client:
+            await client.end_of_input(args.model, args.version)
+
+    asyncio.run(send())
+    which = args.model if args.version is None else f"{args.model} v{args.version}"
+    print(f"end of input for {which} published to {settings.topic_predictions}")
+    return 0
+
+
 def cmd_alerts(args: argparse.Namespace) -> int:
     from streamdrift.alerts.tail import tail_alerts
 
@@ -448,6 +482,7 @@ COMMANDS = {
     "topics": cmd_topics,
     "worker": cmd_worker,
     "simulate": cmd_simulate,
+    "end-of-input": cmd_end_of_input,
     "reference": cmd_reference,
     "alerts": cmd_alerts,
     "demo": cmd_demo,

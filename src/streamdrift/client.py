@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 from streamdrift import codec
 from streamdrift.config import BrokerAddress
-from streamdrift.records import FeedbackEvent, PredictionEvent, to_batches
+from streamdrift.records import EndOfInput, FeedbackEvent, PredictionEvent, to_batches
 
 T = TypeVar("T")
 _BufferKey = tuple[str, str, str, str | None]  # (kind, model, version, segment)
@@ -108,6 +108,16 @@ class PredictionClient:
             await self._send(self.feedback_topic, event.model_id, codec.encode_feedback(event), 1)
             return
         await self._buffer(("f", event.model_id, "", None), event)
+
+    async def end_of_input(self, model_id: str, model_version: str | None = None) -> None:
+        """Say that a finite input of ``model_id`` (a replayed file) has ended: the worker
+        closes and tests that model's partial windows (of one version, when given). Sends
+        and acknowledges everything published before it first, so the marker follows them."""
+        await self.flush()
+        await self._send(
+            self.topic, model_id, codec.encode_end_of_input(EndOfInput(model_id, model_version)), 0
+        )
+        await self.flush()
 
     async def _buffer(self, key: _BufferKey, event: Any) -> None:
         buffer = self._buffers.setdefault(key, [])
@@ -193,6 +203,9 @@ class SyncPredictionClient:
 
     def publish_feedback(self, event: FeedbackEvent) -> None:
         self._run(self._client.publish_feedback(event))
+
+    def end_of_input(self, model_id: str, model_version: str | None = None) -> None:
+        self._run(self._client.end_of_input(model_id, model_version))
 
     def flush(self) -> None:
         self._run(self._client.flush())

@@ -139,6 +139,8 @@ async def run(
                         await asyncio.sleep(ahead)
                 else:
                     await asyncio.sleep(0)
+        if replay_start is not None and events is not None:  # a finite replay: close its windows
+            await client.end_of_input(scenario.model_id, scenario.model_version)
         await client.flush()
     if progress is not None:
         progress(sent)

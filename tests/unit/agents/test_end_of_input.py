@@ -5,11 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from streamdrift import codec
-from streamdrift.agents.processor import InputRecord, Processor
-from streamdrift.records import EndOfInput, PredictionEvent
-from streamdrift.runner import decode_checkpoint, encode_checkpoint
 from tests.unit.agents.test_processor import (
     ALERT_SCHEMA,
     PREDICTIONS,
@@ -21,6 +16,11 @@ from tests.unit.agents.test_processor import (
     make_processor,
     run,
 )
+
+from streamdrift import codec
+from streamdrift.agents.processor import InputRecord, Processor
+from streamdrift.records import EndOfInput, PredictionEvent
+from streamdrift.runner import decode_checkpoint, encode_checkpoint
 
 # reference 500, windows of 250: 500 + 2 x 250 full windows, then 180 shifted events that
 # only a partial window holds
