@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 from streamdrift import config
 from streamdrift.broker import DEFAULT_DATA_DIR, DEFAULT_PORT, BrokerError, LocalBroker
@@ -250,8 +251,18 @@ def build_parser() -> argparse.ArgumentParser:
         "references topic, so every worker compares that model version with it. Monitors "
         'use it when their spec says reference.mode = "profile".',
     )
-    build.add_argument("--model", required=True, help="model id")
-    build.add_argument("--version", required=True, help="model version")
+    build.add_argument(
+        "--model",
+        required=True,
+        action="append",
+        help="model id; repeatable: one profiling of the file, published for every model",
+    )
+    build.add_argument(
+        "--version",
+        required=True,
+        action="append",
+        help="model version; repeatable: published for every --model and every --version",
+    )
     build.add_argument(
         "--from", dest="source", required=True, type=Path, help="data file (.csv .jsonl .parquet)"
     )
@@ -269,13 +280,30 @@ def build_parser() -> argparse.ArgumentParser:
         "the first labelled window (not profiled as a feature)",
     )
     build.add_argument(
+        "--id-column",
+        default="prediction_id",
+        metavar="COLUMN",
+        help="the event id column, left out (default: prediction_id)",
+    )
+    build.add_argument(
+        "--timestamp-column",
+        default="timestamp",
+        metavar="COLUMN",
+        help="the event time column, left out (default: timestamp)",
+    )
+    build.add_argument(
         "--ignore",
         action="append",
         default=[],
         metavar="COLUMN",
-        help="a column to leave out (ids, labels …); repeatable",
+        help="another column to leave out; repeatable",
     )
-    build.add_argument("--out", type=Path, default=None, help="also write the profile (JSON)")
+    build.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="also write the profile (JSON; with several models or versions, one per line)",
+    )
     build.add_argument(
         "--no-publish", action="store_true", help="only write --out; do not touch Kafka"
     )
@@ -436,38 +464,65 @@ def cmd_reference(args: argparse.Namespace) -> int:
     if args.no_publish and args.out is None:
         raise CliError("--no-publish needs --out FILE (otherwise the profile goes nowhere)")
     columns = reference.read_columns(args.source)
-    spec = settings.model_specs().for_model(args.model)
-    profile = reference.build_profile(
-        args.model,
-        args.version,
-        columns,
-        spec,
-        prediction_column=args.prediction_column,
-        ignore=args.ignore,
-        label_column=args.label_column,
-    )
-    names = sorted(profile["profiles"])
-    print(f"profiled {profile['count']} rows, {len(names)} columns: {', '.join(names)}")
-    if "performance" in profile:
-        perf = profile["performance"]
-        headline = ", ".join(f"{k} {v:.4g}" for k, v in perf["summary"].items() if v is not None)
-        print(
-            f"reference performance ({perf['task']}) on {perf['rows']} labelled rows"
-            f" ({perf['rows_without_label']} without a label or prediction): {headline}"
+    specs = settings.model_specs()
+    models = list(dict.fromkeys(args.model))
+    versions = list(dict.fromkeys(args.version))
+    options = {
+        "prediction_column": args.prediction_column,
+        "ignore": args.ignore,
+        "label_column": args.label_column,
+        "id_column": args.id_column,
+        "timestamp_column": args.timestamp_column,
+    }
+    # one profiling per distinct monitor spec (models configured alike share one)
+    groups: list[tuple[Any, list[str]]] = []
+    for model in models:
+        spec = specs.for_model(model)
+        group = next((g for g in groups if g[0] == spec), None)
+        if group is None:
+            groups.append((spec, [model]))
+        else:
+            group[1].append(model)
+    docs: list[dict[str, Any]] = []
+    for spec, group_models in groups:
+        profile = reference.build_profile(group_models[0], versions[0], columns, spec, **options)
+        _, left_out = reference.select_columns(columns, spec, **options)
+        names = sorted(
+            args.prediction_column if n == reference.PREDICTION else n for n in profile["profiles"]
         )
+        targets = [(m, v) for m in group_models for v in versions]
+        which = ", ".join(f"{m}/{v}" for m, v in targets)
+        print(f"profiled {profile['count']} rows, {len(names)} columns: {', '.join(names)}")
+        print(f"  for {which}")
+        for line in reference.describe(profile, columns, left_out, args.prediction_column):
+            print(line)
+        if "performance" in profile:
+            perf = profile["performance"]
+            headline = ", ".join(
+                f"{k} {v:.4g}" for k, v in perf["summary"].items() if v is not None
+            )
+            print(
+                f"reference performance ({perf['task']}) on {perf['rows']} labelled rows"
+                f" ({perf['rows_without_label']} without a label or prediction): {headline}"
+            )
+        docs.extend(reference.for_targets(profile, targets))
     if args.out is not None:
-        args.out.write_bytes(codec.dumps(profile))
+        if len(docs) == 1:
+            args.out.write_bytes(codec.dumps(docs[0]))
+        else:
+            args.out.write_bytes(b"".join(codec.dumps(d) + b"\n" for d in docs))
         print(f"wrote {args.out}")
     if not args.no_publish:
         asyncio.run(
             reference.publish(
                 settings.broker_address.bootstrap_servers,
                 settings.topic_references,
-                profile,
+                docs,
                 client_options(settings),
             )
         )
-        print(f"published to {settings.topic_references} as {args.model}/{args.version}")
+        keys = ", ".join(f"{d['model_id']}/{d['model_version']}" for d in docs)
+        print(f"published to {settings.topic_references} as {keys}")
     return 0
 
 

@@ -115,6 +115,45 @@ def _columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Scalar]]:
     return {name: [row.get(name) for row in rows] for name in names}
 
 
+ID_COLUMN = "prediction_id"
+TIMESTAMP_COLUMN = "timestamp"
+
+
+def select_columns(
+    columns: dict[str, list[Scalar]],
+    spec: MonitorSpec,
+    *,
+    prediction_column: str = "prediction",
+    ignore: Sequence[str] = (),
+    label_column: str | None = None,
+    id_column: str | None = ID_COLUMN,
+    timestamp_column: str | None = TIMESTAMP_COLUMN,
+) -> tuple[dict[str, list[Scalar]], dict[str, str]]:
+    """The columns to profile (the prediction under its pseudo-feature name) and the
+    columns left out, each with why: the event's id and timestamp, the label, ``ignore``
+    and what the spec does not watch."""
+    selected: dict[str, list[Scalar]] = {}
+    left_out: dict[str, str] = {}
+    for name, values in columns.items():
+        why = (
+            "the event id" if name == id_column
+            else "the event timestamp" if name == timestamp_column
+            else "the label column" if name == label_column
+            else "--ignore" if name in ignore
+            else None if name == prediction_column or spec.watches(name)
+            else "not watched by the model's config"
+        )  # fmt: skip
+        if why is not None:
+            left_out[name] = why
+            continue
+        if spec.types.get(name) == "categorical":
+            values = [getattr(v, "text", v) for v in values]
+        else:  # plain numbers: the monitor's type inference knows int and float only
+            values = [_plain(v) for v in values]
+        selected[PREDICTION if name == prediction_column else name] = values
+    return selected, left_out
+
+
 def build_profile(
     model_id: str,
     version: str,
@@ -124,27 +163,27 @@ def build_profile(
     prediction_column: str = "prediction",
     ignore: Sequence[str] = (),
     label_column: str | None = None,
+    id_column: str | None = ID_COLUMN,
+    timestamp_column: str | None = TIMESTAMP_COLUMN,
 ) -> dict[str, Any]:
     """The reference profile document (JSON-able) of the rows in ``columns``; with a
-    ``label_column``, also the model's performance on them (see :func:`build_performance`)."""
+    ``label_column``, also the model's performance on them (see :func:`build_performance`).
+    The event's id and timestamp columns are left out (see :func:`select_columns`)."""
     count = max((len(v) for v in columns.values()), default=0)
     if count == 0:
         raise ConfigError("--from: the file has no rows")
     performance = None
     if label_column is not None:
         performance = build_performance(columns, spec, label_column, prediction_column)
-    selected: dict[str, list[Scalar]] = {}
-    for name, values in columns.items():
-        if name in ignore or name == label_column:
-            continue
-        if spec.types.get(name) == "categorical":
-            values = [getattr(v, "text", v) for v in values]
-        else:  # plain numbers: the monitor's type inference knows int and float only
-            values = [_plain(v) for v in values]
-        if name == prediction_column:
-            selected[PREDICTION] = values
-        elif spec.watches(name):
-            selected[name] = values
+    selected, _ = select_columns(
+        columns,
+        spec,
+        prediction_column=prediction_column,
+        ignore=ignore,
+        label_column=label_column,
+        id_column=id_column,
+        timestamp_column=timestamp_column,
+    )
     profiles = fit_profiles(selected, spec)
     doc = {
         "format": "streamdrift.reference",
@@ -208,6 +247,40 @@ def build_performance(
     }
 
 
+def for_targets(
+    profile: Mapping[str, Any], targets: Sequence[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """The same profile document for each (model, version) of ``targets`` (one profiling
+    of the file, published under several keys)."""
+    return [{**profile, "model_id": m, "model_version": v} for m, v in targets]
+
+
+def describe(
+    profile: Mapping[str, Any],
+    columns: Mapping[str, list[Scalar]],
+    left_out: Mapping[str, str],
+    prediction_column: str = "prediction",
+) -> list[str]:
+    """What ``reference build`` prints: the columns profiled, by type, and those left out
+    and why."""
+    numeric: list[str] = []
+    categorical: list[str] = []
+    for name, ref in profile["profiles"].items():
+        label = prediction_column if name == PREDICTION else name
+        if ref["type"] == "numeric":
+            numeric.append(label)
+        else:
+            categorical.append(f"{label} ({len(ref['categories'])} categories)")
+    profiled = {prediction_column if n == PREDICTION else n for n in profile["profiles"]}
+    gone = [f"{name} ({why})" for name, why in left_out.items()]
+    gone += [f"{n} (no values)" for n in columns if n not in left_out and n not in profiled]
+    return [
+        f"  numeric ({len(numeric)}): {', '.join(numeric) or '-'}",
+        f"  categorical ({len(categorical)}): {', '.join(categorical) or '-'}",
+        f"  left out ({len(gone)}): {', '.join(gone) or '-'}",
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class ReferenceProfile:
     """A references-topic message, parsed."""
@@ -250,19 +323,24 @@ def profile_key(model_id: str, version: str) -> bytes:
 
 
 async def publish(
-    bootstrap: str, topic: str, profile: Mapping[str, Any], options: Mapping[str, Any]
+    bootstrap: str,
+    topic: str,
+    profiles: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    options: Mapping[str, Any],
 ) -> None:
+    """Publish one profile document, or several (one per model/version), and wait for
+    the broker's acknowledgement of each."""
     from aiokafka import AIOKafkaProducer
 
+    docs = [profiles] if isinstance(profiles, Mapping) else list(profiles)
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", max_request_size=16 * 1024 * 1024, **options
     )
     await producer.start()
     try:
-        await producer.send_and_wait(
-            topic,
-            codec.dumps(profile),
-            key=profile_key(profile["model_id"], profile["model_version"]),
-        )
+        for doc in docs:
+            await producer.send_and_wait(
+                topic, codec.dumps(doc), key=profile_key(doc["model_id"], doc["model_version"])
+            )
     finally:
         await producer.stop()
