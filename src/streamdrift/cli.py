@@ -459,6 +459,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 def cmd_reference(args: argparse.Namespace) -> int:
     from streamdrift import codec, reference
+    from streamdrift.records import PREDICTION
 
     settings = _settings(args)
     if args.no_publish and args.out is None:
@@ -488,7 +489,7 @@ def cmd_reference(args: argparse.Namespace) -> int:
         profile = reference.build_profile(group_models[0], versions[0], columns, spec, **options)
         _, left_out = reference.select_columns(columns, spec, **options)
         names = sorted(
-            args.prediction_column if n == reference.PREDICTION else n for n in profile["profiles"]
+            args.prediction_column if n == PREDICTION else n for n in profile["profiles"]
         )
         targets = [(m, v) for m in group_models for v in versions]
         which = ", ".join(f"{m}/{v}" for m, v in targets)
