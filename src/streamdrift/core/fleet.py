@@ -72,11 +72,13 @@ class MonitorFleet:
     def set_reference(
         self, model_id: str, version: str, profiles: Profiles, count: int
     ) -> FleetUpdate:
-        """A reference profile for (model, version): used by its current and future monitors."""
+        """A reference profile for (model, version): used by its current and future monitors
+        and by those whose spec names it (``reference.profile``)."""
         self.references[(model_id, version)] = (profiles, count)
         update = FleetUpdate()
         for (m, v, _), monitor in self.monitors.items():
-            if (m, v) == (model_id, version) and monitor.spec.reference.mode == "profile":
+            reference = monitor.spec.reference
+            if reference.mode == "profile" and reference.source(m, v) == (model_id, version):
                 self._decide(monitor.set_reference(profiles, count), monitor, update)
         return update
 
@@ -104,7 +106,8 @@ class MonitorFleet:
             monitor = self.monitors[key] = DriftMonitor(
                 batch.model_id, batch.model_version, segment, spec
             )
-            reference = self.references.get((batch.model_id, batch.model_version))
+            source = spec.reference.source(batch.model_id, batch.model_version)
+            reference = self.references.get(source)
             if reference is not None and spec.reference.mode == "profile":
                 monitor.set_reference(*reference)
         return monitor

@@ -55,19 +55,39 @@ class ReferenceSpec:
     * ``rolling``: window k is compared with window k − ``lag`` (seasonal data: hourly
       time windows with ``lag = 24`` compare each hour with the same hour of the previous
       day). Until ``lag`` windows exist, nothing is tested.
+
+    ``profile`` (with ``mode = "profile"``): the profile published for another model or
+    version, ``"<model_id>/<version>"``, instead of the version's own (one profile for many).
     """
 
     mode: str = "first"
     size: int = 2000
     lag: int = 24
+    profile: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in REFERENCE_MODES:
             raise SpecError(f"reference.mode: expected one of {REFERENCE_MODES}, got {self.mode!r}")
+        if self.profile is not None:
+            model, _, version = str(self.profile).rpartition("/")
+            if not isinstance(self.profile, str) or not model or not version:
+                raise SpecError(
+                    f'reference.profile: expected "<model_id>/<version>", got {self.profile!r}'
+                )
+            if self.mode != "profile":
+                raise SpecError('reference.profile: needs reference.mode = "profile"')
         if self.size < 50:
             raise SpecError(f"reference.size: at least 50 events, got {self.size}")
         if self.lag < 1:
             raise SpecError(f"reference.lag: at least 1 window, got {self.lag}")
+
+    def source(self, model_id: str, version: str) -> tuple[str, str]:
+        """The (model, version) whose published profile a monitor of ``model_id`` and
+        ``version`` takes: its own, unless ``profile`` names another."""
+        if self.profile is None:
+            return model_id, version
+        model, _, other = self.profile.rpartition("/")
+        return model, other
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +147,7 @@ class MonitorSpec:
 
 _SPEC_KEYS = frozenset(MonitorSpec.__dataclass_fields__)
 _WINDOW_KEYS = frozenset({"kind", "size", "slide", "allowed_lateness"})
-_REFERENCE_KEYS = frozenset({"mode", "size", "lag"})
+_REFERENCE_KEYS = frozenset({"mode", "size", "lag", "profile"})
 _TUPLE_KEYS = frozenset({"tests", "sequential", "prediction_detectors", "watch", "ignore"})
 
 
