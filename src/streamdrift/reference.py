@@ -36,8 +36,8 @@ FORMAT_VERSION = 1
 
 
 def read_columns(path: Path) -> dict[str, list[Scalar]]:
-    """A data file as columns; CSV cells that parse as numbers become numbers, empty ones
-    missing."""
+    """A data file as columns; CSV cells are typed per column as JSON would carry them
+    (see :func:`_csv_column`), empty ones are missing."""
     suffix = path.suffix.lower()
     if not path.exists():
         raise ConfigError(f"--from: file not found: {path}")
@@ -47,7 +47,7 @@ def read_columns(path: Path) -> dict[str, list[Scalar]]:
         for line, row in enumerate(rows, start=2):
             if None in row:
                 raise ConfigError(f"--from: {path} line {line}: more cells than the header")
-        return _columns([{k: _cell(v) for k, v in row.items()} for row in rows])
+        return {k: _csv_column(v) for k, v in _columns(rows).items()}
     if suffix in (".jsonl", ".ndjson", ".json"):
         rows = []
         with path.open() as f:
@@ -95,6 +95,12 @@ def _plain(value: Scalar) -> Scalar:
     return value
 
 
+def _mixed(values: list[Scalar]) -> bool:
+    """Numbers beside other values: the monitor will see the column as categorical."""
+    types = {type(v) for v in values if v is not None}
+    return bool(types & {_CsvInt, _CsvFloat}) and not types <= {_CsvInt, _CsvFloat}
+
+
 def _cell(text: str | None) -> Scalar:
     if text is None or text == "":
         return None
@@ -106,6 +112,20 @@ def _cell(text: str | None) -> Scalar:
     cell: _CsvInt | _CsvFloat = _CsvInt(int(number)) if whole else _CsvFloat(number)
     cell.text = text
     return cell
+
+
+_BOOLEAN_WORDS = {"true": True, "false": False}
+
+
+def _csv_column(cells: list[Any]) -> list[Scalar]:
+    """A CSV column typed as the same values arrive as JSON: a column whose every present
+    cell is ``true`` or ``false`` (any case: ``True`` as pandas and Python write it) holds
+    booleans, so its categories are "true"/"false" like JSON booleans'; otherwise cells
+    that parse as numbers are numbers (remembering their text), the rest strings."""
+    present = {c for c in cells if c}
+    if present and {c.lower() for c in present} <= _BOOLEAN_WORDS.keys():
+        return [_BOOLEAN_WORDS[c.lower()] if c else None for c in cells]
+    return [_cell(c) for c in cells]
 
 
 def _columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Scalar]]:
@@ -137,7 +157,9 @@ def build_profile(
     for name, values in columns.items():
         if name in ignore or name == label_column:
             continue
-        if spec.types.get(name) == "categorical":
+        declared = spec.types.get(name)
+        if declared == "categorical" or (declared is None and _mixed(values)):
+            # a CSV cell keeps its text in a categorical column ("01234" stays "01234")
             values = [getattr(v, "text", v) for v in values]
         else:  # plain numbers: the monitor's type inference knows int and float only
             values = [_plain(v) for v in values]
