@@ -27,12 +27,18 @@ from typing import Any
 
 from streamdrift import codec
 from streamdrift.config import ConfigError
-from streamdrift.core.labelled_metrics import ReferencePerformance, infer_task_of, task_metrics
+from streamdrift.core.labelled_metrics import (
+    ReferencePerformance,
+    infer_task_of,
+    task_metrics,
+    with_decided,
+)
 from streamdrift.core.monitor import Profiles, fit_profiles, profiles_from_dict, profiles_to_dict
 from streamdrift.core.spec import MonitorSpec
-from streamdrift.records import PREDICTION, Scalar
+from streamdrift.records import PREDICTED_LABEL, PREDICTION, Scalar
 
 FORMAT_VERSION = 1
+PREDICTED_LABEL_COLUMN = "predicted_label"
 
 
 def read_columns(path: Path) -> dict[str, list[Scalar]]:
@@ -165,6 +171,8 @@ def build_profile(
             values = [_plain(v) for v in values]
         if name == prediction_column:
             selected[PREDICTION] = values
+        elif name == PREDICTED_LABEL_COLUMN:  # the class the model decided, as events name it
+            selected[PREDICTED_LABEL] = values
         elif spec.watches(name):
             selected[name] = values
     profiles = fit_profiles(selected, spec)
@@ -191,7 +199,9 @@ def build_performance(
     prediction: ``{"task", "metrics", "rows", "rows_without_label"}``.
 
     The task is the spec's ``performance.task`` or inferred from those rows as the online
-    monitor infers it, binary predictions are thresholded at ``performance.score_threshold``.
+    monitor infers it; a ``predicted_label`` column is the class the model decided, as in
+    events, and binary predictions without one are thresholded at
+    ``performance.score_threshold``.
     A label or prediction that does not fit the task is an error (the profile would
     otherwise be built on a silently different set of rows).
     """
@@ -205,14 +215,21 @@ def build_performance(
     if label_column == prediction_column:
         raise ConfigError("--label-column: must differ from --prediction-column")
     labels: list[Any] = []
-    preds: list[Any] = []
+    scores: list[Any] = []
+    classes: list[Any] = []
     missing = 0
-    for label, pred in zip(columns[label_column], columns[prediction_column], strict=True):
-        if label is None or pred is None:
+    n = len(columns[label_column])
+    decided = columns.get(PREDICTED_LABEL_COLUMN) or [None] * n
+    for label, pred, cls in zip(
+        columns[label_column], columns[prediction_column], decided, strict=True
+    ):
+        if label is None or (pred is None and cls is None):
             missing += 1
             continue
         labels.append(_plain(label))
-        preds.append(_plain(pred))
+        scores.append(_plain(pred))
+        classes.append(_plain(cls))
+    preds = with_decided(scores, classes if classes.count(None) < len(classes) else None)
     if not labels:
         raise ConfigError(f"--label-column: no row has both {label_column!r} and a prediction")
     perf = spec.performance

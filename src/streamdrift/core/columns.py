@@ -68,7 +68,7 @@ def category(value: Any) -> str | None:
     "true"/"false" (as JSON writes them), numbers ``str`` of the number, strings as they
     are, None (missing) kept. numpy scalars count as the Python value they hold."""
     if value is None or type(value) is str:
-        return value  # type: ignore[no-any-return]
+        return value
     if value is True or value is False or isinstance(value, np.bool_):
         return "true" if value else "false"
     if isinstance(value, np.generic):

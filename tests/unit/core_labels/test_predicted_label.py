@@ -15,7 +15,7 @@ from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.core.degradation import DegradationFleet
 from streamdrift.core.join import FeedbackEvent
 from streamdrift.core.labelled_metrics import infer_task_of, task_metrics, with_decided
-from streamdrift.core.monitor import DriftMonitor
+from streamdrift.core.monitor import DriftMonitor, profiles_from_dict
 from streamdrift.core.performance import PerformanceSpec
 from streamdrift.core.spec import ModelSpecs, MonitorSpec, ReferenceSpec
 from streamdrift.core.windows import WindowSpec
@@ -27,6 +27,8 @@ from streamdrift.records import (
     PredictionEvent,
     to_batches,
 )
+from streamdrift.reference import build_profile, read_columns
+from streamdrift.stats import CategoricalReference
 from streamdrift.stats.performance import ClassificationWindow, MulticlassWindow
 
 T0 = 1_764_000_000.0
@@ -190,3 +192,26 @@ def test_predicted_label_round_trips_through_events_envelopes_and_batches() -> N
     (plain,) = to_batches([PredictionEvent("m", "1", "d", T0, {}, 0.1)])
     assert plain.predicted_labels is None
     assert b"predicted_label" not in codec.encode_prediction_batch(plain)
+
+
+def test_reference_build_profiles_the_decided_class_and_measures_with_it(tmp_path: Any) -> None:
+    """A training file's ``predicted_label`` column is what events call it: profiled as the
+    decided class (categorical) and used for the reference accuracy."""
+    s = decided_stream(1_000, seed=5, share_decided=1.0)
+    path = tmp_path / "validation.csv"
+    path.write_text(
+        "prediction,predicted_label,label\n"
+        + "".join(
+            f"{p},{bool(d)},{y}\n"
+            for p, d, y in zip(s["scores"], s["decided"], s["labels"], strict=True)
+        )
+    )
+    spec = MonitorSpec()
+    doc = build_profile("m", "1", read_columns(path), spec, label_column="label")
+    profile = profiles_from_dict(doc["profiles"])[PREDICTED_LABEL]
+    assert isinstance(profile, CategoricalReference)
+    assert set(profile.categories) == {"true", "false"}  # as JSON booleans arrive
+    expected = s["decided"]
+    assert doc["performance"]["summary"]["accuracy"] == pytest.approx(
+        skm.accuracy_score(s["labels"], expected)
+    )
