@@ -120,7 +120,7 @@ class DriftMonitor:
         """Use a reference built elsewhere (``streamdrift reference build``); events held
         for a first-events reference go to the windows instead."""
         self.profiles = {
-            k: v for k, v in profiles.items() if k == PREDICTION or self.spec.watches(k)
+            k: v for k, v in profiles.items() if k in _MODEL_OUTPUTS or self.spec.watches(k)
         }
         self._features = list(self.profiles)
         self.reference_count = count

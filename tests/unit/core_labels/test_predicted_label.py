@@ -15,7 +15,7 @@ from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.core.degradation import DegradationFleet
 from streamdrift.core.join import FeedbackEvent
 from streamdrift.core.labelled_metrics import infer_task_of, task_metrics, with_decided
-from streamdrift.core.monitor import DriftMonitor, profiles_from_dict
+from streamdrift.core.monitor import DriftMonitor, fit_profiles, profiles_from_dict
 from streamdrift.core.performance import PerformanceSpec
 from streamdrift.core.spec import ModelSpecs, MonitorSpec, ReferenceSpec
 from streamdrift.core.windows import WindowSpec
@@ -215,3 +215,11 @@ def test_reference_build_profiles_the_decided_class_and_measures_with_it(tmp_pat
     assert doc["performance"]["summary"]["accuracy"] == pytest.approx(
         skm.accuracy_score(s["labels"], expected)
     )
+
+
+def test_a_profile_keeps_the_decided_class_whatever_features_the_spec_watches() -> None:
+    columns = {"x": [float(i) for i in range(100)], PREDICTED_LABEL: ["a", "b"] * 50}
+    spec = MonitorSpec(watch=("x",), reference=ReferenceSpec(mode="profile"))
+    monitor = DriftMonitor("m", "1", None, spec)
+    monitor.set_reference(fit_profiles(columns, spec), 100)
+    assert set(monitor.profiles) == {"x", PREDICTED_LABEL}
