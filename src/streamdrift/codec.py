@@ -4,6 +4,7 @@
 :class:`PredictionBatch` (batch envelope, ``"kind": "prediction_batch"``) and raises
 :class:`DecodeError` with a stable ``reason`` code for anything invalid. orjson itself
 rejects NaN and Infinity (they are not JSON), so every number that passes is finite.
+A field the schemas in topics/ do not define is rejected (``unknown_field``), never dropped.
 """
 
 from __future__ import annotations
