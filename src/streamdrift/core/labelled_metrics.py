@@ -114,7 +114,7 @@ def _binary_decided(
     for label, score, cls in zip(labels, scores, decided, strict=True):
         if not (isinstance(label, bool) or label in (0, 1)):
             continue
-        numeric = isinstance(score, (int, float)) and not isinstance(score, bool)
+        numeric = isinstance(score, (int, float))  # as without decided classes: True is 1.0
         if cls is not None:
             decided_class = _binary_class(cls)
             if decided_class is None:

@@ -223,3 +223,18 @@ def test_a_profile_keeps_the_decided_class_whatever_features_the_spec_watches() 
     monitor = DriftMonitor("m", "1", None, spec)
     monitor.set_reference(fit_profiles(columns, spec), 100)
     assert set(monitor.profiles) == {"x", PREDICTED_LABEL}
+
+
+def test_rows_without_a_decided_class_are_judged_as_before() -> None:
+    """Where no row names a class, or for the rows that do not, the score (a boolean
+    counts as 0/1) is thresholded exactly as without predicted_label."""
+    labels = [1, 0, 1, 0]
+    scores = [True, False, 0.7, 0.6]
+    before, errors_before, rejected_before = task_metrics("binary", labels, scores, 0.5)
+    mixed, errors, rejected = task_metrics(
+        "binary", labels, with_decided(scores, [None, None, None, 0]), 0.5
+    )
+    assert (rejected_before, rejected) == (0, 0)
+    assert errors_before.tolist() == [0.0, 0.0, 0.0, 1.0]
+    assert errors.tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert before.brier == pytest.approx(mixed.brier)
