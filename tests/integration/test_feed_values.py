@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ from streamdrift.records import FeedbackEvent, PredictionEvent
 from tests.integration import traffic
 from tests.integration.kafka_helpers import (
     WorkerProcess,
-    read_alerts,
+    model_alerts,
+    read_dead_letter,
     running_worker,
     scrape,
     unique_settings,
@@ -50,18 +51,6 @@ def worker(
     with running_worker(settings, tmp / "worker.log") as process:
         yield settings, process
         assert process.proc.poll() is None, f"the worker died:\n{process.log_text()[-3000:]}"
-
-
-def alerts_of(
-    settings: Settings, model: str, until: Callable[[list[dict[str, Any]]], bool], timeout: float
-) -> list[dict[str, Any]]:
-    topics = (settings.topic_drift_alerts, settings.topic_degradation_alerts)
-
-    def done(alerts: list[dict[str, Any]]) -> bool:
-        return until([a for a in alerts if a["model_id"] == model])
-
-    found = traffic.run(read_alerts(settings, until=done, timeout=timeout, topics=topics))
-    return [a for a in found if a["model_id"] == model]
 
 
 def metric(settings: Settings, name: str, missing: float = 0.0) -> float:
@@ -105,7 +94,7 @@ def test_a_csv_boolean_feature_replayed_as_json_events_does_not_drift(
         for i in range(n)
     ]
     traffic.run(_publish_events(settings, live))
-    alerts = alerts_of(settings, "flags", lambda a: any(x["feature"] == "income" for x in a), 90)
+    alerts = model_alerts(settings, "flags", lambda a: any(x["feature"] == "income" for x in a), 90)
     assert any(a["feature"] == "income" for a in alerts), "the control (income) never fired"
     assert [a for a in alerts if a["feature"] == "member"] == []
     windows = metric(settings, 'streamdrift_windows_closed_total{model="flags"}')
@@ -160,7 +149,7 @@ def test_the_verdicts_follow_the_class_the_model_decided(worker: Any) -> None:
         return metric(settings, 'streamdrift_labels_joined_total{model="decided"}') >= n
 
     assert wait_for(joined, timeout=120)
-    alerts = alerts_of(
+    alerts = model_alerts(
         settings, "decided", lambda a: any(x["kind"] == "prediction_drift" for x in a), 60
     )
     drift = [a for a in alerts if a["kind"] == "prediction_drift"]
@@ -184,36 +173,12 @@ def test_a_misspelt_field_goes_to_dead_letter_naming_it(worker: Any) -> None:
     traffic.run(
         traffic.publish_raw(settings, settings.topic_predictions, [(b"typo", codec.dumps(bad))])
     )
-    records = traffic.run(_dead_letters(settings, 1))
-    (record,) = records
-    headers = dict(record.headers)
-    assert headers[H_REASON] == b"unknown_field"
-    assert b"'predicton' (did you mean 'prediction'?)" in headers[H_ERROR]
-    assert record.value == codec.dumps(bad)
-
-
-async def _dead_letters(settings: Settings, count: int) -> list[Any]:
-    import asyncio
-    import time
-
-    from aiokafka import AIOKafkaConsumer
-
-    consumer = AIOKafkaConsumer(
-        settings.topic_dead_letter,
-        bootstrap_servers=settings.broker_address.bootstrap_servers,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
+    (record,) = traffic.run(read_dead_letter(settings, 1))
+    assert record["headers"][H_REASON] == b"unknown_field"
+    assert record["headers"][H_ERROR] == b"unknown field 'predicton' (did you mean 'prediction'?)"
+    assert record["value"] == codec.dumps(bad)
+    counted = (
+        f'streamdrift_decode_failures_total{{reason="unknown_field",'
+        f'topic="{settings.topic_predictions}"}}'
     )
-    await consumer.start()
-    out: list[Any] = []
-    deadline = time.monotonic() + 60
-    try:
-        while len(out) < count and time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
-            for records in batch.values():
-                out.extend(records)
-            await asyncio.sleep(0)
-    finally:
-        await consumer.stop()
-    return out
+    assert wait_for(lambda: metric(settings, counted) == 1, timeout=10), counted
