@@ -5,10 +5,12 @@
 ``decode_predictions_topic`` also an :class:`EndOfInput` marker; both raise
 :class:`DecodeError` with a stable ``reason`` code for anything invalid. orjson itself
 rejects NaN and Infinity (they are not JSON), so every number that passes is finite.
+A field the schemas in topics/ do not define is rejected (``unknown_field``), never dropped.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 import zlib
 from collections.abc import Mapping
@@ -63,6 +65,36 @@ def _parse(raw: bytes) -> Mapping[str, Any]:
     return doc
 
 
+# The fields each message may carry (topics/*.schema.json, "additionalProperties": false):
+# a field outside them is rejected, not dropped, so a misspelt one is never lost unseen.
+PREDICTION_FIELDS = frozenset(
+    {
+        "schema_version",
+        "model_id",
+        "model_version",
+        "prediction_id",
+        "timestamp",
+        "features",
+        "prediction",
+        "predicted_label",
+        "segment",
+    }
+)
+PREDICTION_BATCH_FIELDS = PREDICTION_FIELDS | {"kind"}
+FEEDBACK_FIELDS = frozenset({"schema_version", "model_id", "prediction_id", "timestamp", "label"})
+FEEDBACK_BATCH_FIELDS = FEEDBACK_FIELDS | {"kind"}
+
+
+def _known_fields(doc: Mapping[str, Any], known: frozenset[str]) -> None:
+    """Reject a message with a field the schema does not define (one set difference)."""
+    if known.issuperset(doc):
+        return
+    name = min(doc.keys() - known)
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise DecodeError("unknown_field", f"unknown field {name!r}{hint}")
+
+
 def _identifier(doc: Mapping[str, Any], name: str, *, allow_int: bool = False) -> str:
     value = doc.get(name)
     if value is None:
@@ -106,6 +138,16 @@ def _prediction(value: Any) -> Any:
     )
 
 
+_DECIDED_TYPES = frozenset((float, int, str, bool, type(None)))
+
+
+def _predicted_label(value: Any) -> Any:
+    """The class the model decided: a number, string, boolean or null (none)."""
+    if type(value) in _DECIDED_TYPES:
+        return value
+    raise DecodeError("wrong_type", "'predicted_label' must be a number, string, boolean or null")
+
+
 def _features(value: Any) -> dict[str, Any]:
     if value is None:
         raise DecodeError("missing_field", "missing required field 'features'")
@@ -139,7 +181,11 @@ def _decode_prediction_doc(doc: Mapping[str, Any]) -> PredictionEvent | Predicti
     if "kind" in doc:
         if doc["kind"] != "prediction_batch":
             raise DecodeError("wrong_kind", f"unknown message kind {doc['kind']!r}")
+        _known_fields(doc, PREDICTION_BATCH_FIELDS)
         return _decode_prediction_batch(doc)
+    if not PREDICTION_FIELDS.issuperset(doc):  # inline, the fastest test: a hot path
+        _known_fields(doc, PREDICTION_FIELDS)
+    decided = doc.get("predicted_label")
     return PredictionEvent(
         model_id=_identifier(doc, "model_id"),
         model_version=_identifier(doc, "model_version", allow_int=True),
@@ -148,17 +194,16 @@ def _decode_prediction_doc(doc: Mapping[str, Any]) -> PredictionEvent | Predicti
         features=_features(doc.get("features")),
         prediction=_prediction(doc.get("prediction")),
         segment=_segment(doc.get("segment")),
+        predicted_label=None if decided is None else _predicted_label(decided),
     )
 
 
 END_OF_INPUT = "end_of_input"
-_END_OF_INPUT_KEYS = frozenset({"kind", "schema_version", "model_id", "model_version"})
+END_OF_INPUT_FIELDS = frozenset({"kind", "schema_version", "model_id", "model_version"})
 
 
 def _decode_end_of_input(doc: Mapping[str, Any]) -> EndOfInput:
-    unknown = sorted(set(doc) - _END_OF_INPUT_KEYS)
-    if unknown:
-        raise DecodeError("bad_value", f"end_of_input: unknown field {unknown[0]!r}")
+    _known_fields(doc, END_OF_INPUT_FIELDS)
     version = doc.get("model_version")
     return EndOfInput(
         _identifier(doc, "model_id"),
@@ -246,6 +291,13 @@ def _decode_prediction_batch(doc: Mapping[str, Any]) -> PredictionBatch:
                     _prediction(value)
                 except DecodeError as exc:
                     bad.setdefault(i, (exc.reason, str(exc)))
+    decided: list[Any] | None = None
+    if doc.get("predicted_label") is not None:
+        decided = _column(doc, "predicted_label", n)
+        if not _types(decided) <= _DECIDED_TYPES:
+            for i, value in enumerate(decided):
+                if type(value) not in _DECIDED_TYPES:
+                    bad.setdefault(i, ("wrong_type", "predicted_label must be a scalar"))
     segment = doc.get("segment")
     rows: list[str | None] | None = None
     if isinstance(segment, list):
@@ -265,6 +317,7 @@ def _decode_prediction_batch(doc: Mapping[str, Any]) -> PredictionBatch:
         timestamps=stamps,
         features=features,
         predictions=predictions,
+        predicted_labels=decided,
     )
     if bad:
         keep = [i for i in range(n) if i not in bad]
@@ -272,6 +325,8 @@ def _decode_prediction_batch(doc: Mapping[str, Any]) -> PredictionBatch:
         batch.timestamps = [stamps[i] for i in keep]
         batch.features = {k: [v[i] for i in keep] for k, v in features.items()}
         batch.predictions = [predictions[i] for i in keep]
+        if decided is not None:
+            batch.predicted_labels = [decided[i] for i in keep]
         rows = [rows[i] for i in keep] if rows is not None else None
         batch.rejected = [(i, *bad[i]) for i in sorted(bad)]
     if rows is not None:
@@ -299,6 +354,7 @@ def decode_feedback(raw: bytes) -> list[FeedbackEvent]:
     """Decode one message of the feedback topic: a single label or a ``feedback_batch``."""
     doc = _parse(raw)
     if "kind" not in doc:
+        _known_fields(doc, FEEDBACK_FIELDS)
         return [
             FeedbackEvent(
                 model_id=_identifier(doc, "model_id"),
@@ -309,6 +365,7 @@ def decode_feedback(raw: bytes) -> list[FeedbackEvent]:
         ]
     if doc["kind"] != "feedback_batch":
         raise DecodeError("wrong_kind", f"unknown message kind {doc['kind']!r}")
+    _known_fields(doc, FEEDBACK_BATCH_FIELDS)
     model_id = _identifier(doc, "model_id")
     ids = doc.get("prediction_id")
     if not isinstance(ids, list) or not ids:
@@ -324,6 +381,11 @@ def decode_feedback(raw: bytes) -> list[FeedbackEvent]:
     ]
 
 
+# numpy scalars (a pandas row's values) are written as the JSON values they hold, as in
+# envelopes: an np.bool_ feature is ``true`` on every path
+_ENCODE = orjson.OPT_SERIALIZE_NUMPY
+
+
 def encode_feedback(event: FeedbackEvent) -> bytes:
     return orjson.dumps(
         {
@@ -331,7 +393,8 @@ def encode_feedback(event: FeedbackEvent) -> bytes:
             "prediction_id": event.prediction_id,
             "timestamp": event.timestamp,
             "label": event.label,
-        }
+        },
+        option=_ENCODE,
     )
 
 
@@ -345,7 +408,8 @@ def encode_feedback_batch(events: list[FeedbackEvent]) -> bytes:
             "prediction_id": [e.prediction_id for e in events],
             "timestamp": [e.timestamp for e in events],
             "label": [e.label for e in events],
-        }
+        },
+        option=_ENCODE,
     )
 
 
@@ -374,7 +438,9 @@ def encode_prediction(event: PredictionEvent) -> bytes:
     }
     if event.segment is not None:
         doc["segment"] = event.segment
-    return orjson.dumps(doc)
+    if event.predicted_label is not None:
+        doc["predicted_label"] = event.predicted_label
+    return orjson.dumps(doc, option=_ENCODE)
 
 
 def encode_prediction_batch(batch: PredictionBatch) -> bytes:
@@ -390,4 +456,6 @@ def encode_prediction_batch(batch: PredictionBatch) -> bytes:
     }
     if batch.predictions:
         doc["prediction"] = batch.predictions
-    return orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY)
+    if batch.predicted_labels is not None:
+        doc["predicted_label"] = batch.predicted_labels
+    return orjson.dumps(doc, option=_ENCODE)

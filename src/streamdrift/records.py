@@ -17,6 +17,8 @@ from typing import Any
 
 Scalar = float | int | str | bool | None
 PREDICTION = "__prediction__"  # the pseudo-feature under which the model output is tested
+# the pseudo-feature under which the class the model decided (``predicted_label``) is tested
+PREDICTED_LABEL = "__predicted_label__"
 
 
 @dataclass(slots=True)
@@ -30,6 +32,8 @@ class PredictionEvent:
     features: dict[str, Scalar]
     prediction: Any = None
     segment: str | None = None
+    # the class the model decided (its own threshold, top-k, business rules), when it says
+    predicted_label: Scalar = None
 
 
 Label = float | int | str | bool
@@ -70,6 +74,8 @@ class PredictionBatch:
     row_segments: list[str | None] | None = None
     # rows of an envelope that were invalid and left out: (row, reason, message)
     rejected: list[tuple[int, str, str]] = field(default_factory=list)
+    # the class each row's model decided; None when no row of the batch names one
+    predicted_labels: list[Scalar] | None = None
 
     def __len__(self) -> int:
         return len(self.prediction_ids)
@@ -122,6 +128,9 @@ def _split_segments(batch: PredictionBatch) -> list[PredictionBatch]:
                 timestamps=[batch.timestamps[i] for i in rows],
                 features={k: [v[i] for i in rows] for k, v in batch.features.items()},
                 predictions=[batch.predictions[i] for i in rows] if batch.predictions else [],
+                predicted_labels=None
+                if batch.predicted_labels is None
+                else [batch.predicted_labels[i] for i in rows],
             )
         )
     return parts
@@ -130,6 +139,7 @@ def _split_segments(batch: PredictionBatch) -> list[PredictionBatch]:
 def _from_events(events: list[PredictionEvent]) -> PredictionBatch:
     first = events[0]
     rows = [e.features for e in events]
+    decided = [e.predicted_label for e in events]
     names = list(dict.fromkeys(chain.from_iterable(rows)))  # every name, first-seen order
     return PredictionBatch(
         model_id=first.model_id,
@@ -139,6 +149,7 @@ def _from_events(events: list[PredictionEvent]) -> PredictionBatch:
         timestamps=[e.timestamp for e in events],
         features=_transpose(rows, names),
         predictions=[e.prediction for e in events],
+        predicted_labels=decided if decided.count(None) < len(decided) else None,
     )
 
 
@@ -164,6 +175,7 @@ def _concat(parts: list[PredictionBatch]) -> PredictionBatch:
     ids: list[str] = []
     stamps: list[float] = []
     preds: list[Any] = []
+    decided: list[Scalar] = []
     for part in parts:
         n = len(part)
         for name, column in columns.items():
@@ -171,9 +183,17 @@ def _concat(parts: list[PredictionBatch]) -> PredictionBatch:
         ids.extend(part.prediction_ids)
         stamps.extend(part.timestamps)
         preds.extend(part.predictions or [None] * n)
+        decided.extend(part.predicted_labels or [None] * n)
     first = parts[0]
     return PredictionBatch(
-        first.model_id, first.model_version, first.segment, ids, stamps, columns, preds
+        first.model_id,
+        first.model_version,
+        first.segment,
+        ids,
+        stamps,
+        columns,
+        preds,
+        predicted_labels=decided if decided.count(None) < len(decided) else None,
     )
 
 

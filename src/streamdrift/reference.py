@@ -27,17 +27,23 @@ from typing import Any
 
 from streamdrift import codec
 from streamdrift.config import ConfigError
-from streamdrift.core.labelled_metrics import ReferencePerformance, infer_task_of, task_metrics
+from streamdrift.core.labelled_metrics import (
+    ReferencePerformance,
+    infer_task_of,
+    task_metrics,
+    with_decided,
+)
 from streamdrift.core.monitor import Profiles, fit_profiles, profiles_from_dict, profiles_to_dict
 from streamdrift.core.spec import MonitorSpec
-from streamdrift.records import PREDICTION, Scalar
+from streamdrift.records import PREDICTED_LABEL, PREDICTION, Scalar
 
 FORMAT_VERSION = 1
+PREDICTED_LABEL_COLUMN = "predicted_label"
 
 
 def read_columns(path: Path) -> dict[str, list[Scalar]]:
-    """A data file as columns; CSV cells that parse as numbers become numbers, empty ones
-    missing."""
+    """A data file as columns; CSV cells are typed per column as JSON would carry them
+    (see :func:`_csv_column`), empty ones are missing."""
     suffix = path.suffix.lower()
     if not path.exists():
         raise ConfigError(f"--from: file not found: {path}")
@@ -47,7 +53,7 @@ def read_columns(path: Path) -> dict[str, list[Scalar]]:
         for line, row in enumerate(rows, start=2):
             if None in row:
                 raise ConfigError(f"--from: {path} line {line}: more cells than the header")
-        return _columns([{k: _cell(v) for k, v in row.items()} for row in rows])
+        return {k: _csv_column(v) for k, v in _columns(rows).items()}
     if suffix in (".jsonl", ".ndjson", ".json"):
         rows = []
         with path.open() as f:
@@ -95,6 +101,12 @@ def _plain(value: Scalar) -> Scalar:
     return value
 
 
+def _mixed(values: list[Scalar]) -> bool:
+    """Numbers beside other values: the monitor will see the column as categorical."""
+    types = {type(v) for v in values if v is not None}
+    return bool(types & {_CsvInt, _CsvFloat}) and not types <= {_CsvInt, _CsvFloat}
+
+
 def _cell(text: str | None) -> Scalar:
     if text is None or text == "":
         return None
@@ -106,6 +118,20 @@ def _cell(text: str | None) -> Scalar:
     cell: _CsvInt | _CsvFloat = _CsvInt(int(number)) if whole else _CsvFloat(number)
     cell.text = text
     return cell
+
+
+_BOOLEAN_WORDS = {"true": True, "false": False}
+
+
+def _csv_column(cells: list[Any]) -> list[Scalar]:
+    """A CSV column typed as the same values arrive as JSON: a column whose every present
+    cell is ``true`` or ``false`` (any case: ``True`` as pandas and Python write it) holds
+    booleans, so its categories are "true"/"false" like JSON booleans'; otherwise cells
+    that parse as numbers are numbers (remembering their text), the rest strings."""
+    present = {c for c in cells if c}
+    if present and {c.lower() for c in present} <= _BOOLEAN_WORDS.keys():
+        return [_BOOLEAN_WORDS[c.lower()] if c else None for c in cells]
+    return [_cell(c) for c in cells]
 
 
 def _columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Scalar]]:
@@ -140,17 +166,25 @@ def select_columns(
             else "the event timestamp" if name == timestamp_column
             else "the label column" if name == label_column
             else "--ignore" if name in ignore
-            else None if name == prediction_column or spec.watches(name)
+            else None if name in (prediction_column, PREDICTED_LABEL_COLUMN)
+            else None if spec.watches(name)
             else "not watched by the model's config"
         )  # fmt: skip
         if why is not None:
             left_out[name] = why
             continue
-        if spec.types.get(name) == "categorical":
+        declared = spec.types.get(name)
+        if declared == "categorical" or (declared is None and _mixed(values)):
+            # a CSV cell keeps its text in a categorical column ("01234" stays "01234")
             values = [getattr(v, "text", v) for v in values]
         else:  # plain numbers: the monitor's type inference knows int and float only
             values = [_plain(v) for v in values]
-        selected[PREDICTION if name == prediction_column else name] = values
+        if name == prediction_column:
+            selected[PREDICTION] = values
+        elif name == PREDICTED_LABEL_COLUMN:  # the class the model decided, as events name it
+            selected[PREDICTED_LABEL] = values
+        else:
+            selected[name] = values
     return selected, left_out
 
 
@@ -208,7 +242,9 @@ def build_performance(
     prediction: ``{"task", "metrics", "rows", "rows_without_label"}``.
 
     The task is the spec's ``performance.task`` or inferred from those rows as the online
-    monitor infers it, binary predictions are thresholded at ``performance.score_threshold``.
+    monitor infers it; a ``predicted_label`` column is the class the model decided, as in
+    events, and binary predictions without one are thresholded at
+    ``performance.score_threshold``.
     A label or prediction that does not fit the task is an error (the profile would
     otherwise be built on a silently different set of rows).
     """
@@ -222,14 +258,21 @@ def build_performance(
     if label_column == prediction_column:
         raise ConfigError("--label-column: must differ from --prediction-column")
     labels: list[Any] = []
-    preds: list[Any] = []
+    scores: list[Any] = []
+    classes: list[Any] = []
     missing = 0
-    for label, pred in zip(columns[label_column], columns[prediction_column], strict=True):
-        if label is None or pred is None:
+    n = len(columns[label_column])
+    decided = columns.get(PREDICTED_LABEL_COLUMN) or [None] * n
+    for label, pred, cls in zip(
+        columns[label_column], columns[prediction_column], decided, strict=True
+    ):
+        if label is None or (pred is None and cls is None):
             missing += 1
             continue
         labels.append(_plain(label))
-        preds.append(_plain(pred))
+        scores.append(_plain(pred))
+        classes.append(_plain(cls))
+    preds = with_decided(scores, classes if classes.count(None) < len(classes) else None)
     if not labels:
         raise ConfigError(f"--label-column: no row has both {label_column!r} and a prediction")
     perf = spec.performance

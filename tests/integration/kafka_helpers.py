@@ -139,3 +139,42 @@ def wait_for(predicate: Any, timeout: float, interval: float = 0.5) -> bool:
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+def model_alerts(
+    settings: config.Settings, model: str, until: Any, timeout: float
+) -> list[dict[str, Any]]:
+    """The drift and degradation alerts of ``model``, read until ``until(its alerts)``."""
+    topics = (settings.topic_drift_alerts, settings.topic_degradation_alerts)
+
+    def done(alerts: list[dict[str, Any]]) -> bool:
+        return bool(until([a for a in alerts if a["model_id"] == model]))
+
+    found = run(read_alerts(settings, until=done, timeout=timeout, topics=topics))
+    return [a for a in found if a["model_id"] == model]
+
+
+async def read_dead_letter(
+    settings: config.Settings, expected: int, timeout: float = 60
+) -> list[dict[str, Any]]:
+    """The dead-letter topic from its start: ``{"value", "key", "headers"}`` per record."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        settings.topic_dead_letter,
+        bootstrap_servers=settings.broker_address.bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(found) < expected and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                found.extend(
+                    {"value": r.value, "key": r.key, "headers": dict(r.headers)} for r in records
+                )
+    finally:
+        await consumer.stop()
+    return found

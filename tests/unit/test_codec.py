@@ -481,6 +481,7 @@ def _decodes_or_raises_decode_error(message: bytes) -> None:
             "wrong_kind",
             "oversize",
             "batch_length_mismatch",
+            "unknown_field",
         }
     else:
         assert isinstance(result, (PredictionEvent, PredictionBatch))

@@ -29,7 +29,7 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ({"kind": "end_of_input"}, "missing_field"),
     ({"kind": "end_of_input", "model_id": 3}, "wrong_type"),
     ({"kind": "end_of_input", "model_id": ""}, "bad_value"),
-    ({"kind": "end_of_input", "model_id": "m", "modle_version": "7"}, "bad_value"),
+    ({"kind": "end_of_input", "model_id": "m", "modle_version": "7"}, "unknown_field"),
     ({"kind": "end_of_input", "model_id": "m", "schema_version": 2}, "unknown_schema_version"),
 ]
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streamdrift.records import (
+    PREDICTED_LABEL,
     PREDICTION,
     Alert,
     AlertKind,
@@ -134,6 +135,8 @@ class AlertPolicy:
         subject, verb = _WORDING[test.kind]
         if test.kind is AlertKind.DATA_DRIFT:
             subject = f"feature {feature!r}"
+        elif test.feature == PREDICTED_LABEL:
+            subject = "the predicted class (predicted_label)"
         if status is AlertStatus.RESOLVED:
             verb = "is back to normal"
         message = (
@@ -180,7 +183,10 @@ def _partial(window: WindowInfo) -> str:
 
 
 def _feature_name(test: CheckResult) -> str | None:
-    """Alerts name a feature only for data drift; model-level alerts have none."""
+    """Alerts name a feature only for data drift, and ``predicted_label`` for the drift of
+    the class the model decided (beside its score's); other model-level alerts have none."""
+    if test.feature == PREDICTED_LABEL:
+        return "predicted_label"
     if test.kind is not AlertKind.DATA_DRIFT or test.feature == PREDICTION:
         return None
     return test.feature

@@ -62,12 +62,22 @@ def coerce_numeric(values: list[Scalar]) -> np.ndarray:
         return np.array([v if type(v) in (int, float) else None for v in values], dtype=np.float64)
 
 
+def category(value: Any) -> str | None:
+    """The canonical categorical form of one value, the same for every input path (CSV,
+    JSON Lines and Parquet references, single events, envelopes, the client): booleans
+    "true"/"false" (as JSON writes them), numbers ``str`` of the number, strings as they
+    are, None (missing) kept. numpy scalars count as the Python value they hold."""
+    if value is None or type(value) is str:
+        return value
+    if value is True or value is False or isinstance(value, np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, np.generic):
+        return str(value.item())
+    return str(value)
+
+
 def as_categories(values: list[Scalar]) -> list[str | None]:
-    """Category labels: strings as they are, booleans "true"/"false", numbers ``str(v)``,
-    None (missing) kept; a column of strings and None is returned as it is."""
+    """:func:`category` of each value; a column of strings and None is returned as it is."""
     if set(map(type, values)) <= _PLAIN_CATEGORIES:
         return values  # type: ignore[return-value]  # already strings and None
-    return [
-        None if v is None else ("true" if v is True else "false" if v is False else str(v))
-        for v in values
-    ]
+    return [category(v) for v in values]

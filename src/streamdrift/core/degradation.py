@@ -23,6 +23,7 @@ once the partition's predictions are past its time (:meth:`~DegradationFleet.rej
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.core.fleet import FleetUpdate
 from streamdrift.core.join import FeedbackEvent, FeedbackJoin, LabelledPrediction
 from streamdrift.core.label_health import CoverageRule, LabelCoverage, VersionKey
+from streamdrift.core.labelled_metrics import with_decided
 from streamdrift.core.performance import (
     PerformanceMonitor,
     PerformanceSpec,
@@ -92,6 +94,14 @@ class DegradationFleet:
         for batch in batches:
             model = batch.model_id
             duplicates = join.duplicate_predictions.get(model, 0)
+            if batch.predicted_labels is not None:  # the join keeps [prediction, class]
+                batch = dataclasses.replace(
+                    batch,
+                    predictions=with_decided(
+                        batch.predictions or [None] * len(batch), batch.predicted_labels
+                    ),
+                    predicted_labels=None,
+                )
             labelled.extend(join.add_predictions(batch))
             self.coverage.add_predictions(
                 (model, batch.model_version),

@@ -2,6 +2,12 @@
 (:mod:`streamdrift.core.performance`) and the offline reference profile
 (``streamdrift reference build``), so both compute the reference the same way.
 
+A prediction that carries the class its model decided (``predicted_label``) reaches these
+functions as the pair ``[prediction, predicted_label]`` (:func:`with_decided`; a list, which
+no model output can be, so the join keeps it as any other JSON value): accuracy,
+precision, recall and F1 use the decided class, ``score_threshold`` applies only to rows
+without one, and the score still feeds log-loss, Brier and ROC AUC.
+
 * :func:`infer_task_of`: ``binary`` (labels 0/1, predictions scores in [0, 1] or 0/1),
   ``multiclass`` (classes; an object of class probabilities counts as its arg-max) or
   ``regression``.
@@ -32,8 +38,35 @@ TASKS = ("binary", "multiclass", "regression")
 Metrics = ClassificationWindow | MulticlassWindow | RegressionWindow
 
 
+def with_decided(predictions: list[Any], decided: list[Any] | None) -> list[Any]:
+    """Each prediction with the class its model decided, where it names one (see above)."""
+    if decided is None:
+        return predictions
+    return [p if c is None else [p, c] for p, c in zip(predictions, decided, strict=True)]
+
+
+def split_decided(preds: Sequence[Any]) -> tuple[Sequence[Any], list[Any] | None]:
+    """(predictions, decided classes or None when no row has one) of :func:`with_decided`."""
+    if list not in set(map(type, preds)):
+        return preds, None
+    scores: list[Any] = []
+    decided: list[Any] = []
+    for p in preds:
+        if type(p) is list and len(p) == 2:
+            scores.append(p[0])
+            decided.append(p[1])
+        else:
+            scores.append(p)
+            decided.append(None)
+    return scores, decided
+
+
 def infer_task_of(labels: Sequence[Any], preds: Sequence[Any]) -> str:
-    """binary, multiclass or regression, from labels and predictions."""
+    """binary, multiclass or regression, from labels and predictions (a decided class
+    counts where a prediction has one)."""
+    scores, decided = split_decided(preds)
+    if decided is not None:
+        preds = [s if c is None else c for s, c in zip(scores, decided, strict=True)]
     binary_labels = all(isinstance(v, bool) or v in (0, 1) for v in labels)
     if binary_labels and all(
         isinstance(p, (int, float)) and 0 <= p <= 1 for p in preds if p is not None
@@ -62,6 +95,46 @@ def _label_class(label: Any) -> str:
     return str(label)
 
 
+def _binary_class(value: Any) -> int | None:
+    """A decided class as 0/1 (booleans, 0/1, their text), None when it is not one."""
+    if isinstance(value, (bool, int, float)) and value in (0, 1):
+        return int(value)
+    if isinstance(value, str):
+        return {"0": 0, "1": 1, "false": 0, "true": 1}.get(value.lower())
+    return None
+
+
+def _binary_decided(
+    labels: Sequence[Any], scores: Sequence[Any], decided: list[Any], score_threshold: float
+) -> tuple[Metrics, np.ndarray, int]:
+    """The binary window when some rows carry the class their model decided."""
+    y: list[int] = []
+    guess: list[int] = []
+    kept_scores: list[float | None] = []
+    for label, score, cls in zip(labels, scores, decided, strict=True):
+        if not (isinstance(label, bool) or label in (0, 1)):
+            continue
+        numeric = isinstance(score, (int, float))  # as without decided classes: True is 1.0
+        if cls is not None:
+            decided_class = _binary_class(cls)
+            if decided_class is None:
+                continue
+        elif numeric:
+            decided_class = int(score >= score_threshold)
+        else:
+            continue
+        y.append(int(label))
+        guess.append(decided_class)
+        kept_scores.append(float(score) if numeric and 0 <= score <= 1 else None)
+    yt = np.array(y, dtype=np.int64)
+    yp = np.array(guess, dtype=np.int64)
+    window = ClassificationWindow()
+    if y:
+        probs = None if None in kept_scores else np.array(kept_scores, dtype=np.float64)
+        window.update(yt, yp, probs)
+    return window, (yp != yt).astype(np.float64), len(labels) - len(y)
+
+
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -74,7 +147,11 @@ def task_metrics(
     Rows whose label or prediction does not fit the task (a label 3 for ``binary``, a text
     for ``regression``) are left out and counted as rejected. Errors are 0/1 for the
     classifiers and absolute errors for regression, one per kept row, in input order.
+    A decided class (:func:`with_decided`) is the classifiers' guess where a row has one.
     """
+    preds, decided = split_decided(preds)
+    if task == "binary" and decided is not None:
+        return _binary_decided(labels, preds, decided, score_threshold)
     if task == "binary":
         keep = [
             i
@@ -104,6 +181,8 @@ def task_metrics(
     if task != "multiclass":
         raise ValueError(f"unknown task {task!r}; known: {TASKS}")
     truth = np.array([_label_class(v) for v in labels], dtype=object)
+    if decided is not None:
+        preds = [p if c is None else c for p, c in zip(preds, decided, strict=True)]
     guess = np.array([_predicted_class(v) for v in preds], dtype=object)
     multi = MulticlassWindow()
     if len(truth):

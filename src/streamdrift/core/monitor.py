@@ -38,6 +38,7 @@ from streamdrift.core.spec import CATEGORICAL_TESTS, NUMERIC_TESTS, MonitorSpec
 from streamdrift.core.windows import ClosedWindow, WindowBuffer, make_windows
 from streamdrift.detectors import DriftDetector, from_state, make_detector
 from streamdrift.records import (
+    PREDICTED_LABEL,
     PREDICTION,
     AlertKind,
     CheckResult,
@@ -57,6 +58,9 @@ from streamdrift.stats import (
 
 Reference = NumericReference | CategoricalReference
 Profiles = dict[str, Reference]
+
+# the pseudo-features of the model's output: tested as prediction drift
+_MODEL_OUTPUTS = frozenset((PREDICTION, PREDICTED_LABEL))
 
 # the sensitivity parameter reported as an alert's threshold for each River detector
 _DETECTOR_PARAM = {"adwin": "delta", "page_hinkley": "threshold", "kswin": "alpha"}
@@ -116,7 +120,7 @@ class DriftMonitor:
         """Use a reference built elsewhere (``streamdrift reference build``); events held
         for a first-events reference go to the windows instead."""
         self.profiles = {
-            k: v for k, v in profiles.items() if k == PREDICTION or self.spec.watches(k)
+            k: v for k, v in profiles.items() if k in _MODEL_OUTPUTS or self.spec.watches(k)
         }
         self._features = list(self.profiles)
         self.reference_count = count
@@ -181,7 +185,7 @@ class DriftMonitor:
         for name in batch.features:
             if name in self._features or name in self.untracked_features:
                 continue
-            tracked = sum(f != PREDICTION for f in self._features)
+            tracked = sum(f not in _MODEL_OUTPUTS for f in self._features)
             if admit and self.spec.watches(name) and tracked < self.spec.max_features:
                 self._features.append(name)
             else:
@@ -190,13 +194,18 @@ class DriftMonitor:
         columns = {
             name: batch.features.get(name) or [None] * n
             for name in self._features
-            if name != PREDICTION
+            if name not in _MODEL_OUTPUTS
         }
         if self.spec.monitor_prediction and batch.predictions:
             if PREDICTION not in self._features and admit:
                 self._features.append(PREDICTION)
             if PREDICTION in self._features:
                 columns[PREDICTION] = prediction_values(batch.predictions)
+        if self.spec.monitor_prediction:  # the class the model decided, beside its score
+            if PREDICTED_LABEL not in self._features and admit and batch.predicted_labels:
+                self._features.append(PREDICTED_LABEL)
+            if PREDICTED_LABEL in self._features:
+                columns[PREDICTED_LABEL] = batch.predicted_labels or [None] * n
         return columns
 
     def _append_reference(self, stamps: list[float], columns: dict[str, list[Scalar]]) -> None:
@@ -251,7 +260,7 @@ class DriftMonitor:
         self, name: str, ref: Reference, values: list[Scalar], psi_values: dict[str, float]
     ) -> list[CheckResult]:
         spec = self.spec
-        kind = AlertKind.PREDICTION_DRIFT if name == PREDICTION else AlertKind.DATA_DRIFT
+        kind = AlertKind.PREDICTION_DRIFT if name in _MODEL_OUTPUTS else AlertKind.DATA_DRIFT
         out: list[CheckResult] = []
 
         def check(test: str, statistic: str, value: float, p: float, detail: str) -> None:
@@ -325,7 +334,9 @@ class DriftMonitor:
                 if detector is None:
                     detector = self._sequential[key] = _new_detector(det_name)
                 detector.update(value)
-                kind = AlertKind.PREDICTION_DRIFT if name == PREDICTION else AlertKind.DATA_DRIFT
+                kind = (
+                    AlertKind.PREDICTION_DRIFT if name in _MODEL_OUTPUTS else AlertKind.DATA_DRIFT
+                )
                 out.append(
                     CheckResult(
                         name,
@@ -428,10 +439,11 @@ def _correct(checks: list[CheckResult], alpha: float) -> list[CheckResult]:
 
 def fit_profiles(columns: dict[str, list[Scalar]], spec: MonitorSpec) -> Profiles:
     """Reference profiles of columns: numeric when every present value is a number (or the
-    spec says so), else categorical; columns with no value at all are left out."""
+    spec says so), else categorical; the decided class is always categorical; columns
+    with no value at all are left out."""
     profiles: Profiles = {}
     for name, values in columns.items():
-        declared = spec.types.get(name)
+        declared = "categorical" if name == PREDICTED_LABEL else spec.types.get(name)
         numeric = None if declared == "categorical" else as_numeric(values, declared)
         if numeric is not None and np.isfinite(numeric).any():
             profiles[name] = NumericReference.fit(numeric, n_bins=spec.n_bins)

@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from streamdrift import codec
+from streamdrift.records import PredictionBatch
+
 TOPICS_DIR = Path(__file__).resolve().parents[3] / "topics"
 SCHEMA_NAMES = ("prediction", "feedback", "alert")
 LOGICAL_TOPICS = (
@@ -99,64 +102,132 @@ def test_schema_examples_validate(name: str) -> None:
         assert not errors, (example, errors)
 
 
-@pytest.mark.parametrize(
-    ("name", "message"),
-    [
-        ("prediction", PREDICTION),
-        ("prediction", with_changes(PREDICTION, prediction=..., segment=..., schema_version=1)),
-        ("prediction", with_changes(PREDICTION, prediction={"a": 0.2, "b": 0.8}, segment=None)),
-        ("prediction", with_changes(PREDICTION, model_version=7, features={})),
-        ("prediction", PREDICTION_BATCH),
-        ("prediction", with_changes(PREDICTION_BATCH, prediction=..., segment="eu")),
-        ("feedback", FEEDBACK),
-        ("feedback", with_changes(FEEDBACK, label="churned", schema_version=1)),
-        ("feedback", FEEDBACK_BATCH),
-    ],
-)
+# messages each schema accepts, and the codec too (test_codec_agrees_with_the_schemas)
+VALID_MESSAGES: list[tuple[str, dict[str, Any]]] = [
+    ("prediction", PREDICTION),
+    ("prediction", with_changes(PREDICTION, prediction=..., segment=..., schema_version=1)),
+    ("prediction", with_changes(PREDICTION, prediction={"a": 0.2, "b": 0.8}, segment=None)),
+    ("prediction", with_changes(PREDICTION, model_version=7, features={})),
+    ("prediction", PREDICTION_BATCH),
+    ("prediction", with_changes(PREDICTION_BATCH, prediction=..., segment="eu")),
+    # the class the model decided, beside its score
+    ("prediction", with_changes(PREDICTION, predicted_label="approve")),
+    ("prediction", with_changes(PREDICTION, predicted_label=None)),
+    ("prediction", with_changes(PREDICTION_BATCH, predicted_label=[1, None])),
+    ("prediction", with_changes(PREDICTION_BATCH, predicted_label=None)),
+    # schema_version may be left out of an envelope too (it is 1)
+    ("prediction", with_changes(PREDICTION_BATCH, schema_version=...)),
+    ("feedback", with_changes(FEEDBACK_BATCH, schema_version=...)),
+    ("feedback", FEEDBACK),
+    ("feedback", with_changes(FEEDBACK, label="churned", schema_version=1)),
+    ("feedback", FEEDBACK_BATCH),
+]
+# messages each schema rejects, and the codec too
+INVALID_MESSAGES: list[tuple[str, dict[str, Any]]] = [
+    # missing required fields
+    ("prediction", with_changes(PREDICTION, model_id=...)),
+    ("prediction", with_changes(PREDICTION, features=...)),
+    ("prediction", with_changes(PREDICTION_BATCH, model_id=...)),
+    ("feedback", with_changes(FEEDBACK, model_id=...)),
+    ("feedback", with_changes(FEEDBACK, label=...)),
+    ("feedback", with_changes(FEEDBACK_BATCH, model_id=...)),
+    # wrong types
+    ("prediction", with_changes(PREDICTION, timestamp="2025-11-29T15:50:00Z")),
+    ("prediction", with_changes(PREDICTION, model_id="")),
+    ("prediction", with_changes(PREDICTION, model_id="m" * 201)),
+    ("prediction", with_changes(PREDICTION, model_version=7.5)),
+    ("prediction", with_changes(PREDICTION, features={"income": [1, 2]})),
+    ("prediction", with_changes(PREDICTION, prediction={"yes": "high"})),
+    ("prediction", with_changes(PREDICTION, schema_version=2)),
+    ("prediction", with_changes(PREDICTION, unknown_field=1)),
+    ("prediction", with_changes(PREDICTION, predicted_label=[1])),
+    ("prediction", with_changes(PREDICTION_BATCH, predicted_label=[{"a": 1}, 1])),
+    ("prediction", with_changes(PREDICTION_BATCH, predicted_label="yes")),
+    # misspelt fields: rejected, never dropped unseen
+    ("prediction", with_changes(PREDICTION, prediction=..., predicton=0.83)),
+    ("prediction", with_changes(PREDICTION, segment=..., segmnet="tenant-a")),
+    ("prediction", with_changes(PREDICTION_BATCH, predicton=[0.1, 0.2])),
+    ("feedback", with_changes(FEEDBACK, lable=0)),
+    ("feedback", with_changes(FEEDBACK_BATCH, labels=[1, 0])),
+    ("prediction", with_changes(PREDICTION_BATCH, timestamp=["1764431400.0", 1.0])),
+    ("prediction", with_changes(PREDICTION_BATCH, prediction_id=[])),
+    ("feedback", with_changes(FEEDBACK, timestamp="1764517800")),
+    ("feedback", with_changes(FEEDBACK, label=None)),
+    ("feedback", with_changes(FEEDBACK_BATCH, label=[1, None])),
+    # batch envelopes with a wrong or missing kind
+    ("prediction", with_changes(PREDICTION_BATCH, kind="feedback_batch")),
+    ("prediction", with_changes(PREDICTION_BATCH, kind="batch")),
+    ("prediction", with_changes(PREDICTION_BATCH, kind=...)),
+    ("feedback", with_changes(FEEDBACK_BATCH, kind="prediction_batch")),
+    ("feedback", with_changes(FEEDBACK_BATCH, kind=...)),
+    # a single event must not carry a kind
+    ("prediction", with_changes(PREDICTION, kind="prediction_batch")),
+    # the other topic's message
+    ("prediction", FEEDBACK),
+    ("feedback", PREDICTION),
+]
+
+
+@pytest.mark.parametrize(("name", "message"), VALID_MESSAGES)
 def test_valid_messages_are_accepted(name: str, message: dict[str, Any]) -> None:
     validator(name).validate(message)
 
 
-@pytest.mark.parametrize(
-    ("name", "message"),
-    [
-        # missing required fields
-        ("prediction", with_changes(PREDICTION, model_id=...)),
-        ("prediction", with_changes(PREDICTION, features=...)),
-        ("prediction", with_changes(PREDICTION_BATCH, model_id=...)),
-        ("feedback", with_changes(FEEDBACK, model_id=...)),
-        ("feedback", with_changes(FEEDBACK, label=...)),
-        ("feedback", with_changes(FEEDBACK_BATCH, model_id=...)),
-        # wrong types
-        ("prediction", with_changes(PREDICTION, timestamp="2025-11-29T15:50:00Z")),
-        ("prediction", with_changes(PREDICTION, model_id="")),
-        ("prediction", with_changes(PREDICTION, model_id="m" * 201)),
-        ("prediction", with_changes(PREDICTION, model_version=7.5)),
-        ("prediction", with_changes(PREDICTION, features={"income": [1, 2]})),
-        ("prediction", with_changes(PREDICTION, prediction={"yes": "high"})),
-        ("prediction", with_changes(PREDICTION, schema_version=2)),
-        ("prediction", with_changes(PREDICTION, unknown_field=1)),
-        ("prediction", with_changes(PREDICTION_BATCH, timestamp=["1764431400.0", 1.0])),
-        ("prediction", with_changes(PREDICTION_BATCH, prediction_id=[])),
-        ("feedback", with_changes(FEEDBACK, timestamp="1764517800")),
-        ("feedback", with_changes(FEEDBACK, label=None)),
-        ("feedback", with_changes(FEEDBACK_BATCH, label=[1, None])),
-        # batch envelopes with a wrong or missing kind
-        ("prediction", with_changes(PREDICTION_BATCH, kind="feedback_batch")),
-        ("prediction", with_changes(PREDICTION_BATCH, kind="batch")),
-        ("prediction", with_changes(PREDICTION_BATCH, kind=...)),
-        ("prediction", with_changes(PREDICTION_BATCH, schema_version=...)),
-        ("feedback", with_changes(FEEDBACK_BATCH, kind="prediction_batch")),
-        ("feedback", with_changes(FEEDBACK_BATCH, kind=...)),
-        # a single event must not carry a kind
-        ("prediction", with_changes(PREDICTION, kind="prediction_batch")),
-        # the other topic's message
-        ("prediction", FEEDBACK),
-        ("feedback", PREDICTION),
-    ],
-)
+@pytest.mark.parametrize(("name", "message"), INVALID_MESSAGES)
 def test_invalid_messages_are_rejected(name: str, message: dict[str, Any]) -> None:
     assert not validator(name).is_valid(message)
+
+
+def codec_accepts(name: str, message: dict[str, Any]) -> bool:
+    """Whether the worker's codec takes the message whole (no row of an envelope rejected)."""
+    raw = json.dumps(message).encode()
+    try:
+        if name == "feedback":
+            codec.decode_feedback(raw)
+            return True
+        decoded = codec.decode_predictions_topic(raw)  # what the worker reads
+    except codec.DecodeError:
+        return False
+    return not isinstance(decoded, PredictionBatch) or not decoded.rejected
+
+
+def schema_cases() -> list[tuple[str, dict[str, Any]]]:
+    examples = [
+        (name, e) for name in ("prediction", "feedback") for e in load_schema(name)["examples"]
+    ]
+    return examples + VALID_MESSAGES + INVALID_MESSAGES
+
+
+@pytest.mark.parametrize(("name", "message"), schema_cases())
+def test_codec_agrees_with_the_schemas(name: str, message: dict[str, Any]) -> None:
+    """Every schema example and counter-example is accepted or rejected alike by the JSON
+    Schema and by the codec (unknown fields included: both reject them)."""
+    assert codec_accepts(name, message) == validator(name).is_valid(message)
+
+
+def test_a_misspelt_field_is_rejected_naming_it_and_the_closest_known_one() -> None:
+    for name, message, wrong, right in [
+        (
+            "prediction",
+            with_changes(PREDICTION, prediction=..., predicton=0.8),
+            "predicton",
+            "prediction",
+        ),
+        ("prediction", with_changes(PREDICTION, segment=..., segmnet="a"), "segmnet", "segment"),
+        (
+            "prediction",
+            with_changes(PREDICTION_BATCH, predicted_lable=[1, 0]),
+            "predicted_lable",
+            "predicted_label",
+        ),
+        ("feedback", with_changes(FEEDBACK, lable=0), "lable", "label"),
+        ("feedback", with_changes(FEEDBACK_BATCH, labels=[1, 0]), "labels", "label"),
+    ]:
+        decode = codec.decode_feedback if name == "feedback" else codec.decode_prediction
+        with pytest.raises(codec.DecodeError) as info:
+            decode(json.dumps(message).encode())
+        assert info.value.reason == "unknown_field"
+        assert str(info.value) == f"unknown field {wrong!r} (did you mean {right!r}?)"
 
 
 def test_alert_required_fields_and_enums() -> None:
