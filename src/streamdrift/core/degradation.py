@@ -23,6 +23,7 @@ once the partition's predictions are past its time (:meth:`~DegradationFleet.rej
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,8 +59,22 @@ class DegradationFleet:
     references: dict[VersionKey, ReferencePerformance] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        perf = self.specs.default.performance  # the join's TTLs and bound are partition-wide
+        perf = self.specs.default.performance  # the join's bound is partition-wide
         self.join = FeedbackJoin(perf.prediction_ttl, perf.feedback_ttl, perf.max_pending)
+        self._configure_join()
+
+    def _configure_join(self) -> None:
+        """The TTLs of the configuration (not those of a restored checkpoint): the
+        defaults', and each model's own where they differ."""
+        join = self.join
+        perf = self.specs.default.performance
+        join.prediction_ttl, join.feedback_ttl = perf.prediction_ttl, perf.feedback_ttl
+        own = {}
+        for model, spec in self.specs.models.items():
+            ttls = (spec.performance.prediction_ttl, spec.performance.feedback_ttl)
+            if ttls != (perf.prediction_ttl, perf.feedback_ttl):
+                own[model] = ttls
+        join.set_model_ttls(own)
 
     def knows(self, model_id: str) -> bool:
         """Whether feedback for ``model_id`` can be expected to join: the model is
@@ -115,14 +130,21 @@ class DegradationFleet:
         for key, rows in groups.items():
             monitor = self._monitor(key)
             self._decide(monitor, monitor.observe(rows), update)
-        health = self.coverage.close(
-            join.feedback_watermark, join.prediction_watermark, join.prediction_ttl, self._rule
-        )
+        health = self.coverage.close(self._clock, self._rule)
         for result in health:
             update.windows.append(result)
             resolve_after = self.specs.for_model(result.model_id).resolve_after
             update.alerts.extend(self.alerts.decide(result, resolve_after))
         return update
+
+    def _clock(self, model_id: str) -> tuple[float, float, float]:
+        """The model's (prediction watermark, feedback watermark, prediction_ttl)."""
+        join = self.join
+        return (
+            join.prediction_watermarks.get(model_id, -math.inf),
+            join.feedback_watermarks.get(model_id, -math.inf),
+            join.ttls(model_id)[0],
+        )
 
     def _perf(self, model_id: str) -> PerformanceSpec:
         return self.specs.for_model(model_id).performance
@@ -171,6 +193,7 @@ class DegradationFleet:
     ) -> DegradationFleet:
         fleet = cls(specs, alerts)
         fleet.join = FeedbackJoin.from_dict(d["join"])
+        fleet._configure_join()
         for state in d["monitors"]:
             spec = specs.for_model(state["model_id"]).performance
             monitor = PerformanceMonitor.from_dict(state, spec)

@@ -18,9 +18,10 @@ alert resolves after ``resolve_after`` judged periods at or above it. The result
 index is the period's number (``floor(start / coverage_period)``), so alert ids depend on
 event time only.
 
-Everything is event time and counted per row; labels that arrive after their period was
-judged (a prediction stream more than a TTL ahead of the feedback) are counted in
-``late_labels`` and do not change the verdict. Duplicate predictions (a producer's
+Everything is event time and counted per row; labels joined after their period was judged
+are counted in ``late_labels`` and do not change the verdict (the join expires a period's
+predictions by the same clocks before it is judged, so that takes a restored checkpoint
+written before the period was counted). Duplicate predictions (a producer's
 retries) are taken off the count of the period of their batch's first row.
 """
 
@@ -57,7 +58,8 @@ class LabelCoverage:
     # key -> the first period number not judged yet (earlier ones are closed)
     judged_to: dict[VersionKey, int] = field(default_factory=dict)
     late_labels: dict[str, int] = field(default_factory=dict)  # per model
-    _due: float = -math.inf  # no period can be due before this deadline (a cache)
+    # key -> no period of it can be due before this deadline (a cache; absent: unknown)
+    _due: dict[VersionKey, float] = field(default_factory=dict)
 
     def add_predictions(
         self,
@@ -93,7 +95,7 @@ class LabelCoverage:
                 cell[0] = max(cell[1], cell[0] - duplicates)
         if not table:
             del self.periods[key]
-        self._due = -math.inf  # recompute the next deadline
+        self._due.pop(key, None)  # recompute its next deadline
 
     def add_labelled(
         self, rows: Iterable[LabelledPrediction], period_of: Callable[[str], float]
@@ -110,34 +112,40 @@ class LabelCoverage:
 
     def close(
         self,
-        feedback_watermark: float,
-        prediction_watermark: float,
-        ttl: float,
+        clock_of: Callable[[str], tuple[float, float, float]],
         rule_of: Callable[[str], CoverageRule],
     ) -> list[WindowResult]:
         """The label-health results of every period no label can reach in time any more,
-        oldest first per (model, version)."""
-        both = min(feedback_watermark, prediction_watermark)
-        stalled = prediction_watermark - ttl  # feedback stalled: one more TTL of grace
-        if max(both, stalled) < self._due:
-            return []
+        oldest first per (model, version). ``clock_of(model_id)`` is the model's
+        ``(prediction watermark, feedback watermark, prediction_ttl)``."""
         results: list[WindowResult] = []
-        due = math.inf
+        reached: dict[str, tuple[float, float]] = {}  # model -> (judged up to, ttl)
         for key in sorted(self.periods):
+            model = key[0]
+            if model not in reached:
+                p_wm, f_wm, ttl = clock_of(model)
+                # feedback stalled: one more TTL of grace
+                reached[model] = (max(min(f_wm, p_wm), p_wm - ttl), ttl)
+            now, ttl = reached[model]
+            if now < self._due.get(key, -math.inf):
+                continue
             table = self.periods[key]
-            rule = rule_of(key[0])
+            rule = rule_of(model)
+            due = math.inf
             for number in sorted(table):
                 end = (number + 1) * rule.period
-                if max(both, stalled) < end + ttl:
-                    due = min(due, end + ttl)
+                if now < end + ttl:
+                    due = end + ttl
                     break
                 predictions, labelled = table.pop(number)
                 self.judged_to[key] = number + 1
                 if predictions >= rule.min_predictions:
                     results.append(_result(key, number, predictions, labelled, rule, ttl))
-            if not table:
+            if table:
+                self._due[key] = due
+            else:
                 del self.periods[key]
-        self._due = due
+                self._due.pop(key, None)
         return results
 
     def to_dict(self) -> dict[str, Any]:
