@@ -31,7 +31,13 @@ from typing import Any
 from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.core.fleet import FleetUpdate
 from streamdrift.core.join import FeedbackEvent, FeedbackJoin, LabelledPrediction
-from streamdrift.core.label_health import CoverageRule, LabelCoverage, VersionKey
+from streamdrift.core.label_health import (
+    CoverageRule,
+    LabelCoverage,
+    LabelLoss,
+    LossRule,
+    VersionKey,
+)
 from streamdrift.core.performance import (
     PerformanceMonitor,
     PerformanceSpec,
@@ -55,6 +61,7 @@ class DegradationFleet:
     join: FeedbackJoin = field(init=False)
     monitors: dict[Key, PerformanceMonitor] = field(default_factory=dict)
     coverage: LabelCoverage = field(default_factory=LabelCoverage)
+    loss: LabelLoss = field(default_factory=LabelLoss)
     # reference performance from reference profiles, by (model, version)
     references: dict[VersionKey, ReferencePerformance] = field(default_factory=dict)
 
@@ -117,11 +124,18 @@ class DegradationFleet:
         return self._after(labelled)
 
     def add_feedback(self, events: Sequence[FeedbackEvent]) -> DegradationUpdate:
+        stamps: dict[str, list[float]] = {}
+        for ev in events:
+            stamps.setdefault(ev.model_id, []).append(ev.timestamp)
+        for model, times in stamps.items():
+            self.loss.add_labels(model, times, self._perf(model).coverage_period)
         return self._after(self.join.add_feedback(events))
 
     def _after(self, labelled: list[LabelledPrediction]) -> DegradationUpdate:
         join = self.join
-        join.expire()
+        expired = join.expire()
+        for model, times in expired.orphan_feedback_at.items():
+            self.loss.add_expired(model, times, self._perf(model).coverage_period)
         update = DegradationUpdate(labelled=labelled)
         self.coverage.add_labelled(labelled, lambda m: self._perf(m).coverage_period)
         groups: dict[Key, list[LabelledPrediction]] = {}
@@ -131,6 +145,7 @@ class DegradationFleet:
             monitor = self._monitor(key)
             self._decide(monitor, monitor.observe(rows), update)
         health = self.coverage.close(self._clock, self._rule)
+        health += self.loss.close(lambda m: join.cutoffs(m)[1], self._loss_rule)
         for result in health:
             update.windows.append(result)
             resolve_after = self.specs.for_model(result.model_id).resolve_after
@@ -148,6 +163,10 @@ class DegradationFleet:
 
     def _perf(self, model_id: str) -> PerformanceSpec:
         return self.specs.for_model(model_id).performance
+
+    def _loss_rule(self, model_id: str) -> LossRule:
+        perf = self._perf(model_id)
+        return LossRule(perf.coverage_period, perf.min_labels, perf.max_expired_share)
 
     def _rule(self, model_id: str) -> CoverageRule:
         perf = self._perf(model_id)
@@ -184,6 +203,7 @@ class DegradationFleet:
             "join": self.join.to_dict(),
             "monitors": [m.to_dict() for m in self.monitors.values()],
             "coverage": self.coverage.to_dict(),
+            "loss": self.loss.to_dict(),
             "references": [[m, v, p.to_dict()] for (m, v), p in self.references.items()],
         }
 
@@ -200,6 +220,8 @@ class DegradationFleet:
             fleet.monitors[(monitor.model_id, monitor.model_version, monitor.segment)] = monitor
         if "coverage" in d:  # checkpoints before coverage periods: start counting afresh
             fleet.coverage = LabelCoverage.from_dict(d["coverage"])
+        if "loss" in d:  # checkpoints before label loss periods: start counting afresh
+            fleet.loss = LabelLoss.from_dict(d["loss"])
         fleet.references = {
             (m, v): ReferencePerformance.from_dict(p) for m, v, p in d.get("references", [])
         }

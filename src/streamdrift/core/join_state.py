@@ -76,7 +76,7 @@ def bump(counter: dict[str, int], model_id: str, n: int = 1) -> None:
 def join_to_dict(join: FeedbackJoin) -> dict[str, Any]:
     """The memory part of :meth:`FeedbackJoin.to_dict` (JSON types)."""
     wm = join.watermark
-    return {
+    out: dict[str, Any] = {
         "version": STATE_VERSION,
         "prediction_ttl": join.prediction_ttl,
         "feedback_ttl": join.feedback_ttl,
@@ -87,7 +87,6 @@ def join_to_dict(join: FeedbackJoin) -> dict[str, Any]:
             model: [_finite(p_wm), _finite(f_wm)]
             for model, (p_wm, f_wm) in join.model_watermarks().items()
         },
-        **({"model_ttls": {m: list(t) for m, t in join.model_ttls.items()}} if join.model_ttls else {}),
         "pending": {
             model: [[pid, row[0], row[1], row[2], row[3]] for pid, row in d.items()]
             for model, d in join._pending.items()
@@ -103,11 +102,14 @@ def join_to_dict(join: FeedbackJoin) -> dict[str, Any]:
         },
         "counters": join.counters(),
     }
+    if join.model_ttls:
+        out["model_ttls"] = {m: list(t) for m, t in join.model_ttls.items()}
+    return out
 
 
 def join_from_dict(cls: type[FeedbackJoin], d: dict[str, Any]) -> FeedbackJoin:
     """Restore a join saved by :meth:`to_dict`; it continues exactly as the original."""
-    from streamdrift.core.join_memory import rebuild_heaps  # noqa: PLC0415 (import cycle)
+    from streamdrift.core.join_memory import rebuild_heaps  # an import cycle
 
     if d.get("version") != STATE_VERSION:
         raise ValueError(f"unsupported FeedbackJoin state version {d.get('version')!r}")

@@ -207,9 +207,7 @@ class SpillStore:
             )
         return out
 
-    def by_time(
-        self, model_id: str, limit: int, offset: int
-    ) -> list[tuple[float, str, int, int]]:
+    def by_time(self, model_id: str, limit: int, offset: int) -> list[tuple[float, str, int, int]]:
         """Rows of ``model_id`` as ``(predicted_at, pid, seq, idx)``, oldest first, one page."""
         return self._db.execute(
             "SELECT predicted_at, pid, seq, idx FROM rows WHERE model_id = ? "

@@ -18,6 +18,16 @@ alert resolves after ``resolve_after`` judged periods at or above it. The result
 index is the period's number (``floor(start / coverage_period)``), so alert ids depend on
 event time only.
 
+Labels lost to expiry (:class:`LabelLoss`): per model, in periods of *label* time
+(``coverage_period``), the share of the labels received that expired without their
+prediction (``orphan_feedback_expired``: the prediction never arrived, or arrived too late,
+or had expired itself). A period is judged once the model's label-expiry cutoff (see
+:meth:`~streamdrift.core.join.FeedbackJoin.cutoffs`) has passed its end, when every label
+of it has either joined or expired; above ``performance.max_expired_share`` (with at
+least ``min_labels`` labels) the check drifts (``label_health``, detector ``label_expiry``,
+version ``*``: a label names no version). Labels lost by the bound ``max_remembered``
+(``feedback_evicted``) are a metric only.
+
 Everything is event time and counted per row; labels joined after their period was judged
 are counted in ``late_labels`` and do not change the verdict (the join expires a period's
 predictions by the same clocks before it is judged, so that takes a restored checkpoint
@@ -38,6 +48,110 @@ from streamdrift.core.join import LabelledPrediction
 from streamdrift.records import AlertKind, CheckResult, WindowInfo, WindowResult
 
 VersionKey = tuple[str, str]  # (model_id, model_version)
+
+
+ALL_VERSIONS = "*"  # the version of a label_expiry result: labels name none
+
+
+@dataclass(frozen=True, slots=True)
+class LossRule:
+    """One model's settings for labels lost to expiry (from its ``performance`` spec)."""
+
+    period: float  # seconds of label time
+    min_labels: int
+    max_expired_share: float
+
+
+@dataclass(slots=True)
+class LabelLoss:
+    """Per model: labels received and labels expired without their prediction, per
+    period of label time."""
+
+    # model -> period number -> [labels received, expired unjoined]
+    periods: dict[str, dict[int, list[int]]] = field(default_factory=dict)
+    judged_to: dict[str, int] = field(default_factory=dict)  # model -> first open period
+
+    def add_labels(self, model: str, stamps: Sequence[float], period: float) -> None:
+        self._count(model, stamps, period, 0)
+
+    def add_expired(self, model: str, stamps: Sequence[float], period: float) -> None:
+        self._count(model, stamps, period, 1)
+
+    def _count(self, model: str, stamps: Sequence[float], period: float, column: int) -> None:
+        if not stamps:
+            return
+        first_open = self.judged_to.get(model, -(2**62))
+        table = self.periods.setdefault(model, {})
+        for ts in stamps:
+            number = math.floor(ts / period)
+            if number >= first_open:
+                cell = table.get(number)
+                if cell is None:
+                    cell = table[number] = [0, 0]
+                cell[column] += 1
+        if not table:
+            del self.periods[model]
+
+    def close(
+        self, cutoff_of: Callable[[str], float], rule_of: Callable[[str], LossRule]
+    ) -> list[WindowResult]:
+        """The results of the periods that every label has left, joined or expired: those
+        that end before the model's label cutoff (``cutoff_of(model_id)``)."""
+        results: list[WindowResult] = []
+        for model in sorted(self.periods):
+            table = self.periods[model]
+            rule = rule_of(model)
+            cutoff = cutoff_of(model)
+            if (min(table) + 1) * rule.period > cutoff:
+                continue
+            for number in sorted(table):
+                if (number + 1) * rule.period > cutoff:
+                    break
+                received, expired = table.pop(number)
+                self.judged_to[model] = number + 1
+                if received >= rule.min_labels:
+                    results.append(_loss_result(model, number, received, expired, rule))
+            if not table:
+                del self.periods[model]
+        return results
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "periods": [
+                [m, [[n, *cell] for n, cell in sorted(table.items())]]
+                for m, table in self.periods.items()
+            ],
+            "judged_to": dict(self.judged_to),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LabelLoss:
+        out = cls()
+        for m, rows in d["periods"]:
+            out.periods[m] = {int(n): [int(r), int(e)] for n, r, e in rows}
+        out.judged_to = {m: int(n) for m, n in d["judged_to"].items()}
+        return out
+
+
+def _loss_result(
+    model: str, number: int, received: int, expired: int, rule: LossRule
+) -> WindowResult:
+    share = min(1.0, expired / received)
+    start = number * rule.period
+    check = CheckResult(
+        "label_expiry",
+        AlertKind.LABEL_HEALTH,
+        "label_expiry",
+        "expired_label_share",
+        share,
+        rule.max_expired_share,
+        None,
+        drifted=share > rule.max_expired_share,
+        detail=f"{expired} of {received} labels with timestamps in the {rule.period:g} s from "
+        f"{start:.0f} expired without their prediction (feedback_ttl passed)",
+    )
+    info = WindowInfo(start=start, end=start + rule.period, count=received)
+    return WindowResult(model, ALL_VERSIONS, None, number, info, 0, (check,))
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,9 +57,7 @@ def test_labels_waiting_for_a_backfilled_prediction_outlive_the_other_models_clo
     join.add_predictions(PredictionBatch("live", "1", None, ["l1"], [T2026], {}, [0.1]))
     join.expire()
     assert join.pending_feedback == 1
-    out = join.add_predictions(
-        PredictionBatch("backfill", "1", None, ["b1"], [T2019], {}, [0.9])
-    )
+    out = join.add_predictions(PredictionBatch("backfill", "1", None, ["b1"], [T2019], {}, [0.9]))
     assert [(j.model_id, j.prediction_id) for j in out] == [("backfill", "b1")]
 
 
