@@ -145,7 +145,7 @@ class DegradationFleet:
             monitor = self._monitor(key)
             self._decide(monitor, monitor.observe(rows), update)
         health = self.coverage.close(self._clock, self._rule)
-        health += self.loss.close(lambda m: join.cutoffs(m)[1], self._loss_rule)
+        health += self.loss.close(self._loss_cutoff, self._loss_rule)
         for result in health:
             update.windows.append(result)
             resolve_after = self.specs.for_model(result.model_id).resolve_after
@@ -163,6 +163,12 @@ class DegradationFleet:
 
     def _perf(self, model_id: str) -> PerformanceSpec:
         return self.specs.for_model(model_id).performance
+
+    def _loss_cutoff(self, model_id: str) -> float:
+        """Labels before this have all arrived (the model's feedback watermark) and all
+        joined or expired (its label cutoff)."""
+        join = self.join
+        return min(join.cutoffs(model_id)[1], join.feedback_watermarks.get(model_id, -math.inf))
 
     def _loss_rule(self, model_id: str) -> LossRule:
         perf = self._perf(model_id)

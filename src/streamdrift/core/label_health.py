@@ -20,13 +20,13 @@ event time only.
 
 Labels lost to expiry (:class:`LabelLoss`): per model, in periods of *label* time
 (``coverage_period``), the share of the labels received that expired without their
-prediction (``orphan_feedback_expired``: the prediction never arrived, or arrived too late,
-or had expired itself). A period is judged once the model's label-expiry cutoff (see
-:meth:`~streamdrift.core.join.FeedbackJoin.cutoffs`) has passed its end, when every label
-of it has either joined or expired; above ``performance.max_expired_share`` (with at
-least ``min_labels`` labels) the check drifts (``label_health``, detector ``label_expiry``,
-version ``*``: a label names no version). Labels lost by the bound ``max_remembered``
-(``feedback_evicted``) are a metric only.
+prediction (``orphan_feedback_expired``: the prediction never arrived, or too late, or had
+expired itself). A period is judged once the model's label cutoff (see
+:meth:`~streamdrift.core.join.FeedbackJoin.cutoffs`) and its labels' watermark have both
+passed its end: every label of it has arrived and has joined or expired. Above
+``performance.max_expired_share`` (with at least ``min_labels`` labels) the check drifts
+(``label_health``, detector ``label_expiry``, version ``*``: a label names no version).
+Labels dropped by the bound ``max_remembered`` (``feedback_evicted``) are a metric only.
 
 Everything is event time and counted per row; labels joined after their period was judged
 are counted in ``late_labels`` and do not change the verdict (the join expires a period's
