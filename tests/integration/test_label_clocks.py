@@ -125,18 +125,30 @@ def metric(settings: Settings, name: str, **labels: str) -> float:
     return scrape(settings.metrics_port).get(f"{name}{{{inner}}}", 0.0)
 
 
+def consumed(settings: Settings, model: str, topic: str) -> float:
+    return metric(settings, "streamdrift_events_consumed_total", model=model, topic=topic)
+
+
 def test_two_models_years_apart_on_one_partition_join_every_label(worker: Any) -> None:
+    """The predictions of both models first, then the live model's labels (they come
+    sooner), then the backfill's: with one clock per partition the live labels expired
+    every waiting prediction of the backfill, whose labels then expired unjoined."""
     settings, process = worker
     backfill, live = same_partition_pair()
-    publish(settings, {backfill: T2019, live: T2026}, {})
-
-    def joined() -> bool:
-        return all(
-            metric(settings, "streamdrift_labels_joined_total", model=m) >= N
-            for m in (backfill, live)
-        )
-
-    assert wait_for(joined, timeout=180), process.log_text()[-3000:]
+    log = process.log_text
+    for start in range(0, N, 1000):
+        batches = [predictions(m, t0, start, 1000) for m, t0 in ((backfill, T2019), (live, T2026))]
+        traffic.run(traffic.publish(settings, batches))
+    topic = settings.topic_predictions
+    assert wait_for(lambda: min(consumed(settings, m, topic) for m in (backfill, live)) >= N, 120)
+    feedback = settings.topic_feedback
+    for model, t0 in ((live, T2026), (backfill, T2019)):
+        traffic.run(traffic.publish_feedback(settings, labels(model, t0, 0, N)))
+        assert wait_for(lambda m=model: consumed(settings, m, feedback) >= N, 120), log()[-3000:]
+        joined = {"model": model}
+        assert wait_for(
+            lambda j=joined: metric(settings, "streamdrift_labels_joined_total", **j) >= N, 30
+        ), (model, metric(settings, "streamdrift_labels_joined_total", **joined))
     # the join's gauges are refreshed with each checkpoint: wait for one that has it all
     pending = {"kind": "predictions"}
     assert wait_for(lambda: metric(settings, "streamdrift_pending_joins", **pending) == 0, 60)
