@@ -4,21 +4,25 @@ Predictions and feedback are both keyed by ``model_id``, so a prediction and its
 land in the same partition number of the two topics and one :class:`FeedbackJoin` per
 partition sees both. Records are matched on ``(model_id, prediction_id)``.
 
-Time is **event time**: the join keeps a watermark, the largest event timestamp seen in
-either stream, and never reads the wall clock, so a replay of the same input (with
-:meth:`FeedbackJoin.expire` called at the same points) gives identical results.
+Time is **event time**, and each model's own: the join keeps, per model, the largest
+event timestamp seen of its predictions and of its labels (two watermarks), and never
+reads the wall clock, so a replay of the same input (with :meth:`FeedbackJoin.expire`
+called at the same points) gives identical results. Another model's time moves nothing:
+a backfill of old data beside live traffic on the same partition expires nothing of it.
 
 Invariants:
 
 - A prediction is joined with at most one label, the first one to arrive; any later label
   for it is counted in ``duplicates`` (while its id is remembered, see below).
-- A prediction waits until ``watermark - prediction_ttl`` passes its timestamp, then
-  :meth:`~FeedbackJoin.expire` drops it as ``unlabelled_expired``. Feedback whose prediction
-  has not arrived waits until ``watermark - feedback_ttl`` passes the feedback's timestamp,
-  then it is dropped as ``orphan_feedback_expired``.
-- The ids of labelled predictions are remembered until ``watermark - prediction_ttl``
-  passes the *prediction's* timestamp, so a late duplicate label is still recognised.
-  Afterwards such a label would wait and expire as orphan feedback.
+- A prediction waits until its model's *feedback* watermark minus the model's
+  ``prediction_ttl`` passes its timestamp, then :meth:`~FeedbackJoin.expire` drops it as
+  ``unlabelled_expired``. Feedback whose prediction has not arrived waits until its
+  model's *prediction* watermark minus ``feedback_ttl`` passes the feedback's timestamp,
+  then it is dropped as ``orphan_feedback_expired`` (a stream of a model more than
+  ``prediction_ttl`` behind the other counts as stalled; :meth:`FeedbackJoin.cutoffs`).
+- The ids of labelled predictions are remembered as long as a waiting prediction of that
+  time would be, so a late duplicate label is still recognised. Afterwards such a label
+  would wait and expire as orphan feedback.
 - Waiting predictions number at most ``max_pending``, waiting feedback and remembered
   labelled ids at most ``max_remembered`` each (default: ``max_pending``); beyond that the
   oldest (by event time) are dropped and counted (``evicted``, ``feedback_evicted``,
@@ -76,7 +80,8 @@ MAX_REMEMBERED = 1_000_000
 class FeedbackJoin(MemoryJoin):
     """Joins predictions with their late labels inside one partition, by event time.
 
-    ``prediction_ttl`` and ``feedback_ttl`` are seconds of event time; ``max_pending`` and
+    ``prediction_ttl`` and ``feedback_ttl`` are seconds of event time (a model's own, see
+    :meth:`set_model_ttls`, replace them for that model); ``max_pending`` and
     ``max_remembered`` bound the stores (see the module docstring). Call :meth:`expire` after every
     ``add_*`` call (it is O(1) when nothing is due): a join between two expire() calls can
     still see a prediction whose TTL has passed, so results depend on where expire() runs.
