@@ -362,7 +362,7 @@ class Processor:
                 for name, value in monitor.latest.items():
                     metrics.model_metric.labels(model, name).set(value)
             for check in window.tests:
-                if check.kind is AlertKind.LABEL_HEALTH:
+                if check.statistic == "label_coverage":
                     metrics.label_coverage.labels(model).set(check.value)
         for alert in update.alerts:
             out.append(self._alert_record(alert))

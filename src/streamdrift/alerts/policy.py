@@ -132,7 +132,7 @@ class AlertPolicy:
         status: AlertStatus,
     ) -> Alert:
         feature = key[4]
-        subject, verb = _WORDING[test.kind]
+        subject, verb = _DETECTOR_WORDING.get(test.detector) or _WORDING[test.kind]
         if test.kind is AlertKind.DATA_DRIFT:
             subject = f"feature {feature!r}"
         elif test.feature == PREDICTED_LABEL:
@@ -174,6 +174,8 @@ _WORDING = {
     AlertKind.CONCEPT_DRIFT: ("the error stream", "changed (concept drift)"),
     AlertKind.LABEL_HEALTH: ("label coverage", "is too low"),
 }
+
+_DETECTOR_WORDING = {"label_expiry": ("the labels", "expire before they join")}
 
 
 def _partial(window: WindowInfo) -> str:

@@ -24,6 +24,7 @@ once the partition's predictions are past its time (:meth:`~DegradationFleet.rej
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,13 @@ from typing import Any
 from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.core.fleet import FleetUpdate
 from streamdrift.core.join import FeedbackEvent, FeedbackJoin, LabelledPrediction
-from streamdrift.core.label_health import CoverageRule, LabelCoverage, VersionKey
+from streamdrift.core.label_health import (
+    CoverageRule,
+    LabelCoverage,
+    LabelLoss,
+    LossRule,
+    VersionKey,
+)
 from streamdrift.core.labelled_metrics import with_decided
 from streamdrift.core.performance import (
     PerformanceMonitor,
@@ -56,12 +63,27 @@ class DegradationFleet:
     join: FeedbackJoin = field(init=False)
     monitors: dict[Key, PerformanceMonitor] = field(default_factory=dict)
     coverage: LabelCoverage = field(default_factory=LabelCoverage)
+    loss: LabelLoss = field(default_factory=LabelLoss)
     # reference performance from reference profiles, by (model, version)
     references: dict[VersionKey, ReferencePerformance] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        perf = self.specs.default.performance  # the join's TTLs and bound are partition-wide
+        perf = self.specs.default.performance  # the join's bound is partition-wide
         self.join = FeedbackJoin(perf.prediction_ttl, perf.feedback_ttl, perf.max_pending)
+        self._configure_join()
+
+    def _configure_join(self) -> None:
+        """The TTLs of the configuration (not those of a restored checkpoint): the
+        defaults', and each model's own where they differ."""
+        join = self.join
+        perf = self.specs.default.performance
+        join.prediction_ttl, join.feedback_ttl = perf.prediction_ttl, perf.feedback_ttl
+        own = {}
+        for model, spec in self.specs.models.items():
+            ttls = (spec.performance.prediction_ttl, spec.performance.feedback_ttl)
+            if ttls != (perf.prediction_ttl, perf.feedback_ttl):
+                own[model] = ttls
+        join.set_model_ttls(own)
 
     def knows(self, model_id: str) -> bool:
         """Whether feedback for ``model_id`` can be expected to join: the model is
@@ -112,11 +134,18 @@ class DegradationFleet:
         return self._after(labelled)
 
     def add_feedback(self, events: Sequence[FeedbackEvent]) -> DegradationUpdate:
+        stamps: dict[str, list[float]] = {}
+        for ev in events:
+            stamps.setdefault(ev.model_id, []).append(ev.timestamp)
+        for model, times in stamps.items():
+            self.loss.add_labels(model, times, self._perf(model).coverage_period)
         return self._after(self.join.add_feedback(events))
 
     def _after(self, labelled: list[LabelledPrediction]) -> DegradationUpdate:
         join = self.join
-        join.expire()
+        expired = join.expire()
+        for model, times in expired.orphan_feedback_at.items():
+            self.loss.add_expired(model, times, self._perf(model).coverage_period)
         update = DegradationUpdate(labelled=labelled)
         self.coverage.add_labelled(labelled, lambda m: self._perf(m).coverage_period)
         groups: dict[Key, list[LabelledPrediction]] = {}
@@ -125,17 +154,35 @@ class DegradationFleet:
         for key, rows in groups.items():
             monitor = self._monitor(key)
             self._decide(monitor, monitor.observe(rows), update)
-        health = self.coverage.close(
-            join.feedback_watermark, join.prediction_watermark, join.prediction_ttl, self._rule
-        )
+        health = self.coverage.close(self._clock, self._rule)
+        health += self.loss.close(self._loss_cutoff, self._loss_rule)
         for result in health:
             update.windows.append(result)
             resolve_after = self.specs.for_model(result.model_id).resolve_after
             update.alerts.extend(self.alerts.decide(result, resolve_after))
         return update
 
+    def _clock(self, model_id: str) -> tuple[float, float, float]:
+        """The model's (prediction watermark, feedback watermark, prediction_ttl)."""
+        join = self.join
+        return (
+            join.prediction_watermarks.get(model_id, -math.inf),
+            join.feedback_watermarks.get(model_id, -math.inf),
+            join.ttls(model_id)[0],
+        )
+
     def _perf(self, model_id: str) -> PerformanceSpec:
         return self.specs.for_model(model_id).performance
+
+    def _loss_cutoff(self, model_id: str) -> float:
+        """Labels before this have all arrived (the model's feedback watermark) and all
+        joined or expired (its label cutoff)."""
+        join = self.join
+        return min(join.cutoffs(model_id)[1], join.feedback_watermarks.get(model_id, -math.inf))
+
+    def _loss_rule(self, model_id: str) -> LossRule:
+        perf = self._perf(model_id)
+        return LossRule(perf.coverage_period, perf.min_labels, perf.max_expired_share)
 
     def _rule(self, model_id: str) -> CoverageRule:
         perf = self._perf(model_id)
@@ -172,6 +219,7 @@ class DegradationFleet:
             "join": self.join.to_dict(),
             "monitors": [m.to_dict() for m in self.monitors.values()],
             "coverage": self.coverage.to_dict(),
+            "loss": self.loss.to_dict(),
             "references": [[m, v, p.to_dict()] for (m, v), p in self.references.items()],
         }
 
@@ -181,12 +229,15 @@ class DegradationFleet:
     ) -> DegradationFleet:
         fleet = cls(specs, alerts)
         fleet.join = FeedbackJoin.from_dict(d["join"])
+        fleet._configure_join()
         for state in d["monitors"]:
             spec = specs.for_model(state["model_id"]).performance
             monitor = PerformanceMonitor.from_dict(state, spec)
             fleet.monitors[(monitor.model_id, monitor.model_version, monitor.segment)] = monitor
         if "coverage" in d:  # checkpoints before coverage periods: start counting afresh
             fleet.coverage = LabelCoverage.from_dict(d["coverage"])
+        if "loss" in d:  # checkpoints before label loss periods: start counting afresh
+            fleet.loss = LabelLoss.from_dict(d["loss"])
         fleet.references = {
             (m, v): ReferencePerformance.from_dict(p) for m, v, p in d.get("references", [])
         }

@@ -4,21 +4,25 @@ Predictions and feedback are both keyed by ``model_id``, so a prediction and its
 land in the same partition number of the two topics and one :class:`FeedbackJoin` per
 partition sees both. Records are matched on ``(model_id, prediction_id)``.
 
-Time is **event time**: the join keeps a watermark, the largest event timestamp seen in
-either stream, and never reads the wall clock, so a replay of the same input (with
-:meth:`FeedbackJoin.expire` called at the same points) gives identical results.
+Time is **event time**, and each model's own: the join keeps, per model, the largest
+event timestamp seen of its predictions and of its labels (two watermarks), and never
+reads the wall clock, so a replay of the same input (with :meth:`FeedbackJoin.expire`
+called at the same points) gives identical results. Another model's time moves nothing:
+a backfill of old data beside live traffic on the same partition expires nothing of it.
 
 Invariants:
 
 - A prediction is joined with at most one label, the first one to arrive; any later label
   for it is counted in ``duplicates`` (while its id is remembered, see below).
-- A prediction waits until ``watermark - prediction_ttl`` passes its timestamp, then
-  :meth:`~FeedbackJoin.expire` drops it as ``unlabelled_expired``. Feedback whose prediction
-  has not arrived waits until ``watermark - feedback_ttl`` passes the feedback's timestamp,
-  then it is dropped as ``orphan_feedback_expired``.
-- The ids of labelled predictions are remembered until ``watermark - prediction_ttl``
-  passes the *prediction's* timestamp, so a late duplicate label is still recognised.
-  Afterwards such a label would wait and expire as orphan feedback.
+- A prediction waits until its model's *feedback* watermark minus the model's
+  ``prediction_ttl`` passes its timestamp, then :meth:`~FeedbackJoin.expire` drops it as
+  ``unlabelled_expired``. Feedback whose prediction has not arrived waits until its
+  model's *prediction* watermark minus ``feedback_ttl`` passes the feedback's timestamp,
+  then it is dropped as ``orphan_feedback_expired`` (a stream of a model more than
+  ``prediction_ttl`` behind the other counts as stalled; :meth:`FeedbackJoin.cutoffs`).
+- The ids of labelled predictions are remembered as long as a waiting prediction of that
+  time would be, so a late duplicate label is still recognised. Afterwards such a label
+  would wait and expire as orphan feedback.
 - Waiting predictions number at most ``max_pending``, waiting feedback and remembered
   labelled ids at most ``max_remembered`` each (default: ``max_pending``); beyond that the
   oldest (by event time) are dropped and counted (``evicted``, ``feedback_evicted``,
@@ -54,7 +58,7 @@ import heapq
 from collections.abc import Sequence
 from typing import Any
 
-from streamdrift.core.join_memory import Entry, MemoryJoin, Row
+from streamdrift.core.join_memory import MemoryJoin, Row, pop_oldest
 from streamdrift.core.join_spill import SegmentSource, SpillTier
 from streamdrift.core.join_state import (
     COUNTERS,
@@ -76,7 +80,8 @@ MAX_REMEMBERED = 1_000_000
 class FeedbackJoin(MemoryJoin):
     """Joins predictions with their late labels inside one partition, by event time.
 
-    ``prediction_ttl`` and ``feedback_ttl`` are seconds of event time; ``max_pending`` and
+    ``prediction_ttl`` and ``feedback_ttl`` are seconds of event time (a model's own, see
+    :meth:`set_model_ttls`, replace them for that model); ``max_pending`` and
     ``max_remembered`` bound the stores (see the module docstring). Call :meth:`expire` after every
     ``add_*`` call (it is O(1) when nothing is due): a join between two expire() calls can
     still see a prediction whose TTL has passed, so results depend on where expire() runs.
@@ -125,6 +130,7 @@ class FeedbackJoin(MemoryJoin):
         if self._spill_state is not None:
             tier.restore(self._spill_state, source)
             self._spill_state = None
+            self._dirty.update(tier.models())
         self._tier = tier
         if self._n_pending > tier.memory_pending:
             self._spill(tier)
@@ -167,16 +173,16 @@ class FeedbackJoin(MemoryJoin):
                 pend = pending.get(model)
                 if pend is None:
                     pend = pending[model] = {}
+                heap = self._heap(self._pheap, model)
                 for pid, ts, pred, version, segment in rows:
                     pend[pid] = (ts, pred, version, segment)
-                    heapq.heappush(self._pheap, (ts, model, pid))
+                    heapq.heappush(heap, (ts, model, pid))
                 self._n_pending += len(rows)
 
-    def _expire_disk(self, cutoff: float, counts: dict[str, int]) -> None:
+    def _expire_disk(self, model: str, cutoff: float, counts: dict[str, int]) -> None:
         tier = self._tier
-        if tier is not None and tier.due(cutoff):
-            for model, k in tier.expire(cutoff).items():
-                counts[model] = counts.get(model, 0) + k
+        if tier is not None and tier.due(model, cutoff):
+            bump(counts, model, tier.expire(model, cutoff))
 
     def _bound_pending(self) -> None:
         tier = self._tier
@@ -191,46 +197,33 @@ class FeedbackJoin(MemoryJoin):
 
     def _evict_both(self, tier: SpillTier, k: int) -> None:
         """Evict the ``k`` oldest waiting predictions, wherever they wait: the same
-        (timestamp, model, id) order as the memory-only heap."""
-        heap = self._pheap
-        pop = heapq.heappop
-        disk = tier.oldest(k)
-        i = 0
+        (timestamp, model, id) order as the memory-only join."""
+        memory = pop_oldest(self._pheap, self._live, k)
+        oldest = heapq.nsmallest(
+            k, [(e, True) for e in memory] + [(e, False) for e in tier.oldest(k)]
+        )
         chosen: dict[str, list[str]] = {}
-        while k:
-            while heap and not self._live(heap[0]):
-                pop(heap)
-            if i < len(disk) and (not heap or disk[i] < heap[0]):
-                _, model, pid = disk[i]
-                chosen.setdefault(model, []).append(pid)
-                i += 1
-            else:
-                ts, model, pid = pop(heap)
+        kept = set(memory)
+        for (ts, model, pid), in_memory in oldest:
+            if in_memory:
+                kept.discard((ts, model, pid))
                 self._drop_pending(model, pid, ts)
                 bump(self.evicted, model)
-            k -= 1
+            else:
+                chosen.setdefault(model, []).append(pid)
+        for entry in kept:  # popped but younger than what was evicted: back in their heaps
+            heapq.heappush(self._pheap[entry[1]], entry)
         for model, pids in chosen.items():
             bump(self.evicted, model, len(tier.take(model, pids)))
 
-    def _live(self, entry: Entry) -> bool:
-        pend = self._pending.get(entry[1])
-        row = pend.get(entry[2]) if pend else None
-        return row is not None and row[0] == entry[0]
-
     def _spill(self, tier: SpillTier) -> None:
         """Move the oldest half of ``memory_pending`` to disk as one segment."""
-        heap = self._pheap
-        pop = heapq.heappop
-        target = tier.memory_pending // 2
         rows: list[SegmentRow] = []
-        while self._n_pending > target:
-            ts, model, pid = pop(heap)
-            pend = self._pending.get(model)
-            row = pend.get(pid) if pend else None
-            if pend is not None and row is not None and row[0] == ts:
-                del pend[pid]
-                self._n_pending -= 1
-                rows.append((model, pid, ts, row[1], row[2], row[3]))
+        target = tier.memory_pending // 2
+        for ts, model, pid in pop_oldest(self._pheap, self._live, self._n_pending - target):
+            row = self._pending[model].pop(pid)
+            rows.append((model, pid, ts, row[1], row[2], row[3]))
+        self._n_pending -= len(rows)
         tier.write(rows)
 
     # -- state ----------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """The in-memory stores of the feedback join: the base of
 :class:`~streamdrift.core.join.FeedbackJoin` (see there for the invariants).
 
-Three stores, each a ``dict`` per model plus a heap by event time: waiting predictions,
-waiting feedback, ids of labelled predictions. The hooks at the end are where the on-disk
-tier (``core/join.py``, ``core/join_spill.py``) joins in; here they do nothing.
+Three stores, each a ``dict`` per model plus a heap per model by event time: waiting
+predictions, waiting feedback, ids of labelled predictions. Expiry follows each model's own
+clocks (:meth:`MemoryJoin.cutoffs`), so it walks only the heaps of the models whose clocks
+moved. The hooks at the end are where the on-disk tier (``core/join.py``,
+``core/join_spill.py``) joins in; here they do nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from itertools import repeat
 from typing import Any
@@ -24,12 +26,38 @@ Row = tuple[float, Any, str, str | None]
 # Heap entry: (timestamp, model_id, prediction_id). An entry is stale when the store no
 # longer holds that id with that timestamp (joined meanwhile); stale entries are skipped.
 Entry = tuple[float, str, str]
+Heaps = dict[str, list[Entry]]  # model_id -> heap
+
+
+def pop_oldest(heaps: Heaps, live: Callable[[Entry], bool], k: int) -> list[Entry]:
+    """Pop the ``k`` oldest live entries of all the per-model heaps, in (timestamp, model,
+    id) order; stale entries met on the way are discarded."""
+    pop = heapq.heappop
+    front: list[Entry] = []
+    for heap in heaps.values():
+        while heap and not live(heap[0]):
+            pop(heap)
+        if heap:
+            front.append(heap[0])
+    heapq.heapify(front)
+    out: list[Entry] = []
+    while front and len(out) < k:
+        entry = pop(front)
+        heap = heaps[entry[1]]
+        pop(heap)
+        out.append(entry)
+        while heap and not live(heap[0]):
+            pop(heap)
+        if heap:
+            heapq.heappush(front, heap[0])
+    return out
 
 
 class MemoryJoin:
     """Predictions, labels and labelled ids of one partition, all in memory."""
 
     __slots__ = (
+        "_dirty",
         "_feedback",
         "_fheap",
         "_labelled",
@@ -47,13 +75,16 @@ class MemoryJoin:
         "feedback_seen",
         "feedback_ttl",
         "feedback_watermark",
+        "feedback_watermarks",
         "labelled",
         "labels_forgotten",
         "max_pending",
         "max_remembered",
+        "model_ttls",
         "orphan_feedback_expired",
         "prediction_ttl",
         "prediction_watermark",
+        "prediction_watermarks",
         "predictions_seen",
         "unlabelled_expired",
         "watermark",
@@ -76,19 +107,22 @@ class MemoryJoin:
         self.max_pending = int(max_pending)
         # bound of the two in-memory stores (waiting feedback, labelled ids)
         self.max_remembered = int(max_pending if max_remembered is None else max_remembered)
+        # (prediction_ttl, feedback_ttl) of the models that have their own
+        self.model_ttls: dict[str, tuple[float, float]] = {}
         self.watermark = -math.inf  # largest event timestamp seen, unix seconds
-        # Each stream's own watermark. Waiting predictions expire by the *feedback*
-        # watermark (labels later than their deadline were seen), waiting labels by the
-        # *prediction* watermark: so a topic read ahead of the other (catching up after a
-        # restart) expires nothing a live run would have joined.
+        # Each stream's watermark over the partition (for callers; expiry does not use them)
         self.prediction_watermark = -math.inf
         self.feedback_watermark = -math.inf
+        # Each model's own watermark of each stream: expiry follows these (see cutoffs()).
+        self.prediction_watermarks: dict[str, float] = {}
+        self.feedback_watermarks: dict[str, float] = {}
+        self._dirty: set[str] = set()  # models whose clocks or stores changed since expire()
         self._pending: dict[str, dict[str, Row]] = {}
         self._feedback: dict[str, dict[str, tuple[float, Label]]] = {}
         self._labelled: dict[str, dict[str, float]] = {}  # id -> predicted_at
-        self._pheap: list[Entry] = []
-        self._fheap: list[Entry] = []
-        self._lheap: list[Entry] = []
+        self._pheap: Heaps = {}
+        self._fheap: Heaps = {}
+        self._lheap: Heaps = {}
         self._n_pending = 0
         self._n_feedback = 0
         self._n_labelled = 0
@@ -138,6 +172,44 @@ class MemoryJoin:
     def totals(self) -> dict[str, int]:
         """Every counter summed over models."""
         return {name: sum(getattr(self, name).values()) for name in COUNTERS}
+
+    # -- each model's clocks -------------------------------------------------------------
+
+    def set_model_ttls(self, ttls: Mapping[str, tuple[float, float]]) -> None:
+        """``{model_id: (prediction_ttl, feedback_ttl)}`` of the models whose TTLs differ
+        from the join's own; they apply from the next :meth:`expire` on."""
+        for model, (p_ttl, f_ttl) in ttls.items():
+            if not p_ttl >= 0 or not f_ttl >= 0:
+                raise ValueError(f"TTLs of {model!r} must be non-negative")
+        self.model_ttls = {m: (float(p), float(f)) for m, (p, f) in ttls.items()}
+        self._dirty.update(self.prediction_watermarks, self.feedback_watermarks)
+
+    def ttls(self, model_id: str) -> tuple[float, float]:
+        """``(prediction_ttl, feedback_ttl)`` of ``model_id``."""
+        return self.model_ttls.get(model_id) or (self.prediction_ttl, self.feedback_ttl)
+
+    def model_watermarks(self) -> dict[str, tuple[float, float]]:
+        """``{model_id: (prediction watermark, feedback watermark)}`` (-inf: none yet)."""
+        p, f = self.prediction_watermarks, self.feedback_watermarks
+        return {m: (p.get(m, -math.inf), f.get(m, -math.inf)) for m in sorted({*p, *f})}
+
+    def cutoffs(self, model_id: str) -> tuple[float, float]:
+        """``(predictions, labels)``: a model's waiting predictions (and remembered
+        labelled ids) older than the first expire, its waiting labels older than the second.
+
+        Each model by its own clocks: predictions by the model's *feedback* watermark
+        minus its ``prediction_ttl`` (a label that late for them has been seen), labels by
+        its *prediction* watermark minus its ``feedback_ttl``; so one stream read ahead of
+        the other (a catch-up) expires nothing a live run would join, and another model's
+        time (a backfill beside live traffic) expires nothing at all. When one stream of
+        the model is more than ``prediction_ttl`` ahead of the other, the lagging one
+        counts as stalled (labels that never come must not keep predictions forever): its
+        watermark is taken as the leading one's minus ``prediction_ttl``.
+        """
+        p_ttl, f_ttl = self.ttls(model_id)
+        p_wm = self.prediction_watermarks.get(model_id, -math.inf)
+        f_wm = self.feedback_watermarks.get(model_id, -math.inf)
+        return max(f_wm, p_wm - p_ttl) - p_ttl, max(p_wm, f_wm - p_ttl) - f_ttl
 
     # -- input ----------------------------------------------------------------------------
 
@@ -193,12 +265,12 @@ class MemoryJoin:
             ):
                 pend.update(rows)
                 entries = zip(stamps, repeat(model), pids)
-                deque(map(partial(heapq.heappush, self._pheap), entries), 0)
+                deque(map(partial(heapq.heappush, self._heap(self._pheap, model)), entries), 0)
                 self._batch_added(model, n, stamps, n)
                 self._bound_pending()
                 return []
-        pheap = self._pheap
-        lheap = self._lheap
+        pheap = self._heap(self._pheap, model)
+        lheap = self._heap(self._lheap, model)
         push = heapq.heappush
         joined: list[LabelledPrediction] = []
         added = dups = 0
@@ -231,12 +303,22 @@ class MemoryJoin:
         self._bound_pending()
         return joined
 
+    @staticmethod
+    def _heap(heaps: Heaps, model: str) -> list[Entry]:
+        heap = heaps.get(model)
+        if heap is None:
+            heap = heaps[model] = []
+        return heap
+
     def _batch_added(self, model: str, n: int, stamps: Sequence[float], added: int) -> None:
         top = max(stamps)
         if top > self.watermark:
             self.watermark = top
         if top > self.prediction_watermark:
             self.prediction_watermark = top
+        if top > self.prediction_watermarks.get(model, -math.inf):
+            self.prediction_watermarks[model] = top
+        self._dirty.add(model)
         self._n_pending += added
         bump(self.predictions_seen, model, n)
 
@@ -246,10 +328,12 @@ class MemoryJoin:
         pending = self._pending
         labelled = self._labelled
         feedback = self._feedback
-        fheap = self._fheap
-        lheap = self._lheap
+        fheaps = self._fheap
+        lheaps = self._lheap
+        heap_of = self._heap
         push = heapq.heappush
         seen = self.feedback_seen
+        tops: dict[str, float] = {}  # the newest label of each model in ``events``
         joins: dict[str, int] = {}
         dups: dict[str, int] = {}
         joined: list[LabelledPrediction] = []
@@ -260,8 +344,8 @@ class MemoryJoin:
             model = ev.model_id
             pid = ev.prediction_id
             ts = ev.timestamp
-            if ts > wm:
-                wm = ts
+            if ts > tops.get(model, -math.inf):
+                tops[model] = ts
             seen[model] = seen.get(model, 0) + 1
             pend = pending.get(model)
             row = pend.pop(pid, None) if pend else None
@@ -276,7 +360,7 @@ class MemoryJoin:
                 if lab is None:
                     lab = labelled[model] = {}
                 lab[pid] = predicted_at
-                push(lheap, (predicted_at, model, pid))
+                push(heap_of(lheaps, model), (predicted_at, model, pid))
                 joins[model] = joins.get(model, 0) + 1
                 continue
             lab = labelled.get(model)
@@ -290,8 +374,15 @@ class MemoryJoin:
                 dups[model] = dups.get(model, 0) + 1
                 continue
             wait[pid] = (ts, ev.label)
-            push(fheap, (ts, model, pid))
+            push(heap_of(fheaps, model), (ts, model, pid))
             waited += 1
+        wms = self.feedback_watermarks
+        for model, top in tops.items():
+            if top > wms.get(model, -math.inf):
+                wms[model] = top
+            if top > wm:
+                wm = top
+        self._dirty.update(tops)
         self.watermark = max(self.watermark, wm)
         self.feedback_watermark = max(self.feedback_watermark, wm)
         for model, k in dups.items():
@@ -311,52 +402,58 @@ class MemoryJoin:
     # -- expiry and bounds ----------------------------------------------------------------
 
     def expire(self) -> Expired:
-        """Drop what the watermark has left behind; return the counts per model.
+        """Drop what each model's clocks have left behind (:meth:`cutoffs`); return the
+        counts per model.
 
-        Predictions (and remembered labelled ids) go when their timestamp is older than
-        ``watermark - prediction_ttl``, waiting feedback when older than
-        ``watermark - feedback_ttl``. O(1) when nothing is due, O(log n) per dropped entry.
+        Only the models whose clocks or stores changed since the last call are looked at;
+        O(1) per such model when nothing is due, O(log n) per dropped entry.
         """
         out = Expired()
-        pop = heapq.heappop
-        cutoff = self.feedback_watermark - self.prediction_ttl
-        heap = self._pheap
-        if heap and heap[0][0] < cutoff:
-            stores = self._pending
-            counts = out.unlabelled
-            dropped = 0
-            while heap and heap[0][0] < cutoff:
-                ts, model, pid = pop(heap)
-                pend = stores.get(model)
-                row = pend.get(pid) if pend else None
-                if pend is not None and row is not None and row[0] == ts:
-                    del pend[pid]
-                    counts[model] = counts.get(model, 0) + 1
-                    dropped += 1
-            self._n_pending -= dropped
-        self._expire_disk(cutoff, out.unlabelled)
-        heap = self._lheap
-        if heap and heap[0][0] < cutoff:
-            labelled = self._labelled
-            dropped = 0
-            while heap and heap[0][0] < cutoff:
-                ts, model, pid = pop(heap)
-                lab = labelled.get(model)
-                if lab is not None and lab.get(pid) == ts:
-                    del lab[pid]
-                    dropped += 1
-            self._n_labelled -= dropped
-        cutoff = self.prediction_watermark - self.feedback_ttl
-        heap = self._fheap
-        while heap and heap[0][0] < cutoff:
-            ts, model, pid = pop(heap)
-            if self._drop_feedback(model, pid, ts):
-                bump(out.orphan_feedback, model)
+        dirty, self._dirty = self._dirty, set()
+        for model in sorted(dirty):
+            self._expire_model(model, out)
         for model, k in out.unlabelled.items():
             bump(self.unlabelled_expired, model, k)
         for model, k in out.orphan_feedback.items():
             bump(self.orphan_feedback_expired, model, k)
         return out
+
+    def _expire_model(self, model: str, out: Expired) -> None:
+        pop = heapq.heappop
+        cutoff, label_cutoff = self.cutoffs(model)
+        heap = self._pheap.get(model)
+        if heap and heap[0][0] < cutoff:
+            pend = self._pending.get(model) or {}
+            dropped = 0
+            while heap and heap[0][0] < cutoff:
+                ts, _, pid = pop(heap)
+                row = pend.get(pid)
+                if row is not None and row[0] == ts:
+                    del pend[pid]
+                    dropped += 1
+            self._n_pending -= dropped
+            bump(out.unlabelled, model, dropped)
+        self._expire_disk(model, cutoff, out.unlabelled)
+        heap = self._lheap.get(model)
+        if heap and heap[0][0] < cutoff:
+            lab = self._labelled.get(model) or {}
+            dropped = 0
+            while heap and heap[0][0] < cutoff:
+                ts, _, pid = pop(heap)
+                if lab.get(pid) == ts:
+                    del lab[pid]
+                    dropped += 1
+            self._n_labelled -= dropped
+        heap = self._fheap.get(model)
+        if heap and heap[0][0] < label_cutoff:
+            stamps = []
+            while heap and heap[0][0] < label_cutoff:
+                ts, _, pid = pop(heap)
+                if self._drop_feedback(model, pid, ts):
+                    stamps.append(ts)
+            if stamps:
+                bump(out.orphan_feedback, model, len(stamps))
+                out.orphan_feedback_at[model] = stamps
 
     def _drop_pending(self, model: str, pid: str, ts: float) -> bool:
         pend = self._pending.get(model)
@@ -384,42 +481,51 @@ class MemoryJoin:
         self._n_labelled -= 1
         return True
 
+    # Bounds evict the globally oldest entries, in (timestamp, model, id) order.
     def _bound_pending(self) -> None:
-        heap = self._pheap
-        while self._n_pending > self.max_pending:
-            ts, model, pid = heapq.heappop(heap)
-            if self._drop_pending(model, pid, ts):
+        excess = self._n_pending - self.max_pending
+        if excess > 0:
+            for ts, model, pid in pop_oldest(self._pheap, self._live, excess):
+                self._drop_pending(model, pid, ts)
                 bump(self.evicted, model)
 
     def _bound_feedback(self) -> None:
-        heap = self._fheap
-        while self._n_feedback > self.max_remembered:
-            ts, model, pid = heapq.heappop(heap)
-            if self._drop_feedback(model, pid, ts):
+        excess = self._n_feedback - self.max_remembered
+        if excess > 0:
+            for ts, model, pid in pop_oldest(self._fheap, self._live_feedback, excess):
+                self._drop_feedback(model, pid, ts)
                 bump(self.feedback_evicted, model)
 
     def _bound_labelled(self) -> None:
-        heap = self._lheap
-        while self._n_labelled > self.max_remembered:
-            ts, model, pid = heapq.heappop(heap)
-            if self._drop_labelled(model, pid, ts):
+        excess = self._n_labelled - self.max_remembered
+        if excess > 0:
+            for ts, model, pid in pop_oldest(self._lheap, self._live_labelled, excess):
+                self._drop_labelled(model, pid, ts)
                 bump(self.labels_forgotten, model)
 
-    # Joined entries stay in their heap until popped; rebuild a heap (O(n)) once stale
+    def _live(self, entry: Entry) -> bool:
+        pend = self._pending.get(entry[1])
+        row = pend.get(entry[2]) if pend else None
+        return row is not None and row[0] == entry[0]
+
+    def _live_feedback(self, entry: Entry) -> bool:
+        wait = self._feedback.get(entry[1])
+        fb = wait.get(entry[2]) if wait else None
+        return fb is not None and fb[0] == entry[0]
+
+    def _live_labelled(self, entry: Entry) -> bool:
+        lab = self._labelled.get(entry[1])
+        return lab is not None and lab.get(entry[2]) == entry[0]
+
+    # Joined entries stay in their heap until popped; rebuild the heaps (O(n)) once stale
     # entries outnumber live ones, so heap memory stays proportional to what waits.
     def _compact_pending(self) -> None:
-        if len(self._pheap) > 2 * self._n_pending + 1024:
-            self._pheap = [
-                (row[0], model, pid) for model, d in self._pending.items() for pid, row in d.items()
-            ]
-            heapq.heapify(self._pheap)
+        if sum(map(len, self._pheap.values())) > 2 * self._n_pending + 1024:
+            self._pheap = rebuild_heaps(self._pending)
 
     def _compact_feedback(self) -> None:
-        if len(self._fheap) > 2 * self._n_feedback + 1024:
-            self._fheap = [
-                (fb[0], model, pid) for model, d in self._feedback.items() for pid, fb in d.items()
-            ]
-            heapq.heapify(self._fheap)
+        if sum(map(len, self._fheap.values())) > 2 * self._n_feedback + 1024:
+            self._fheap = rebuild_heaps(self._feedback)
 
     # -- hooks of the on-disk tier ---------------------------------------------------------
 
@@ -432,11 +538,24 @@ class MemoryJoin:
     def _reload(self, events: Sequence[FeedbackEvent]) -> None:
         """Bring the predictions ``events`` label back into memory before they are joined."""
 
-    def _expire_disk(self, cutoff: float, counts: dict[str, int]) -> None:
-        """Expire the predictions on disk older than ``cutoff``, counting them per model."""
+    def _expire_disk(self, model: str, cutoff: float, counts: dict[str, int]) -> None:
+        """Expire the predictions of ``model`` on disk older than ``cutoff``, counting them."""
 
     def __repr__(self) -> str:
         return (
             f"FeedbackJoin(pending_predictions={self._n_pending}, "
             f"pending_feedback={self._n_feedback}, watermark={self.watermark})"
         )
+
+
+def rebuild_heaps(stores: Mapping[str, Mapping[str, Any]]) -> Heaps:
+    """The per-model heaps of ``{model: {id: row}}`` (a row starts with its timestamp, or
+    is one)."""
+    heaps: Heaps = {}
+    for model, d in stores.items():
+        if d:
+            heap = heaps[model] = [
+                (row[0] if isinstance(row, tuple) else row, model, pid) for pid, row in d.items()
+            ]
+            heapq.heapify(heap)
+    return heaps

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import heapq
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -78,7 +79,8 @@ class SpillTier:
         self.segments_written = 0  # by this process (for metrics)
         self._store: SpillStore | None = None
         self._fresh = True  # the file's rows are not ours yet: clear them on first open
-        self._min = float("inf")  # the oldest row in the file (removed ones included)
+        # per model, no row in the file is older (removed ones included; a lower bound)
+        self._min: dict[str, float] = {}
         self._outbox: list[tuple[int, bytes]] = []
         self._retired: list[tuple[int, int]] = []  # (seq, crc)
 
@@ -117,7 +119,10 @@ class SpillTier:
         n = len(rows)
         self.segments[seq] = _Segment(n, zlib.crc32(blob), n, bytearray((n + 7) // 8))
         self.n += n
-        self._min = min(self._min, min(r[2] for r in rows))
+        low = self._min
+        for r in rows:
+            if r[2] < low.get(r[0], float("inf")):
+                low[r[0]] = r[2]
         self._outbox.append((seq, blob))
         self.segments_written += 1
         return seq
@@ -146,36 +151,42 @@ class SpillTier:
 
     def oldest(self, k: int) -> list[tuple[float, str, str]]:
         """The ``k`` oldest rows waiting on disk as ``(predicted_at, model_id, pid)``."""
-        out: list[tuple[float, str, str]] = []
         if not self.n:
-            return out
+            return []
         gone = self._gone
-        offset = 0
-        while len(out) < k:
-            page = self.store.by_time(2 * k, offset)
-            offset += len(page)
-            out.extend((ts, m, pid) for ts, m, pid, seq, idx in page if not gone(seq, idx))
-            if len(page) < 2 * k:
-                break
-        return out[:k]
+        out: list[tuple[float, str, str]] = []
+        for model in self._min:
+            offset = 0
+            found: list[tuple[float, str, str]] = []
+            while len(found) < k:  # the model's k oldest (a merge of every model's follows)
+                page = self.store.by_time(model, 2 * k, offset)
+                offset += len(page)
+                found.extend((ts, model, pid) for ts, pid, seq, idx in page if not gone(seq, idx))
+                if len(page) < 2 * k:
+                    break
+            out.extend(found[:k])
+        return heapq.nsmallest(k, out)
 
-    def due(self, cutoff: float) -> bool:
-        """Whether rows older than ``cutoff`` may be on disk (O(1))."""
-        return self._min < cutoff
+    def models(self) -> list[str]:
+        """The models that may have rows on disk."""
+        return list(self._min)
 
-    def expire(self, cutoff: float) -> dict[str, int]:
-        """Remove the rows older than ``cutoff``; return how many were waiting, per model."""
-        counts: dict[str, int] = {}
+    def due(self, model_id: str, cutoff: float) -> bool:
+        """Whether rows of ``model_id`` older than ``cutoff`` may be on disk (O(1))."""
+        return self._min.get(model_id, float("inf")) < cutoff
+
+    def expire(self, model_id: str, cutoff: float) -> int:
+        """Remove the rows of ``model_id`` older than ``cutoff``; return how many were
+        waiting."""
         gone = self._gone
-        expired = []
-        for model, seq, idx in self.store.expire(cutoff):
-            if not gone(seq, idx):
-                counts[model] = counts.get(model, 0) + 1
-                expired.append((seq, idx))
+        expired = [(s, i) for s, i in self.store.expire(model_id, cutoff) if not gone(s, i)]
         self._removed(expired)
-        low = self.store.min_time()
-        self._min = float("inf") if low is None else low
-        return counts
+        low = self.store.min_time(model_id)
+        if low is None:
+            self._min.pop(model_id, None)
+        else:
+            self._min[model_id] = low
+        return len(expired)
 
     def _removed(self, where: Iterable[tuple[int, int]]) -> None:
         segments = self.segments
@@ -256,6 +267,7 @@ class SpillTier:
         }
         self.n = sum(s.live for s in self.segments.values())
         if not self.segments:
+            self._min = {}
             return  # nothing on disk: the file is cleared when first needed
         store = self._store = self._store or SpillStore(self.path)
         self._fresh = False
@@ -263,20 +275,19 @@ class SpillTier:
         if store.token() == state["token"] and all(
             cached.get(seq) == s.crc for seq, s in self.segments.items()
         ):
-            low = store.min_time()  # the file is exactly this checkpoint's tier
+            pass  # the file is exactly this checkpoint's tier
         else:
-            low = self._rebuild(store, cached, source)
+            self._rebuild(store, cached, source)
         store.drop_segments(set(cached) - set(self.segments))
         store.set_token(state["token"])
-        self._min = float("inf") if low is None else low
+        self._min = store.min_times()
 
     def _rebuild(
         self, store: SpillStore, cached: dict[int, int], source: SegmentSource | None
-    ) -> float | None:
+    ) -> None:
         store.clear()
         with store.bulk_load():
             self._load(store, cached, source)
-        return store.min_time()
 
     def _load(
         self, store: SpillStore, cached: dict[int, int], source: SegmentSource | None

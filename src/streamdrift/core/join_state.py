@@ -5,7 +5,6 @@ Import them from :mod:`streamdrift.core.join`; this module only keeps that one s
 
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -59,6 +58,10 @@ class Expired:
 
     unlabelled: dict[str, int] = field(default_factory=dict)
     orphan_feedback: dict[str, int] = field(default_factory=dict)
+    # the timestamps of the labels counted in ``orphan_feedback``, per model
+    orphan_feedback_at: dict[str, list[float]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def empty(self) -> bool:
@@ -73,13 +76,17 @@ def bump(counter: dict[str, int], model_id: str, n: int = 1) -> None:
 def join_to_dict(join: FeedbackJoin) -> dict[str, Any]:
     """The memory part of :meth:`FeedbackJoin.to_dict` (JSON types)."""
     wm = join.watermark
-    return {
+    out: dict[str, Any] = {
         "version": STATE_VERSION,
         "prediction_ttl": join.prediction_ttl,
         "feedback_ttl": join.feedback_ttl,
         "max_pending": join.max_pending,
         "watermark": None if wm == -math.inf else wm,
         "watermarks": [_finite(join.prediction_watermark), _finite(join.feedback_watermark)],
+        "model_watermarks": {
+            model: [_finite(p_wm), _finite(f_wm)]
+            for model, (p_wm, f_wm) in join.model_watermarks().items()
+        },
         "pending": {
             model: [[pid, row[0], row[1], row[2], row[3]] for pid, row in d.items()]
             for model, d in join._pending.items()
@@ -95,10 +102,15 @@ def join_to_dict(join: FeedbackJoin) -> dict[str, Any]:
         },
         "counters": join.counters(),
     }
+    if join.model_ttls:
+        out["model_ttls"] = {m: list(t) for m, t in join.model_ttls.items()}
+    return out
 
 
 def join_from_dict(cls: type[FeedbackJoin], d: dict[str, Any]) -> FeedbackJoin:
     """Restore a join saved by :meth:`to_dict`; it continues exactly as the original."""
+    from streamdrift.core.join_memory import rebuild_heaps  # an import cycle
+
     if d.get("version") != STATE_VERSION:
         raise ValueError(f"unsupported FeedbackJoin state version {d.get('version')!r}")
     out = cls(
@@ -122,19 +134,30 @@ def join_from_dict(cls: type[FeedbackJoin], d: dict[str, Any]) -> FeedbackJoin:
         pend = out._pending[model] = {}
         for pid, ts, pred, version, segment in rows:
             pend[pid] = (ts, pred, version, segment)
-            out._pheap.append((ts, model, pid))
     for model, rows in d["feedback"].items():
         wait = out._feedback[model] = {}
         for pid, ts, label in rows:
             wait[pid] = (ts, label)
-            out._fheap.append((ts, model, pid))
     for model, rows in d["labelled"].items():
         lab = out._labelled[model] = {}
         for pid, ts in rows:
             lab[pid] = ts
-            out._lheap.append((ts, model, pid))
-    for heap in (out._pheap, out._fheap, out._lheap):
-        heapq.heapify(heap)
+    out._pheap = rebuild_heaps(out._pending)
+    out._fheap = rebuild_heaps(out._feedback)
+    out._lheap = rebuild_heaps(out._labelled)
+    if d.get("model_ttls"):
+        out.set_model_ttls({m: (p, f) for m, (p, f) in d["model_ttls"].items()})
+    if "model_watermarks" in d:
+        for model, (p_wm, f_wm) in d["model_watermarks"].items():
+            if p_wm is not None:
+                out.prediction_watermarks[model] = float(p_wm)
+            if f_wm is not None:
+                out.feedback_watermarks[model] = float(f_wm)
+    else:  # written before per-model clocks: what the state holds bounds them from below
+        _lower_bounds(out.prediction_watermarks, out._pheap, out._lheap)
+        _lower_bounds(out.feedback_watermarks, out._fheap)
+    out._dirty.update(out._pheap, out._fheap, out._lheap)
+    out._dirty.update(out.prediction_watermarks, out.feedback_watermarks)
     out._n_pending = sum(len(v) for v in out._pending.values())
     out._n_feedback = sum(len(v) for v in out._feedback.values())
     out._n_labelled = sum(len(v) for v in out._labelled.values())
@@ -142,6 +165,16 @@ def join_from_dict(cls: type[FeedbackJoin], d: dict[str, Any]) -> FeedbackJoin:
     for name in COUNTERS:
         setattr(out, name, {m: int(k) for m, k in counters.get(name, {}).items()})
     return out
+
+
+def _lower_bounds(watermarks: dict[str, float], *heaps: dict[str, list[Any]]) -> None:
+    """Each model's newest timestamp in ``heaps``: a lower bound of its watermark, so the
+    restored join expires later than the original would, never earlier."""
+    for store in heaps:
+        for model, heap in store.items():
+            if heap:
+                top = max(entry[0] for entry in heap)
+                watermarks[model] = max(watermarks.get(model, -math.inf), top)
 
 
 def _finite(value: float) -> float | None:

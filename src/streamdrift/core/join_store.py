@@ -32,7 +32,7 @@ _SEGMENT_VERSION = 1
 CACHE_KIB = 32 * 1024  # page cache per file (SQLite default: 2 MiB)
 _CHUNK = 500  # ids per IN (...) query (SQLite allows 32766 variables; smaller chunks plan faster)
 
-_SCHEMA_VERSION = 2  # PRAGMA user_version; a file of another version is recreated
+_SCHEMA_VERSION = 3  # PRAGMA user_version; a file of another version is recreated
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rows (
     seq INTEGER NOT NULL, idx INTEGER NOT NULL,
@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS rows_by_id ON rows (model_id, pid);
-CREATE INDEX IF NOT EXISTS rows_by_time ON rows (predicted_at, model_id, pid);
+CREATE INDEX IF NOT EXISTS rows_by_time ON rows (model_id, predicted_at, pid);
 """
 
 
@@ -207,23 +207,25 @@ class SpillStore:
             )
         return out
 
-    def by_time(self, limit: int, offset: int) -> list[tuple[float, str, str, int, int]]:
-        """Rows as ``(predicted_at, model_id, pid, seq, idx)``, oldest first, one page."""
+    def by_time(self, model_id: str, limit: int, offset: int) -> list[tuple[float, str, int, int]]:
+        """Rows of ``model_id`` as ``(predicted_at, pid, seq, idx)``, oldest first, one page."""
         return self._db.execute(
-            "SELECT predicted_at, model_id, pid, seq, idx FROM rows "
-            "ORDER BY predicted_at, model_id, pid LIMIT ? OFFSET ?",
-            (limit, offset),
+            "SELECT predicted_at, pid, seq, idx FROM rows WHERE model_id = ? "
+            "ORDER BY predicted_at, pid LIMIT ? OFFSET ?",
+            (model_id, limit, offset),
         ).fetchall()
 
-    def expire(self, cutoff: float) -> list[tuple[str, int, int]]:
-        """Delete rows older than ``cutoff``; return ``(model_id, seq, idx)`` of each."""
+    def expire(self, model_id: str, cutoff: float) -> list[tuple[int, int]]:
+        """Delete the rows of ``model_id`` older than ``cutoff``; return ``(seq, idx)`` of
+        each."""
         db = self._db
         db.execute("BEGIN")
         db.execute("DELETE FROM meta WHERE key = 'token'")
         out = [
-            (str(m), int(s), int(i))
-            for m, s, i in db.execute(
-                "DELETE FROM rows WHERE predicted_at < ? RETURNING model_id, seq, idx", (cutoff,)
+            (int(s), int(i))
+            for s, i in db.execute(
+                "DELETE FROM rows WHERE model_id = ? AND predicted_at < ? RETURNING seq, idx",
+                (model_id, cutoff),
             )
         ]
         db.execute("COMMIT")
@@ -237,9 +239,16 @@ class SpillStore:
         db.executemany("DELETE FROM rows WHERE seq = ?", ((s,) for s in seqs))
         db.execute("COMMIT")
 
-    def min_time(self) -> float | None:
-        row = self._db.execute("SELECT min(predicted_at) FROM rows").fetchone()
+    def min_time(self, model_id: str) -> float | None:
+        row = self._db.execute(
+            "SELECT min(predicted_at) FROM rows WHERE model_id = ?", (model_id,)
+        ).fetchone()
         return None if row[0] is None else float(row[0])
+
+    def min_times(self) -> dict[str, float]:
+        """``{model_id: its oldest row's predicted_at}``."""
+        rows = self._db.execute("SELECT model_id, min(predicted_at) FROM rows GROUP BY model_id")
+        return {str(m): float(t) for m, t in rows}
 
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM rows").fetchone()[0])

@@ -93,6 +93,8 @@ class PerformanceSpec:
     max_pending: int = 1_000_000
     min_coverage: float = 0.0  # label_health alert below this share of labelled predictions
     coverage_period: float = 3600.0  # s of prediction time per label-coverage judgement
+    # label_health alert when more than this share of a period's labels expire unjoined
+    max_expired_share: float = 0.1
     unknown_model_feedback: str = "reject"  # or "wait": labels of a model never seen
 
     def __post_init__(self) -> None:
@@ -116,6 +118,10 @@ class PerformanceSpec:
         if not 0 <= self.min_coverage <= 1:
             raise PerformanceSpecError(
                 f"performance.min_coverage: in [0,1], got {self.min_coverage}"
+            )
+        if not 0 <= self.max_expired_share <= 1:
+            raise PerformanceSpecError(
+                f"performance.max_expired_share: in [0,1], got {self.max_expired_share}"
             )
         if self.unknown_model_feedback not in UNKNOWN_MODEL_FEEDBACK:
             raise PerformanceSpecError(

@@ -76,11 +76,12 @@ def _state(join: FeedbackJoin) -> Any:
         join.counters(),
         [list(d.items()) for d in join._pending.values()],
         [list(d.items()) for d in join._labelled.values()],
-        list(join._pheap),
-        list(join._lheap),
-        list(join._fheap),
+        {m: list(h) for m, h in join._pheap.items() if h},
+        {m: list(h) for m, h in join._lheap.items() if h},
+        {m: list(h) for m, h in join._fheap.items() if h},
         (join.pending_predictions, join.pending_feedback, join.remembered_labels),
         (join.watermark, join.prediction_watermark, join.feedback_watermark),
+        join.model_watermarks(),
     )
 
 
