@@ -36,10 +36,6 @@ class MonitorService(mode.Service):
         self._task: asyncio.Task[None] | None = None
 
     async def on_start(self) -> None:
-        s = self.settings
-        self.metrics.serve(s.metrics_host, s.metrics_port)
-        if s.metrics_port:
-            log.info("metrics at http://%s:%d/metrics", s.metrics_host, s.metrics_port)
         self._task = asyncio.ensure_future(self._run())
 
     async def _run(self) -> None:
@@ -72,12 +68,16 @@ class Wiring:
 
 
 def create_app(settings: Settings, metrics: Metrics | None = None) -> Wiring:
-    """Build the Faust app for ``settings`` and wire the monitor service to a fresh core."""
+    """Build the Faust app for ``settings`` and wire the monitor service to a fresh core.
+
+    Creates the data directory (and its parents): Faust creates only the last component.
+    """
+    settings.data_path.mkdir(parents=True, exist_ok=True)
     metrics = metrics or Metrics(settings.metrics_max_models, settings.metrics_max_features)
     app = faust.App(
         settings.app_id,
         broker=settings.broker,
-        datadir=settings.data_dir,
+        datadir=str(settings.data_path),
         store="memory://",
         web_enabled=False,  # Prometheus has its own endpoint; Faust's web UI is not needed
         key_serializer="raw",
