@@ -16,9 +16,7 @@ from streamdrift.app import create_app
 def test_cache_dir_follows_streamdrift_cache_dir_then_xdg_then_home(tmp_path: Path) -> None:
     home = Path.home()
     assert config.cache_dir({"STREAMDRIFT_CACHE_DIR": str(tmp_path)}) == tmp_path
-    assert config.cache_dir({"XDG_CACHE_HOME": "/var/cache/u"}) == Path(
-        "/var/cache/u/streamdrift"
-    )
+    assert config.cache_dir({"XDG_CACHE_HOME": "/var/cache/u"}) == Path("/var/cache/u/streamdrift")
     # the XDG spec: a relative XDG_CACHE_HOME is invalid and ignored
     expected = (
         home / "Library" / "Caches" / "streamdrift"
