@@ -16,7 +16,8 @@ from typing import Any
 import faust
 import mode
 
-from streamdrift.agents.processor import Processor
+from streamdrift import codec
+from streamdrift.agents.processor import DEAD_LETTER_REASONS, Processor
 from streamdrift.config import Settings
 from streamdrift.metrics import Metrics
 from streamdrift.runner import StreamRunner
@@ -73,7 +74,13 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Wiring:
     Creates the data directory (and its parents): Faust creates only the last component.
     """
     settings.data_path.mkdir(parents=True, exist_ok=True)
-    metrics = metrics or Metrics(settings.metrics_max_models, settings.metrics_max_features)
+    metrics = metrics or Metrics(
+        settings.metrics_max_models,
+        settings.metrics_max_features,
+        input_topics=(settings.topic_predictions, settings.topic_feedback),
+        decode_reasons=codec.DECODE_REASONS,
+        dead_letter_reasons=DEAD_LETTER_REASONS,
+    )
     app = faust.App(
         settings.app_id,
         broker=settings.broker,

@@ -53,6 +53,14 @@ def test_first_worker_on_a_fresh_broker_logs_no_error(tmp_path: Path) -> None:
             )
             assert ready and proc.poll() is None, log.read_text(errors="replace")[-3000:]
             assert wait_for(lambda: "Worker ready" in log.read_text(errors="replace"), 30)
+            # labelled series known in advance are there before any alert or bad message
+            first = scrape(settings.metrics_port)
+            zero = [
+                'streamdrift_alerts_total{kind="data_drift",status="firing"}',
+                'streamdrift_dead_letter_total{reason="not_json"}',
+                f'streamdrift_messages_consumed_total{{topic="{settings.topic_feedback}"}}',
+            ]
+            assert {name: first.get(name) for name in zero} == dict.fromkeys(zero, 0.0)
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
