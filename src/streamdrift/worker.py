@@ -202,7 +202,7 @@ def guarded_worker(*services: Any, loglevel: str) -> Any:
     mode; the caller turns it into one error line."""
     import faust
 
-    class GuardedWorker(faust.Worker):
+    class Worker(faust.Worker):  # the name mode puts in its log lines: [^Worker]
         start_error: Exception | None = None
 
         async def start(self) -> None:
@@ -214,4 +214,4 @@ def guarded_worker(*services: Any, loglevel: str) -> Any:
                 self.start_error = exc
                 log.debug("the worker stopped", exc_info=True)
 
-    return GuardedWorker(*services, loglevel=loglevel, quiet=True)
+    return Worker(*services, loglevel=loglevel, quiet=True)
