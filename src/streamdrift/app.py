@@ -16,7 +16,8 @@ from typing import Any
 import faust
 import mode
 
-from streamdrift.agents.processor import Processor
+from streamdrift import codec
+from streamdrift.agents.processor import DEAD_LETTER_REASONS, Processor
 from streamdrift.config import Settings
 from streamdrift.metrics import Metrics
 from streamdrift.runner import StreamRunner
@@ -36,10 +37,6 @@ class MonitorService(mode.Service):
         self._task: asyncio.Task[None] | None = None
 
     async def on_start(self) -> None:
-        s = self.settings
-        self.metrics.serve(s.metrics_host, s.metrics_port)
-        if s.metrics_port:
-            log.info("metrics at http://%s:%d/metrics", s.metrics_host, s.metrics_port)
         self._task = asyncio.ensure_future(self._run())
 
     async def _run(self) -> None:
@@ -72,12 +69,22 @@ class Wiring:
 
 
 def create_app(settings: Settings, metrics: Metrics | None = None) -> Wiring:
-    """Build the Faust app for ``settings`` and wire the monitor service to a fresh core."""
-    metrics = metrics or Metrics(settings.metrics_max_models, settings.metrics_max_features)
+    """Build the Faust app for ``settings`` and wire the monitor service to a fresh core.
+
+    Creates the data directory (and its parents): Faust creates only the last component.
+    """
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    metrics = metrics or Metrics(
+        settings.metrics_max_models,
+        settings.metrics_max_features,
+        input_topics=(settings.topic_predictions, settings.topic_feedback),
+        decode_reasons=codec.DECODE_REASONS,
+        dead_letter_reasons=DEAD_LETTER_REASONS,
+    )
     app = faust.App(
         settings.app_id,
         broker=settings.broker,
-        datadir=settings.data_dir,
+        datadir=str(settings.data_path),
         store="memory://",
         web_enabled=False,  # Prometheus has its own endpoint; Faust's web UI is not needed
         key_serializer="raw",

@@ -40,10 +40,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from streamdrift.config import cache_dir
+
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 9092
-DEFAULT_DATA_DIR = Path(".cache/broker")
 DEFAULT_HEAP = "512m"
 START_TIMEOUT_S = 90.0
 SCRAM_MECHANISMS = {"SCRAM-SHA-256": "sha256", "SCRAM-SHA-512": "sha512"}
@@ -55,10 +56,10 @@ class BrokerError(RuntimeError):
     """The broker cannot be resolved, started or reached; the message says why."""
 
 
-def cache_dir() -> Path:
-    """Where the resolved classpath is cached (``STREAMDRIFT_CACHE_DIR``, default ~/.cache)."""
-    root = os.environ.get("STREAMDRIFT_CACHE_DIR") or Path.home() / ".cache" / "streamdrift"
-    return Path(root)
+def default_data_dir() -> Path:
+    """The local broker's files by default: ``broker`` in the user cache dir, so ``broker
+    up``, ``status`` and ``down`` find the same broker from any working directory."""
+    return cache_dir() / "broker"
 
 
 def _resource(name: str) -> Path:
@@ -175,7 +176,7 @@ def _pid_alive(pid: int) -> bool:
 class LocalBroker:
     """A single-node KRaft broker whose files live in ``data_dir``."""
 
-    data_dir: Path = DEFAULT_DATA_DIR
+    data_dir: Path = field(default_factory=default_data_dir)
     port: int = DEFAULT_PORT
     heap: str = DEFAULT_HEAP
     # (user, password) pairs: the client listener then requires SASL SCRAM (see the module

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from streamdrift import config
-from streamdrift.broker import DEFAULT_DATA_DIR, DEFAULT_PORT, BrokerError, LocalBroker
-from streamdrift.config import ConfigError, Settings
+from streamdrift.broker import DEFAULT_PORT, BrokerError, LocalBroker, default_data_dir
+from streamdrift.config import ConfigError, Settings, cache_dir
 from streamdrift.security import client_options
 from streamdrift.worker import WorkerStartError, sasl_problem
 
@@ -49,7 +49,8 @@ SETTING_HELP = {
     "batch_max": "most messages processed in one batch",
     "batch_within": "seconds to wait for a batch to fill",
     "checkpoint_interval": "seconds between checkpoints of the monitoring state",
-    "data_dir": "directory for Faust's local files (monitor state lives in Kafka checkpoints)",
+    "data_dir": "directory for Faust's local files, created if missing (monitor state lives "
+    "in Kafka checkpoints; default: worker in the user cache dir, STREAMDRIFT_CACHE_DIR)",
     "memory_pending": "predictions waiting in memory per partition, older ones on disk (0: all)",
     "state_dir": "directory of the join's on-disk tier (default <data-dir>/join-state)",
     "metrics_host": "address the /metrics endpoint binds to",
@@ -91,12 +92,13 @@ def _add_settings(parser: argparse.ArgumentParser, names: Sequence[str] | None =
         if names is not None and f.name not in names:
             continue
         flag = "--" + f.name.replace("_", "-")
+        default = getattr(defaults, f.name)
+        shown = f.name != "sasl_password" and default != ""  # "": the help says what applies
         group.add_argument(
             flag,
             dest=f.name,
             default=None,
-            help=f"{SETTING_HELP.get(f.name, '')}"
-            + ("" if f.name == "sasl_password" else f" (default: {getattr(defaults, f.name)})"),
+            help=f"{SETTING_HELP.get(f.name, '')}" + (f" (default: {default})" if shown else ""),
         )
 
 
@@ -124,8 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--data-dir",
             type=Path,
-            default=DEFAULT_DATA_DIR,
-            help=f"broker files and log (default: {DEFAULT_DATA_DIR})",
+            default=None,
+            help=f"broker files and log (default: {default_data_dir()})",
         )
         if action == "up":
             p.add_argument(
@@ -337,15 +339,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--data-dir",
         type=Path,
-        default=Path(".cache/demo"),
-        help="demo files (default: .cache/demo)",
+        default=None,
+        help=f"demo files, removed at each start (default: {cache_dir() / 'demo'})",
     )
     return parser
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
     broker = LocalBroker(
-        data_dir=args.data_dir,
+        data_dir=args.data_dir or default_data_dir(),
         port=getattr(args, "port", DEFAULT_PORT),
         heap=getattr(args, "heap", "512m"),
     )
@@ -530,6 +532,8 @@ def cmd_reference(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from streamdrift.demo import run_demo
 
+    if args.data_dir is None:
+        args.data_dir = cache_dir() / "demo"
     return run_demo(args)
 
 

@@ -34,6 +34,23 @@ _SCALARS = (float, int, str, bool, type(None))
 _SCALAR_TYPES = frozenset(_SCALARS)
 
 
+# every DecodeError reason (a test checks this module raises no other); "empty": a message
+# without a value (the processor raises it). Metrics export each at 0 from start-up.
+DECODE_REASONS = (
+    "not_json",
+    "not_object",
+    "missing_field",
+    "wrong_type",
+    "bad_value",
+    "wrong_kind",
+    "unknown_schema_version",
+    "unknown_field",
+    "oversize",
+    "batch_length_mismatch",
+    "empty",
+)
+
+
 class DecodeError(ValueError):
     """An input message is invalid. ``reason`` is a short stable code for metrics and DLQ."""
 

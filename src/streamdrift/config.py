@@ -12,6 +12,7 @@ import dataclasses
 import difflib
 import math
 import os
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -32,6 +33,24 @@ OTHER_ENV = frozenset({"STREAMDRIFT_CACHE_DIR"})
 
 class ConfigError(ValueError):
     """A setting has an invalid value; the message names the setting and what to fix."""
+
+
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """streamdrift's per-user cache directory (not created here; its users create what they need).
+
+    ``STREAMDRIFT_CACHE_DIR`` if set, else the platform's user cache directory:
+    ``$XDG_CACHE_HOME/streamdrift`` (an absolute ``XDG_CACHE_HOME`` only, as the XDG spec
+    asks), ``~/Library/Caches/streamdrift`` on macOS, else ``~/.cache/streamdrift``.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("STREAMDRIFT_CACHE_DIR"):
+        return Path(env["STREAMDRIFT_CACHE_DIR"]).expanduser()
+    xdg = env.get("XDG_CACHE_HOME", "")
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "streamdrift"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "streamdrift"
+    return Path.home() / ".cache" / "streamdrift"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +113,7 @@ class Settings:
     batch_max: int = 2000
     batch_within: float = 0.2
     checkpoint_interval: float = 5.0
-    data_dir: str = ".cache/worker"
+    data_dir: str = ""  # default: <cache_dir()>/worker, whatever the working directory
     # the feedback join keeps at most this many waiting predictions per partition in
     # memory, the older ones in a local file under state_dir (0: all in memory)
     memory_pending: int = 200_000
@@ -157,7 +176,8 @@ class Settings:
 
     @property
     def data_path(self) -> Path:
-        return Path(self.data_dir)
+        """Faust's local files: ``data_dir``, by default ``worker`` in the user cache dir."""
+        return Path(self.data_dir).expanduser() if self.data_dir else cache_dir() / "worker"
 
     @property
     def state_path(self) -> Path:

@@ -9,10 +9,16 @@ configuration: model labels beyond ``max_models`` distinct values are reported a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from streamdrift.records import AlertKind, AlertStatus
 
 OTHER = "__other__"
 
+# streamdrift_pending_joins{kind}: waiting predictions (all, and where they wait), labels
+PENDING_KINDS = ("predictions", "feedback", "predictions_in_memory", "predictions_on_disk")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -22,6 +28,10 @@ class Metrics:
         max_models: int = 100,
         max_features: int = 50,
         registry: CollectorRegistry | None = None,
+        *,
+        input_topics: Sequence[str] = (),
+        decode_reasons: Sequence[str] = (),
+        dead_letter_reasons: Sequence[str] = (),
     ) -> None:
         self.registry = registry or CollectorRegistry()
         self.max_models = max_models
@@ -177,6 +187,27 @@ class Metrics:
             ["operation"],
             registry=r,
         )
+
+        self._declare(input_topics, decode_reasons, dead_letter_reasons)
+
+    def _declare(
+        self, topics: Sequence[str], decode_reasons: Sequence[str], dead_reasons: Sequence[str]
+    ) -> None:
+        """Create the series whose label values are known in advance, at 0, so that the
+        first scrape has them and rules such as ``rate(...) > 0`` or ``absent()`` work before
+        the first event (Prometheus' instrumentation guidance)."""
+        for alert_kind in AlertKind:
+            self.alerts_active.labels(alert_kind.value)
+            for status in AlertStatus:
+                self.alerts.labels(alert_kind.value, status.value)
+        for reason in dead_reasons:
+            self.dead_letter.labels(reason)
+        for topic in topics:
+            self.messages_consumed.labels(topic)
+            for reason in decode_reasons:
+                self.decode_failures.labels(topic, reason)
+        for kind in PENDING_KINDS:
+            self.pending_joins.labels(kind)
 
     def model_label(self, model_id: str) -> str:
         """``model_id`` while fewer than ``max_models`` are known, then ``__other__``."""

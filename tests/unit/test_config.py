@@ -22,7 +22,8 @@ def test_defaults_without_environment_or_overrides() -> None:
     assert settings.resolve_after == 3
     assert settings.topic_predictions == "predictions"
     assert settings.topic_drift_alerts == "drift-alerts"
-    assert str(settings.data_path) == ".cache/worker"
+    assert settings.data_path.is_absolute()  # from any working directory (issue #11)
+    assert settings.data_path.name == "worker"
 
 
 def test_settings_are_frozen() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prometheus_client import CollectorRegistry, generate_latest
 
 from streamdrift.metrics import OTHER, Metrics
@@ -121,3 +123,43 @@ def test_metric_names_in_the_readme_exist() -> None:
         "streamdrift_kafka_errors_total",
     ):
         assert f"# TYPE {name} " in text, name
+
+
+def test_series_with_labels_known_in_advance_exist_at_zero_from_start_up(tmp_path: Path) -> None:
+    # Prometheus' instrumentation guidance: rules and dashboards over labelled series need
+    # them before the first alert or dead letter, so they are created at 0
+    from streamdrift import config
+    from streamdrift.app import create_app
+
+    settings = config.load({"metrics_port": 0, "data_dir": str(tmp_path)}, environ={})
+    text = generate_latest(create_app(settings).metrics.registry).decode()
+    samples = dict(line.rsplit(" ", 1) for line in text.splitlines() if line[:1] != "#")
+    expected = [
+        'streamdrift_alerts_total{kind="label_health",status="firing"}',
+        'streamdrift_alerts_total{kind="data_drift",status="resolved"}',
+        'streamdrift_alerts_active{kind="concept_drift"}',
+        'streamdrift_dead_letter_total{reason="not_json"}',
+        'streamdrift_dead_letter_total{reason="unknown_model"}',
+        'streamdrift_decode_failures_total{reason="wrong_type",topic="predictions"}',
+        'streamdrift_decode_failures_total{reason="empty",topic="feedback"}',
+        'streamdrift_messages_consumed_total{topic="feedback"}',
+        'streamdrift_pending_joins{kind="predictions_on_disk"}',
+    ]
+    assert {name: samples.get(name) for name in expected} == dict.fromkeys(expected, "0.0")
+    assert sum(name.startswith("streamdrift_alerts_total{") for name in samples) == 10
+
+
+def test_every_reason_the_codec_raises_is_declared() -> None:
+    import inspect
+    import re
+
+    from streamdrift import codec
+    from streamdrift.agents import processor
+
+    source = inspect.getsource(codec) + inspect.getsource(processor)
+    raised = set(re.findall(r'DecodeError\(\s*"(\w+)"', source))
+    assert raised and raised <= set(codec.DECODE_REASONS)
+    # and every dead-letter reason the processor writes directly
+    direct = set(re.findall(r'dead_letter\([^)]*?"(\w+)"', source))
+    direct |= set(re.findall(r'dead_letter\.labels\("(\w+)"\)', source))
+    assert direct <= set(processor.DEAD_LETTER_REASONS), direct

@@ -50,6 +50,9 @@ H_PARTITION = "streamdrift.source.partition"
 H_OFFSET = "streamdrift.source.offset"
 H_TIMESTAMP = "streamdrift.source.timestamp"
 H_ROWS = "streamdrift.rows"  # the rejected rows of a batch envelope (the rest was processed)
+# reasons of the dead-letter topic: the codec's, and feedback of a model the partition
+# does not know
+DEAD_LETTER_REASONS = (*codec.DECODE_REASONS, "unknown_model")
 
 Headers = tuple[tuple[str, bytes], ...]
 

@@ -142,9 +142,7 @@ class AlertPolicy:
         message = (
             f"{subject} of {result.model_id} v{result.model_version}"
             f"{'' if result.segment is None else f' [{result.segment}]'} {verb}: "
-            f"{test.statistic}={test.value:.3f} (threshold {test.threshold:g}), "
-            f"{'' if test.p_value is None else f'p={test.p_value:.2e}, '}{test.detail}"
-            f"{_partial(result.window)}"
+            f"{_measurement(test)}{_partial(result.window)}"
         )
         return Alert(
             alert_id=alert_id(key, episode, status),
@@ -182,6 +180,20 @@ def _partial(window: WindowInfo) -> str:
     if not window.partial:
         return ""
     return f" (a partial window of {window.count} events, closed by the end of the input)"
+
+
+def _measurement(test: CheckResult) -> str:
+    """The statistic and what it is compared with: a threshold (and the p-value that must
+    survive Benjamini-Hochberg), a minimum (label coverage), or, for a sequential detector,
+    which has no threshold on the value, the detector and the series it watches (the
+    check's detail says so)."""
+    value = f"{test.statistic}={test.value:.3f}"
+    if test.kind is AlertKind.LABEL_HEALTH:  # coverage has a minimum, expired labels a maximum
+        bound = "maximum" if test.detector == "label_expiry" else "minimum"
+        return f"{value} ({bound} {test.threshold:g}), {test.detail}"
+    if test.p_value is None:
+        return f"{value} {test.detail}"
+    return f"{value} (threshold {test.threshold:g}), p={test.p_value:.2e}, {test.detail}"
 
 
 def _feature_name(test: CheckResult) -> str | None:

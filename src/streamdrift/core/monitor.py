@@ -37,6 +37,7 @@ from streamdrift.core.columns import (
 from streamdrift.core.spec import CATEGORICAL_TESTS, NUMERIC_TESTS, MonitorSpec
 from streamdrift.core.windows import ClosedWindow, WindowBuffer, make_windows
 from streamdrift.detectors import DriftDetector, from_state, make_detector
+from streamdrift.detectors.registry import DECISION_PARAM, describe
 from streamdrift.records import (
     PREDICTED_LABEL,
     PREDICTION,
@@ -63,7 +64,6 @@ Profiles = dict[str, Reference]
 _MODEL_OUTPUTS = frozenset((PREDICTION, PREDICTED_LABEL))
 
 # the sensitivity parameter reported as an alert's threshold for each River detector
-_DETECTOR_PARAM = {"adwin": "delta", "page_hinkley": "threshold", "kswin": "alpha"}
 
 
 @dataclass(slots=True)
@@ -344,11 +344,11 @@ class DriftMonitor:
                         det_name,
                         "psi_series",
                         value,
-                        float(detector.params[_DETECTOR_PARAM[det_name]]),
+                        float(detector.params[DECISION_PARAM[det_name]]),
                         None,
                         drifted=detector.drift_detected,
-                        detail=f"{det_name} on the per-window PSI series "
-                        f"({detector.n_seen} windows)",
+                        detail=f"in this window; {describe(detector)} watches the per-window "
+                        f"PSI series ({detector.n_seen} windows)",
                     )
                 )
         return out
@@ -371,10 +371,11 @@ class DriftMonitor:
                     f"{name}_scores",
                     "score_change",
                     1.0 if hit else 0.0,
-                    float(detector.params[_DETECTOR_PARAM[name]]),
+                    float(detector.params[DECISION_PARAM[name]]),
                     None,
                     drifted=hit,
-                    detail=f"{name} on per-event prediction scores, {detector.n_seen} seen",
+                    detail=f"in this window (1: fired, 0: not); {describe(detector)} watches "
+                    f"the per-event prediction scores ({detector.n_seen} seen)",
                 )
             )
         return out

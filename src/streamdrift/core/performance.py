@@ -41,6 +41,7 @@ from streamdrift.core.labelled_metrics import (
 )
 from streamdrift.core.windows import WindowBuffer, WindowSpec, make_windows
 from streamdrift.detectors import DriftDetector, from_state, make_detector
+from streamdrift.detectors.registry import describe
 from streamdrift.records import AlertKind, CheckResult, WindowInfo, WindowResult
 from streamdrift.stats.performance import (
     ClassificationWindow,
@@ -248,7 +249,7 @@ class PerformanceMonitor:
                 self.reference_source = FROM_FIRST_WINDOW
         elif metrics.count >= self.spec.min_labels:
             checks.append(self._degradation(metrics))
-        checks.extend(self._concept_drift(errors))
+        checks.extend(self._concept_drift(errors, self._reference_error(metrics)))
         info = WindowInfo(start=start, end=end, count=len(stamps))
         result = WindowResult(
             self.model_id,
@@ -308,7 +309,17 @@ class PerformanceMonitor:
             "two-proportion z-test)",
         )
 
-    def _concept_drift(self, errors: np.ndarray) -> list[CheckResult]:
+    def _reference_error(self, metrics: Metrics) -> float | None:
+        """The reference's error rate (MAE for regression), as the error stream measures it."""
+        if self.reference is None:
+            return None
+        if isinstance(metrics, RegressionWindow):
+            return RegressionWindow.from_dict(self.reference).mae
+        if isinstance(metrics, ClassificationWindow):
+            return 1.0 - ClassificationWindow.from_dict(self.reference).accuracy
+        return 1.0 - MulticlassWindow.from_dict(self.reference).accuracy
+
+    def _concept_drift(self, errors: np.ndarray, reference: float | None) -> list[CheckResult]:
         out = []
         for name, detector in self._detectors.items():
             if detector.name != "adwin" and self.task == "regression":
@@ -317,6 +328,9 @@ class PerformanceMonitor:
             hits = detector.update_many(errors) if errors.size else []
             rate = float(errors.mean()) if errors.size else math.nan
             where = f"fired at labelled row {before + hits[0] + 1}, " if hits else ""
+            against = (
+                "" if reference is None else f" vs {reference:.3f} in the {self.reference_source}"
+            )
             out.append(
                 CheckResult(
                     "error_rate" if self.task != "regression" else "abs_error",
@@ -327,8 +341,8 @@ class PerformanceMonitor:
                     0.0,
                     None,
                     drifted=bool(hits),
-                    detail=f"{name} on the per-row error stream: {where}"
-                    f"{detector.n_seen} rows seen",
+                    detail=f"in this window{against}; {describe(detector)} watches the per-row "
+                    f"error stream: {where}{detector.n_seen} rows seen",
                 )
             )
         return out

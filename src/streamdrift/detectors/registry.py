@@ -33,6 +33,27 @@ DETECTORS: dict[str, type[DriftDetector]] = {
 }
 """Registry name -> detector class."""
 
+DECISION_PARAM: dict[str, str] = {
+    "adwin": "delta",
+    "ddm": "drift_threshold",
+    "eddm": "beta",
+    "hddm_a": "drift_confidence",
+    "hddm_w": "drift_confidence",
+    "kswin": "alpha",
+    "page_hinkley": "threshold",
+}
+"""Registry name -> the parameter that sets how easily the detector fires."""
+
+
+def describe(detector: DriftDetector) -> str:
+    """The detector and its deciding parameter, for messages.
+
+    >>> describe(make_detector("adwin"))
+    'adwin (delta=0.002)'
+    """
+    param = DECISION_PARAM[detector.name]
+    return f"{detector.name} ({param}={detector.params[param]:g})"
+
 
 def _lookup(name: object) -> type[DriftDetector]:
     try:

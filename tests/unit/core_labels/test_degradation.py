@@ -295,7 +295,10 @@ def test_concept_drift_detail_without_a_detection() -> None:
     results = feed(monitor, binary_rows(800, [(0, 0.9)]))
     (first, second) = checks(results, AlertKind.CONCEPT_DRIFT)
     assert not first.drifted
-    assert first.detail == "hddm_a on the per-row error stream: 400 rows seen"
+    assert first.detail == (
+        f"in this window vs {first.value:.3f} in the first labelled window; "
+        "hddm_a (drift_confidence=0.001) watches the per-row error stream: 400 rows seen"
+    )
     assert second.detail.endswith("800 rows seen")
 
 
@@ -486,3 +489,22 @@ def test_degradation_alerts_from_the_fleet() -> None:
     kinds = {a.kind for u in updates for a in u.alerts if a.status is AlertStatus.FIRING}
     assert AlertKind.PERFORMANCE_DEGRADATION in kinds
     assert kinds <= {AlertKind.PERFORMANCE_DEGRADATION, AlertKind.CONCEPT_DRIFT}
+
+
+def test_concept_drift_alerts_compare_the_error_rate_with_the_reference() -> None:
+    # the issue's message: "resolved: the error stream of M v1 is back to normal:
+    # error_rate=0.569" said nothing of what 0.569 is compared with
+    rows = binary_rows(6000, [(0, 0.9), (1600, 0.6), (2800, 0.9)], seed=5)
+    monitor = PerformanceMonitor("m", "1", None, count_spec())
+    policy = AlertPolicy(clock=clock)
+    alerts = [a for r in feed(monitor, rows) for a in policy.decide(r)]
+    concept = [a for a in alerts if a.kind is AlertKind.CONCEPT_DRIFT]
+    assert [a.status for a in concept] == [AlertStatus.FIRING, AlertStatus.RESOLVED]
+    ref = monitor.to_dict()["reference"]  # the first labelled window's confusion counts
+    reference = (ref["fp"] + ref["fn"]) / (ref["tp"] + ref["fp"] + ref["tn"] + ref["fn"])
+    for alert in concept:
+        assert (
+            f"error_rate={alert.value:.3f} in this window vs {reference:.3f} in the first "
+            "labelled window; hddm_a (drift_confidence=0.001) watches the per-row error stream"
+        ) in alert.message, alert.message
+    assert concept[1].message.startswith("the error stream of m v1 is back to normal: ")

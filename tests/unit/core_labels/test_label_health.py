@@ -142,6 +142,8 @@ def test_coverage_of_each_period_is_the_labelled_share_of_its_predictions() -> N
     assert (alert.detector, alert.feature, alert.model_version) == ("label_coverage", None, "1")
     assert alert.detected_at == clock()
     assert "label coverage of m v1 is too low" in alert.message
+    # the number and what it is compared with: a minimum, not a "threshold" it exceeded
+    assert f"label_coverage={alert.value:.3f} (minimum 0.8), " in alert.message
 
 
 def test_full_coverage_raises_no_alert() -> None:

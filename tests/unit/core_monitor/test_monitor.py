@@ -7,18 +7,21 @@ Inputs are seeded numpy streams fed as ``PredictionBatch`` objects (event time
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pytest
 
+from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.core.monitor import DriftMonitor
 from streamdrift.core.spec import MonitorSpec, ReferenceSpec
 from streamdrift.core.windows import WindowSpec
 from streamdrift.records import (
     PREDICTION,
     AlertKind,
+    AlertStatus,
     CheckResult,
     PredictionBatch,
     Scalar,
@@ -667,3 +670,28 @@ def test_wasserstein_and_js_checks_carry_the_statistics_when_configured() -> Non
         assert got[("c", "js")] == cwant.jensen_shannon
     default = feed(monitor_of(SMALL), {"x": x, "c": c})
     assert {t.detector for r in default for t in r.tests} == {"psi", "chi2", "missing"}
+
+
+def test_sequential_alerts_say_what_their_number_is_compared_with() -> None:
+    # a sequential detector has no threshold on the value: the message names the detector,
+    # its deciding parameter and the series it watches (not "(threshold 0.002)")
+    rng = np.random.default_rng(23)
+    cols, scores = detector_stream(rng, 7200, change=4200)
+    policy = AlertPolicy(clock=lambda: 0.0)
+    alerts = [
+        a for r in feed(monitor_of(DETECTING), cols, scores, sizes=100) for a in policy.decide(r)
+    ]
+    by_detector = {
+        (a.feature, a.detector): a.message for a in alerts if a.status is AlertStatus.FIRING
+    }
+    assert re.search(
+        r"feature 'x' of m v1 drifted: psi_series=\d\.\d{3} in this window; adwin "
+        r"\(delta=0\.002\) watches the per-window PSI series \(\d+ windows\)$",
+        by_detector["x", "adwin"],
+    ), by_detector["x", "adwin"]
+    assert re.search(
+        r"the prediction of m v1 drifted: score_change=1\.000 in this window \(1: fired, 0: "
+        r"not\); page_hinkley \(threshold=50\) watches the per-event prediction scores",
+        by_detector[None, "page_hinkley_scores"],
+    ), by_detector[None, "page_hinkley_scores"]
+    assert not any("(threshold " in a.message for a in alerts if a.p_value is None)

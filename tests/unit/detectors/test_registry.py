@@ -108,3 +108,12 @@ def test_all_is_explicit_and_complete() -> None:
     public = {n for n in vars(detectors) if not n.startswith("_")}
     modules = {"adwin", "base", "ddm", "eddm", "hddm_a", "hddm_w", "kswin", "page_hinkley"}
     assert public - modules - {"registry", "annotations"} == set(detectors.__all__)
+
+
+def test_every_detector_names_its_deciding_parameter_for_messages() -> None:
+    from streamdrift.detectors.registry import DECISION_PARAM, DETECTORS, describe, make_detector
+
+    assert set(DECISION_PARAM) == set(DETECTORS)
+    for name, param in DECISION_PARAM.items():
+        detector = make_detector(name)
+        assert describe(detector) == f"{name} ({param}={detector.params[param]:g})"
