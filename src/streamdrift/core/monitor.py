@@ -338,6 +338,7 @@ class DriftMonitor:
                         drifted=detector.drift_detected,
                         detail=f"{det_name} on the per-window PSI series "
                         f"({detector.n_seen} windows)",
+                        threshold_source="detector",
                     )
                 )
         return out
@@ -364,6 +365,7 @@ class DriftMonitor:
                     None,
                     drifted=hit,
                     detail=f"{name} on per-event prediction scores, {detector.n_seen} seen",
+                    threshold_source="detector",
                 )
             )
         return out

@@ -252,6 +252,7 @@ class PerformanceMonitor:
             info,
             self.reference_count,
             tuple(checks),
+            tuple(self.latest.items()),
         )
         self.windows_closed += 1
         return result
@@ -323,6 +324,7 @@ class PerformanceMonitor:
                     drifted=bool(hits),
                     detail=f"{name} on the per-row error stream: {where}"
                     f"{detector.n_seen} rows seen",
+                    threshold_source="none",  # a detector's own test: no threshold
                 )
             )
         return out

@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 TOPICS_DIR = Path(__file__).resolve().parents[3] / "topics"
-SCHEMA_NAMES = ("prediction", "feedback", "alert")
+SCHEMA_NAMES = ("prediction", "feedback", "alert", "window")
 LOGICAL_TOPICS = (
     "predictions",
     "feedback",
@@ -20,6 +20,7 @@ LOGICAL_TOPICS = (
     "degradation-alerts",
     "dead-letter",
     "references",
+    "drift-windows",
 )
 
 
@@ -222,6 +223,7 @@ def test_topics_toml_defaults() -> None:
         "degradation-alerts": (3, "delete", 30 * day),
         "dead-letter": (3, "delete", 30 * day),
         "references": (1, "compact", -1),
+        "drift-windows": (3, "delete", 30 * day),
     }
     for logical, (partitions, policy, retention) in expected.items():
         t = topics[logical]
