@@ -51,7 +51,7 @@ def test_episodes_pair_firing_and_resolved_by_window(drift_docs: Docs) -> None:
 def test_features_are_ranked_by_evidence(drift_docs: Docs) -> None:
     records, alerts = drift_docs
     ranking = model.rank(records, model.episodes(alerts, "m"))
-    assert [r.feature for r in ranking][0] == "income"
+    assert ranking[0].feature == "income"
     top = ranking[0]
     assert (top.tested, top.drifted, top.episodes) == (18, 4, 1)
     assert top.max_ratio > 5 and top.min_p is not None and top.min_p < 1e-20
