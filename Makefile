@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help install kafka lint typecheck unit integration test demo bench evaluate soak clean
+.PHONY: help install tools kafka lint typecheck unit integration test demo bench evaluate soak clean
 
 help:
 	@echo "make demo    set everything up and run the demo (local Kafka, worker, simulated drift, alerts live)"
@@ -26,6 +26,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Debian packages the tests need, installed only where the binary is missing (we run as root):
+# chromium renders the HTML report in its test.
+DEB_TOOLS := chromium:chromium
+tools:
+	@missing=""; for pair in $(DEB_TOOLS); do bin=$${pair%%:*}; pkg=$${pair#*:}; \
+	  command -v $$bin >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	fi
+
 # Resolve the Apache Kafka jars with Maven (cached in ~/.m2; the classpath in ~/.cache/streamdrift)
 kafka: install
 	$(BIN)/python -c 'from streamdrift.broker import resolve_classpath as r; r(); print("Apache Kafka resolved")'
@@ -40,10 +51,10 @@ typecheck: install
 unit: install
 	$(BIN)/pytest tests -m "not integration" $(PYTEST_ARGS)
 
-integration: kafka
+integration: kafka tools
 	$(BIN)/pytest tests -m integration $(PYTEST_ARGS)
 
-test: kafka lint typecheck
+test: kafka tools lint typecheck
 	$(BIN)/pytest tests $(PYTEST_ARGS)
 
 demo: kafka

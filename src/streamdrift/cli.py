@@ -6,6 +6,8 @@
     streamdrift simulate                a simulated model server publishing predictions
     streamdrift end-of-input            close a model's partial windows after a replay
     streamdrift alerts tail             print alerts as they arrive
+    streamdrift report                  an HTML report of a model's windows and alerts
+    streamdrift windows                 a model's window verdicts in the terminal
     streamdrift demo                    all of the above on a local broker, alerts live
 
 Every worker setting is also read from ``STREAMDRIFT_<NAME>`` (see ``streamdrift worker
@@ -26,6 +28,7 @@ from typing import Any
 from streamdrift import config
 from streamdrift.broker import DEFAULT_PORT, BrokerError, LocalBroker, default_data_dir
 from streamdrift.config import ConfigError, Settings, cache_dir
+from streamdrift.report import commands as report_commands
 from streamdrift.security import client_options
 from streamdrift.worker import WorkerStartError, sasl_problem
 
@@ -39,6 +42,7 @@ SETTING_HELP = {
     "topic_degradation_alerts": "topic degradation alerts are published to",
     "topic_dead_letter": "topic for messages that cannot be processed",
     "topic_references": "compacted topic of reference profiles",
+    "topic_drift_windows": "topic every closed window's verdicts are published to",
     "reference_size": "events per model version used to learn its reference",
     "window_size": "events per drift window (count-based, tumbling)",
     "psi_threshold": "PSI at or above which a feature may drift",
@@ -242,6 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings(tail, ["broker", "topic_drift_alerts", "topic_degradation_alerts", *SECURITY])
     tail.add_argument("--from-beginning", action="store_true", help="also print older alerts")
     tail.add_argument("--json", action="store_true", help="print raw JSON lines")
+
+    report_commands.add_parsers(sub, _add_settings, SECURITY)  # report, windows
 
     ref = sub.add_parser("reference", help="reference profiles")
     rsub = ref.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -459,6 +465,19 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from streamdrift.report.html import ReportError
+
+    try:
+        return report_commands.run_report(args, _settings(args))
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_windows(args: argparse.Namespace) -> int:
+    return report_commands.run_windows(args, _settings(args))
+
+
 def cmd_reference(args: argparse.Namespace) -> int:
     from streamdrift import codec, reference
     from streamdrift.records import PREDICTION
@@ -545,6 +564,8 @@ COMMANDS = {
     "end-of-input": cmd_end_of_input,
     "reference": cmd_reference,
     "alerts": cmd_alerts,
+    "report": cmd_report,
+    "windows": cmd_windows,
     "demo": cmd_demo,
 }
 

@@ -444,6 +444,12 @@ def encode_alert(alert: Alert) -> bytes:
     return orjson.dumps(alert.to_dict())
 
 
+def encode_window_record(record: Mapping[str, Any]) -> bytes:
+    """A ``drift-windows`` record (``core/window_record.py``); keys sorted, so the same
+    window always gives the same bytes."""
+    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+
+
 def encode_prediction(event: PredictionEvent) -> bytes:
     doc: dict[str, Any] = {
         "model_id": event.model_id,

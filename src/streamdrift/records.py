@@ -248,6 +248,7 @@ class Alert:
     reference_count: int
     detected_at: float  # wall clock, unix seconds; not part of the id
     message: str = ""
+    window_index: int | None = None  # the monitor's index of ``window`` (drift-windows)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -266,6 +267,7 @@ class Alert:
             "threshold": self.threshold,
             "p_value": self.p_value,
             "window": {
+                **({} if self.window_index is None else {"index": self.window_index}),
                 "start": self.window.start,
                 "end": self.window.end,
                 "count": self.window.count,
@@ -290,6 +292,9 @@ class CheckResult:
     p_value: float | None  # None for sequential detectors, which give no p-value
     drifted: bool = False
     detail: str = ""
+    # where ``threshold`` came from: "configured" (the model's spec) or "detector" (a
+    # sequential detector's sensitivity parameter, not compared with ``value``)
+    threshold_source: str = "configured"
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +306,8 @@ class WindowResult:
     window: WindowInfo
     reference_count: int
     tests: tuple[CheckResult, ...]
+    # what the window measured besides its tests (performance metrics, label coverage)
+    metrics: tuple[tuple[str, float], ...] = ()
 
     @property
     def drifted(self) -> tuple[CheckResult, ...]:

@@ -36,6 +36,7 @@ def test_repo_topics_file_loads() -> None:
         "degradation-alerts",
         "dead-letter",
         "references",
+        "drift-windows",
     ]
     assert specs["predictions"] == TopicSpec(
         "predictions", "predictions", 8, 1, 604800000, "delete", {}

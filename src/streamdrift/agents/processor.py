@@ -28,6 +28,7 @@ from streamdrift.core.monitor import Profiles, profiles_to_dict
 from streamdrift.core.partition import PartitionState
 from streamdrift.core.performance import ReferencePerformance
 from streamdrift.core.spec import ModelSpecs
+from streamdrift.core.window_record import monitor_of, window_record
 from streamdrift.metrics import Metrics
 from streamdrift.records import (
     Alert,
@@ -37,6 +38,7 @@ from streamdrift.records import (
     FeedbackEvent,
     PredictionBatch,
     PredictionEvent,
+    WindowResult,
     to_batches,
 )
 
@@ -356,6 +358,7 @@ class Processor:
             metrics.label_delay.observe(max(0.0, row.delay))
         for model, n in Counter(row.model_id for row in update.labelled).items():
             metrics.labels_joined.labels(metrics.model_label(model)).inc(n)
+        self._window_records(update.windows, out, labels=True)
         for window in update.windows:
             model = metrics.model_label(window.model_id)
             monitor = state.labels.monitors.get(
@@ -432,6 +435,7 @@ class Processor:
 
     def _emit(self, update: FleetUpdate, out: list[OutputRecord]) -> None:
         metrics = self.metrics
+        self._window_records(update.windows, out, labels=False)
         for window in update.windows:
             model = metrics.model_label(window.model_id)
             metrics.windows_closed.labels(model).inc()
@@ -442,6 +446,17 @@ class Processor:
                     )
         for alert in update.alerts:
             out.append(self._alert_record(alert))
+
+    def _window_records(
+        self, windows: Sequence[WindowResult], out: list[OutputRecord], *, labels: bool
+    ) -> None:
+        """One ``drift-windows`` record per closed window (``core/window_record.py``)."""
+        topic = self.settings.topic_drift_windows
+        for window in windows:
+            doc = window_record(window, monitor_of(window, labels=labels))
+            out.append(
+                OutputRecord(topic, window.model_id.encode(), codec.encode_window_record(doc))
+            )
 
     def _alert_record(self, alert: Alert) -> OutputRecord:
         degradation = alert.kind in (

@@ -162,6 +162,7 @@ class AlertPolicy:
             reference_count=result.reference_count,
             detected_at=self.clock(),
             message=message,
+            window_index=result.index,
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from streamdrift import codec
@@ -23,8 +24,27 @@ def format_alert(alert: dict[str, Any]) -> str:
         f"{alert.get('kind')}: {where} {subject} "
         f"{alert.get('statistic')}={alert.get('value', float('nan')):.3f} "
         f"(threshold {alert.get('threshold')}, detector {alert.get('detector')}, "
-        f"window of {window.get('count')} events) id={alert.get('alert_id')}"
+        f"{format_window(window)}) id={alert.get('alert_id')}"
     )
+
+
+def format_window(window: dict[str, Any]) -> str:
+    """``window 12 2025-11-29 15:50:00 → 15:50:09 UTC, 1000 events`` (the parts present)."""
+    parts = ["window"]
+    if window.get("index") is not None:
+        parts.append(str(window["index"]))
+    start, end = window.get("start"), window.get("end")
+    if isinstance(start, (int, float)) and isinstance(end, (int, float)):
+        first, last = _utc(start), _utc(end)
+        same_day = first[:10] == last[:10]
+        parts.append(f"{first} → {last[11:] if same_day else last} UTC")
+    text = " ".join(parts)
+    text += f", {window.get('count')} events"
+    return text + (" (partial)" if window.get("partial") else "")
+
+
+def _utc(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 async def tail_alerts(

@@ -300,4 +300,5 @@ def _result(
         f"{start:.0f} labelled within prediction_ttl ({ttl:g} s)",
     )
     info = WindowInfo(start=start, end=start + rule.period, count=predictions)
-    return WindowResult(key[0], key[1], None, number, info, 0, (check,))
+    measured = (("label_coverage", coverage), ("labelled", float(labelled)))
+    return WindowResult(key[0], key[1], None, number, info, 0, (check,), measured)

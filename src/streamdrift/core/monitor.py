@@ -349,6 +349,7 @@ class DriftMonitor:
                         drifted=detector.drift_detected,
                         detail=f"in this window; {describe(detector)} watches the per-window "
                         f"PSI series ({detector.n_seen} windows)",
+                        threshold_source="detector",
                     )
                 )
         return out
@@ -376,6 +377,7 @@ class DriftMonitor:
                     drifted=hit,
                     detail=f"in this window (1: fired, 0: not); {describe(detector)} watches "
                     f"the per-event prediction scores ({detector.n_seen} seen)",
+                    threshold_source="detector",
                 )
             )
         return out

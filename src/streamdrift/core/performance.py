@@ -259,6 +259,7 @@ class PerformanceMonitor:
             info,
             self.reference_count,
             tuple(checks),
+            tuple(self.latest.items()),
         )
         self.windows_closed += 1
         return result
@@ -343,6 +344,7 @@ class PerformanceMonitor:
                     drifted=bool(hits),
                     detail=f"in this window{against}; {describe(detector)} watches the per-row "
                     f"error stream: {where}{detector.n_seen} rows seen",
+                    threshold_source="none",  # a detector's own test: no threshold
                 )
             )
         return out

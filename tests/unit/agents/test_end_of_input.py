@@ -98,4 +98,4 @@ def test_replaying_the_marker_after_a_restore_gives_the_same_alerts() -> None:
     second.restore(0, snapshot)
     replayed = run(second, [[end]])
     assert comparable(replayed) == comparable(uninterrupted)
-    assert [json.loads(o.value)["alert_id"] for o in replayed]
+    assert [json.loads(o.value)["alert_id"] for o in replayed if o.topic == "drift-alerts"]

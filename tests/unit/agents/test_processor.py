@@ -128,19 +128,19 @@ def alert_docs(out: Sequence[OutputRecord], topic: str | None = None) -> list[di
     return [
         json.loads(o.value)
         for o in out
-        if o.topic != "dead-letter" and (topic is None or o.topic == topic)
+        if o.topic not in ("dead-letter", "drift-windows") and (topic is None or o.topic == topic)
     ]
 
 
 def comparable(out: Sequence[OutputRecord]) -> list[tuple[Any, ...]]:
-    """Outputs without the wall-clock ``detected_at`` of alerts."""
+    """Outputs (alerts, window records) without the wall-clock ``detected_at`` of alerts."""
     rows: list[tuple[Any, ...]] = []
     for o in out:
         if o.topic == "dead-letter":
             rows.append((o.topic, o.key, o.value, o.headers))
         else:
             doc = json.loads(o.value)
-            doc.pop("detected_at")
+            doc.pop("detected_at", None)  # window records have none
             rows.append((o.topic, o.key, doc, o.headers))
     return rows
 
@@ -311,7 +311,7 @@ def test_one_sigma_shift_raises_a_schema_valid_alert_on_the_drift_topic() -> Non
     out = run(processor, list(chunks(records, 100)))
 
     assert out, "a 1σ shift must be flagged"
-    assert {o.topic for o in out} == {"drift-alerts"}
+    assert {o.topic for o in out} == {"drift-alerts", "drift-windows"}
     assert {o.key for o in out} == {b"m"}
     docs = alert_docs(out)
     for doc in docs:
@@ -320,7 +320,7 @@ def test_one_sigma_shift_raises_a_schema_valid_alert_on_the_drift_topic() -> Non
     assert {d["feature"] for d in firing} == {"income"}  # nothing that did not move
     assert {d["kind"] for d in firing} == {"data_drift"}
     first = min(firing, key=lambda d: d["window"]["start"])
-    assert first["window"] == {"start": T0 + 100.0, "end": T0 + 124.9, "count": 250}
+    assert first["window"] == {"index": 2, "start": T0 + 100.0, "end": T0 + 124.9, "count": 250}
     assert first["reference"] == {"count": 500}
     assert first["detected_at"] == NOW
     assert sample(processor, "streamdrift_windows_closed_total", {"model": "m"}) == 4
@@ -500,7 +500,7 @@ def test_low_label_coverage_raises_a_label_health_alert(tmp_path: Path) -> None:
 
 def test_label_health_alerts_go_to_the_degradation_topic(tmp_path: Path) -> None:
     _, out = label_health_output(tmp_path)
-    topics = {o.topic for o in out if json.loads(o.value)["kind"] == "label_health"}
+    topics = {o.topic for o in out if json.loads(o.value).get("kind") == "label_health"}
     assert topics == {"degradation-alerts"}
 
 

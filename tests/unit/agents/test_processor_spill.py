@@ -106,14 +106,14 @@ def test_spilling_processor_restored_elsewhere_matches_the_memory_only_one(tmp_p
     spilling = Processor(_settings(tmp_path, 8, "machine-a"), Metrics())
     spilling.restore(0, None)
     got = []
-    for i, fetch in enumerate(fetches[:70]):
+    for i, fetch in enumerate(fetches[:65]):
         got.append(_alerts(spilling.process(0, fetch)))
         if i % 10 == 9:
             snapshot = _checkpoint(spilling, topic)
     spill = snapshot["labels"]["join"]["spill"]
     assert spill["segments"] and len(snapshot["labels"]["join"]["pending"]["clf"]) <= 8
     assert spilling.metrics.join_spill_segments._value.get() > 5
-    # "crash" after 70 fetches; the last checkpoint covers 60; another machine takes over
+    # "crash" after 65 fetches; the last checkpoint covers 60; another machine takes over
     other = Processor(_settings(tmp_path, 8, "machine-b"), Metrics())
     needed = other.needed_segments(0, snapshot)
     assert needed == [(s[0], s[2]) for s in spill["segments"]]
@@ -123,7 +123,7 @@ def test_spilling_processor_restored_elsewhere_matches_the_memory_only_one(tmp_p
     for fetch in fetches[60:]:
         got.append(_alerts(other.process(0, fetch)))
     assert got == want
-    assert any(doc["kind"] == "performance_degradation" for alerts in want for doc in alerts)
+    assert any(doc.get("kind") == "performance_degradation" for alerts in want for doc in alerts)
     join = other.states[0].labels.join
     reference = memory.states[0].labels.join
     assert join.counters() == reference.counters()

@@ -15,7 +15,7 @@ from streamdrift import codec
 from streamdrift.records import PredictionBatch
 
 TOPICS_DIR = Path(__file__).resolve().parents[3] / "topics"
-SCHEMA_NAMES = ("prediction", "feedback", "alert")
+SCHEMA_NAMES = ("prediction", "feedback", "alert", "window")
 LOGICAL_TOPICS = (
     "predictions",
     "feedback",
@@ -23,6 +23,7 @@ LOGICAL_TOPICS = (
     "degradation-alerts",
     "dead-letter",
     "references",
+    "drift-windows",
 )
 
 
@@ -293,6 +294,7 @@ def test_topics_toml_defaults() -> None:
         "degradation-alerts": (3, "delete", 30 * day),
         "dead-letter": (3, "delete", 30 * day),
         "references": (1, "compact", -1),
+        "drift-windows": (3, "delete", 30 * day),
     }
     for logical, (partitions, policy, retention) in expected.items():
         t = topics[logical]
