@@ -39,6 +39,7 @@ SETTING_HELP = {
     "topic_degradation_alerts": "topic degradation alerts are published to",
     "topic_dead_letter": "topic for messages that cannot be processed",
     "topic_references": "compacted topic of reference profiles",
+    "topic_retrain_requests": "topic retrain requests are published to",
     "reference_size": "events per model version used to learn its reference",
     "window_size": "events per drift window (count-based, tumbling)",
     "psi_threshold": "PSI at or above which a feature may drift",

@@ -82,6 +82,7 @@ class Settings:
     topic_degradation_alerts: str = "degradation-alerts"
     topic_dead_letter: str = "dead-letter"
     topic_references: str = "references"
+    topic_retrain_requests: str = "retrain-requests"
     # drift detection defaults (per model, version and segment)
     reference_size: int = 2000
     window_size: int = 1000

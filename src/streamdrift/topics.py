@@ -25,6 +25,7 @@ SETTINGS_FIELDS: Mapping[str, str] = {
     "degradation-alerts": "topic_degradation_alerts",
     "dead-letter": "topic_dead_letter",
     "references": "topic_references",
+    "retrain-requests": "topic_retrain_requests",
 }
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streamdrift import codec
+from streamdrift.agents.retrain import retrain_records
 from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.config import Settings
 from streamdrift.core.degradation import DegradationUpdate
@@ -149,7 +150,7 @@ class Processor:
                 or known[1] != count
                 or (profiles_to_dict(known[0]) != profiles_to_dict(profiles))
             ):
-                self._emit(state.fleet.set_reference(model, version, profiles, count), out)
+                self._emit(state.fleet.set_reference(model, version, profiles, count), out, state)
         for (model, version), performance in self.performance_references.items():
             if state.labels.references.get((model, version)) != performance:
                 update = state.labels.set_reference(model, version, performance)
@@ -177,7 +178,7 @@ class Processor:
         self.references[(model_id, version)] = (profiles, count)
         out: list[OutputRecord] = []
         for state in self.states.values():
-            self._emit(state.fleet.set_reference(model_id, version, profiles, count), out)
+            self._emit(state.fleet.set_reference(model_id, version, profiles, count), out, state)
         if performance is not None:
             self.performance_references[(model_id, version)] = performance
             for state in self.states.values():
@@ -329,7 +330,7 @@ class Processor:
             self.metrics.events_consumed.labels(
                 self.settings.topic_predictions, self.metrics.model_label(batch.model_id)
             ).inc(len(batch))
-        self._emit(state.fleet.observe(batches), out)
+        self._emit(state.fleet.observe(batches), out, state)
         self._emit_labels(state, state.labels.add_predictions(batches), out)
 
     def _end_of_input(
@@ -343,7 +344,7 @@ class Processor:
             "" if marker.model_version is None else f" v{marker.model_version}",
             len(update.windows),
         )
-        self._emit(update, out)
+        self._emit(update, out, state)
 
     def _emit_labels(
         self, state: PartitionState, update: DegradationUpdate, out: list[OutputRecord]
@@ -366,6 +367,7 @@ class Processor:
                     metrics.label_coverage.labels(model).set(check.value)
         for alert in update.alerts:
             out.append(self._alert_record(alert))
+        out.extend(retrain_records(self.settings, self.specs, state, update, self.clock))
 
     def _known_feedback(
         self,
@@ -427,7 +429,7 @@ class Processor:
         )
         return dead_letter(self.settings.topic_dead_letter, record, reason, error)
 
-    def _emit(self, update: FleetUpdate, out: list[OutputRecord]) -> None:
+    def _emit(self, update: FleetUpdate, out: list[OutputRecord], state: PartitionState) -> None:
         metrics = self.metrics
         for window in update.windows:
             model = metrics.model_label(window.model_id)
@@ -439,6 +441,7 @@ class Processor:
                     )
         for alert in update.alerts:
             out.append(self._alert_record(alert))
+        out.extend(retrain_records(self.settings, self.specs, state, update, self.clock))
 
     def _alert_record(self, alert: Alert) -> OutputRecord:
         degradation = alert.kind in (
