@@ -148,11 +148,10 @@ class Forwarder:
             headers={"Content-Type": "application/json"},
         )
         try:
-            await consumer.topics()  # loads the metadata of every topic
             tps = [
                 TopicPartition(topic, p)
                 for topic in self.topics
-                for p in sorted(consumer.partitions_for_topic(topic) or ())
+                for p in await partitions(consumer, topic)
             ]
             if not tps:
                 raise RuntimeError(f"none of the topics {self.topics} exists")
@@ -266,6 +265,13 @@ class Forwarder:
             return
         if status is not None and not 200 <= status < 300:
             log.warning("re-sending %d firing alerts: HTTP %d", len(firing), status)
+
+
+async def partitions(consumer: Any, topic: str) -> list[int]:
+    """The partitions of ``topic`` (aiokafka's ``partitions_for_topic`` only knows topics
+    the consumer subscribed to, and ``topics()`` does not keep what it fetched)."""
+    cluster = await consumer._client.fetch_all_metadata()
+    return sorted(cluster.partitions_for_topic(topic) or ())
 
 
 async def run_forwarder(forwarder: Forwarder) -> None:
