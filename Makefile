@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help install kafka lint typecheck unit integration test demo bench evaluate soak clean
+.PHONY: help install kafka tools lint typecheck unit integration test demo bench evaluate soak clean
 
 help:
 	@echo "make demo    set everything up and run the demo (local Kafka, worker, simulated drift, alerts live)"
@@ -30,6 +30,17 @@ install: $(STAMP)
 kafka: install
 	$(BIN)/python -c 'from streamdrift.broker import resolve_classpath as r; r(); print("Apache Kafka resolved")'
 
+# Debian packages the tests need (installed only when a binary is missing; needs root):
+# Prometheus and promtool, Alertmanager
+TOOLS_BINARIES := prometheus promtool prometheus-alertmanager
+TOOLS_PACKAGES := prometheus prometheus-alertmanager
+tools:
+	@missing=""; for b in $(TOOLS_BINARIES); do command -v $$b >/dev/null 2>&1 || missing="$$missing $$b"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing (apt-get: $(TOOLS_PACKAGES))"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TOOLS_PACKAGES); \
+	fi
+
 lint: install
 	$(BIN)/ruff check src tests load
 	$(BIN)/ruff format --check src tests load
@@ -37,13 +48,13 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-unit: install
+unit: install tools
 	$(BIN)/pytest tests -m "not integration" $(PYTEST_ARGS)
 
-integration: kafka
+integration: kafka tools
 	$(BIN)/pytest tests -m integration $(PYTEST_ARGS)
 
-test: kafka lint typecheck
+test: kafka tools lint typecheck
 	$(BIN)/pytest tests $(PYTEST_ARGS)
 
 demo: kafka
