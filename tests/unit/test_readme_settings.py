@@ -15,7 +15,7 @@ from streamdrift.config import Settings
 from streamdrift.core import spec
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-TABLES = {"window", "reference", "performance", "thresholds"}  # keys that are sub-tables
+TABLES = {"window", "reference", "performance", "thresholds", "retrain"}  # keys that are sub-tables
 
 
 def configuration_section() -> str:
@@ -42,6 +42,7 @@ def toml_keys() -> set[str]:
     keys |= {f"thresholds.{test}" for test in spec.TESTS}
     keys |= {f"performance.{k}" for k in spec._PERFORMANCE_KEYS if k != "window"}
     keys |= {f"performance.{k}" for k in window}
+    keys |= {f"retrain.{k}" for k in spec._RETRAIN_KEYS}
     return keys
 
 

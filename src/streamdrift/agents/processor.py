@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streamdrift import codec
+from streamdrift.agents.retrain import retrain_records
 from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.config import Settings
 from streamdrift.core.degradation import DegradationUpdate
@@ -154,7 +155,7 @@ class Processor:
                 or known[1] != count
                 or (profiles_to_dict(known[0]) != profiles_to_dict(profiles))
             ):
-                self._emit(state.fleet.set_reference(model, version, profiles, count), out)
+                self._emit(state.fleet.set_reference(model, version, profiles, count), out, state)
         for (model, version), performance in self.performance_references.items():
             if state.labels.references.get((model, version)) != performance:
                 update = state.labels.set_reference(model, version, performance)
@@ -182,7 +183,7 @@ class Processor:
         self.references[(model_id, version)] = (profiles, count)
         out: list[OutputRecord] = []
         for state in self.states.values():
-            self._emit(state.fleet.set_reference(model_id, version, profiles, count), out)
+            self._emit(state.fleet.set_reference(model_id, version, profiles, count), out, state)
         if performance is not None:
             self.performance_references[(model_id, version)] = performance
             for state in self.states.values():
@@ -334,7 +335,7 @@ class Processor:
             self.metrics.events_consumed.labels(
                 self.settings.topic_predictions, self.metrics.model_label(batch.model_id)
             ).inc(len(batch))
-        self._emit(state.fleet.observe(batches), out)
+        self._emit(state.fleet.observe(batches), out, state)
         self._emit_labels(state, state.labels.add_predictions(batches), out)
 
     def _end_of_input(
@@ -348,7 +349,7 @@ class Processor:
             "" if marker.model_version is None else f" v{marker.model_version}",
             len(update.windows),
         )
-        self._emit(update, out)
+        self._emit(update, out, state)
 
     def _emit_labels(
         self, state: PartitionState, update: DegradationUpdate, out: list[OutputRecord]
@@ -372,6 +373,7 @@ class Processor:
                     metrics.label_coverage.labels(model).set(check.value)
         for alert in update.alerts:
             out.append(self._alert_record(alert))
+        out.extend(retrain_records(self.settings, self.specs, state, update, self.clock))
 
     def _known_feedback(
         self,
@@ -433,7 +435,7 @@ class Processor:
         )
         return dead_letter(self.settings.topic_dead_letter, record, reason, error)
 
-    def _emit(self, update: FleetUpdate, out: list[OutputRecord]) -> None:
+    def _emit(self, update: FleetUpdate, out: list[OutputRecord], state: PartitionState) -> None:
         metrics = self.metrics
         self._window_records(update.windows, out, labels=False)
         for window in update.windows:
@@ -446,6 +448,7 @@ class Processor:
                     )
         for alert in update.alerts:
             out.append(self._alert_record(alert))
+        out.extend(retrain_records(self.settings, self.specs, state, update, self.clock))
 
     def _window_records(
         self, windows: Sequence[WindowResult], out: list[OutputRecord], *, labels: bool

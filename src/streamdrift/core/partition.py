@@ -14,6 +14,7 @@ from typing import Any
 
 from streamdrift.core.degradation import DegradationFleet
 from streamdrift.core.fleet import MonitorFleet
+from streamdrift.core.retrain import RetrainPolicy
 from streamdrift.core.spec import ModelSpecs
 
 STATE_VERSION = 1
@@ -25,6 +26,7 @@ class PartitionState:
     fleet: MonitorFleet
     labels: DegradationFleet
     offsets: dict[str, int] = field(default_factory=dict)  # topic -> next offset to process
+    retrain: RetrainPolicy = field(default_factory=RetrainPolicy)
 
     @classmethod
     def fresh(cls, partition: int, fleet: MonitorFleet) -> PartitionState:
@@ -42,6 +44,7 @@ class PartitionState:
             "offsets": dict(self.offsets),
             "fleet": self.fleet.to_dict(),
             "labels": self.labels.to_dict(),
+            "retrain": self.retrain.to_dict(),
         }
 
     @classmethod
@@ -54,4 +57,5 @@ class PartitionState:
             fleet=fleet,
             labels=DegradationFleet.from_dict(d["labels"], specs, fleet.alerts),
             offsets={str(k): int(v) for k, v in d["offsets"].items()},
+            retrain=RetrainPolicy.from_dict(d.get("retrain")),  # absent before retrain requests
         )
