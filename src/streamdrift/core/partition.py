@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streamdrift.core.degradation import DegradationFleet
+from streamdrift.core.estimates import EstimateFleet
 from streamdrift.core.fleet import MonitorFleet
 from streamdrift.core.spec import ModelSpecs
 
@@ -25,6 +26,13 @@ class PartitionState:
     fleet: MonitorFleet
     labels: DegradationFleet
     offsets: dict[str, int] = field(default_factory=dict)  # topic -> next offset to process
+    restored_estimates: EstimateFleet | None = None  # None: fresh label-free estimates
+    estimates: EstimateFleet = field(init=False)
+
+    def __post_init__(self) -> None:
+        fresh = EstimateFleet(self.fleet.specs, self.fleet.alerts)
+        self.estimates = self.restored_estimates or fresh
+        self.restored_estimates = None
 
     @classmethod
     def fresh(cls, partition: int, fleet: MonitorFleet) -> PartitionState:
@@ -42,6 +50,7 @@ class PartitionState:
             "offsets": dict(self.offsets),
             "fleet": self.fleet.to_dict(),
             "labels": self.labels.to_dict(),
+            "estimates": self.estimates.to_dict(),
         }
 
     @classmethod
@@ -54,4 +63,7 @@ class PartitionState:
             fleet=fleet,
             labels=DegradationFleet.from_dict(d["labels"], specs, fleet.alerts),
             offsets={str(k): int(v) for k, v in d["offsets"].items()},
+            restored_estimates=None
+            if d.get("estimates") is None  # checkpoints before estimates: start afresh
+            else EstimateFleet.from_dict(d["estimates"], specs, fleet.alerts),
         )
