@@ -6,7 +6,10 @@ calibration expects row i to be right with probability ``c_i`` (``p_i`` when the
 decided 1, ``1 - p_i`` else); the realized number right has mean ``sum c_i`` and, rows
 independent, the Poisson-binomial variance ``sum c_i (1 - c_i)``. A window is *outside*
 when ``|z| = |right - sum c| / sqrt(sum c (1 - c))`` exceeds the normal quantile of
-``performance.estimate_confidence``. ``estimator_divergence`` fires while at least
+``performance.estimate_confidence`` *and* the gap between realized and estimated accuracy
+is at least ``performance.margin`` (an isotonic map fitted on a finite reference is itself
+off by a point or two where the reference had few scores; a gap smaller than the margin
+would not matter to the degradation check either). ``estimator_divergence`` fires while at least
 ``divergence_hits`` of the last ``divergence_windows`` tested windows were outside: scores
 that no longer mean what they meant on the reference (concept shift), which an estimate
 from scores alone cannot see.
@@ -93,7 +96,8 @@ class EstimatorDivergenceMonitor:
         checks: tuple[CheckResult, ...] = ()
         if n >= self.spec.min_labels:
             z = divergence_z(correct, expected)
-            self.outside = [*self.outside, abs(z) > half][-self.spec.divergence_windows :]
+            out = abs(z) > half and abs(realized - estimated) >= self.spec.margin
+            self.outside = [*self.outside, out][-self.spec.divergence_windows :]
             hits = sum(self.outside)
             checks = (
                 CheckResult(
