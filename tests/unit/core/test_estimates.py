@@ -152,3 +152,37 @@ def test_partition_state_carries_the_estimates_and_reads_older_checkpoints(
 def test_invalid_estimate_settings_are_rejected(changes: dict[str, float]) -> None:
     with pytest.raises(PerformanceSpecError):
         PerformanceSpec(**changes)  # type: ignore[arg-type]
+
+
+def test_window_records_and_alerts_of_both_monitors_match_their_schemas(
+    profile: CalibrationProfile,
+) -> None:
+    import json
+    from pathlib import Path
+
+    from jsonschema import Draft202012Validator
+
+    from streamdrift.core.window_record import window_record
+
+    topics = Path(__file__).resolve().parents[3] / "topics"
+    windows = Draft202012Validator(json.loads((topics / "window.schema.json").read_text()))
+    alerts = Draft202012Validator(json.loads((topics / "alert.schema.json").read_text()))
+    specs = ModelSpecs(MonitorSpec(window=WindowSpec(kind="time", size=WINDOW)))
+    fleet = EstimateFleet(specs, AlertPolicy())
+    fleet.set_calibration("m", "1", profile)
+    rng = np.random.default_rng(9)
+    seen = {"estimated_performance": 0, "estimator_divergence": 0}
+    fired = set()
+    for k in range(6):
+        for monitor, update in (
+            ("estimated_performance", fleet.observe([batch(rng, k, 0.6 if k >= 2 else 0.0)])),
+            ("estimator_divergence", fleet.add_labelled(labelled(rng, k, 0.3))),
+        ):
+            for w in update.windows:
+                windows.validate(codec.loads(codec.dumps(window_record(w, monitor))))
+                seen[monitor] += 1
+            for alert in update.alerts:
+                alerts.validate(codec.loads(codec.encode_alert(alert)))
+                fired.add(alert.kind)
+    assert seen == {"estimated_performance": 5, "estimator_divergence": 5}
+    assert fired == {AlertKind.ESTIMATED_PERFORMANCE, AlertKind.ESTIMATOR_DIVERGENCE}
