@@ -81,6 +81,10 @@ def coverage(
             inside[m] += int(est.lower[m] <= truth[m] <= est.upper[m])
     out = {m: inside[m] / windows for m in METRICS}
     out["accuracy_mean_abs_error"] = error / windows
+    out["ece_raw"], out["ece_calibrated"] = (
+        profile.check["ece_raw"],
+        profile.check["ece_calibrated"],
+    )
     return out
 
 
@@ -137,7 +141,9 @@ def markdown(cov: dict[str, float], det: dict[str, Any], windows: int, size: int
         f"Coverage of the 99 % interval over {windows} seeded windows of {size} rows "
         "(realized metric inside the estimate's interval):\n\n"
         f"| metric | coverage |\n|---|---|\n{rows}\n\n"
-        f"Mean absolute error of the accuracy estimate: {cov['accuracy_mean_abs_error']:.4f}.\n\n"
+        f"Mean absolute error of the accuracy estimate: {cov['accuracy_mean_abs_error']:.4f}. "
+        f"Calibration check (ECE on held-out reference rows): {cov['ece_raw']:.4f} raw, "
+        f"{cov['ece_calibrated']:.4f} calibrated.\n\n"
         f"Accuracy drop (scores pulled toward 0.5): estimated accuracy "
         f"{det['estimated_accuracy_good']:.3f} before, {det['estimated_accuracy_bad']:.3f} after "
         f"(reference {det['reference_accuracy']:.3f}); `estimated_performance` fired at "
