@@ -607,6 +607,14 @@ def cmd_reference(args: argparse.Namespace) -> int:
                 f"reference performance ({perf['task']}) on {perf['rows']} labelled rows"
                 f" ({perf['rows_without_label']} without a label or prediction): {headline}"
             )
+        if "calibration" in profile:
+            cal = profile["calibration"]
+            check = cal["check"]
+            print(
+                f"score calibration (isotonic, {len(cal['x'])} points): expected calibration "
+                f"error on {check['held_out_rows']:.0f} held-out rows {check['ece_raw']:.4f} "
+                f"raw, {check['ece_calibrated']:.4f} calibrated"
+            )
         docs.extend(reference.for_targets(profile, targets))
     if args.out is not None:
         if len(docs) == 1:
