@@ -38,7 +38,8 @@ TRUTHS = ("affine", "temperature")
 
 def _softmax(z: np.ndarray) -> np.ndarray:
     e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    p: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return p
 
 
 def logits_of(rng: np.random.Generator, n: int, shift: float = 0.0) -> np.ndarray:

@@ -79,7 +79,7 @@ def class_rows(
         if not _is_distribution(pred):
             continue
         chosen = None if decided is None else class_name(decided[i])
-        k = index.get(predicted_class(pred) if chosen is None else chosen)
+        k = index.get((predicted_class(pred) if chosen is None else chosen) or "")
         if k is None:
             continue
         raw.append([float(pred.get(c, 0.0)) for c in classes])

@@ -36,9 +36,7 @@ def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
-def _macro(
-    tp: np.ndarray, decided: np.ndarray, positives: np.ndarray
-) -> dict[str, np.ndarray]:
+def _macro(tp: np.ndarray, decided: np.ndarray, positives: np.ndarray) -> dict[str, np.ndarray]:
     """Macro precision, recall and F1 from per-class counts (last axis: classes)."""
     present = (positives > 0) | (decided > 0)
     classes = present.sum(axis=-1)
