@@ -28,6 +28,7 @@ from typing import Any
 from streamdrift import codec
 from streamdrift.config import ConfigError
 from streamdrift.core.calibration_profile import CalibrationProfile, build_calibration
+from streamdrift.core.columns import prediction_values
 from streamdrift.core.labelled_metrics import (
     ReferencePerformance,
     infer_task_of,
@@ -185,8 +186,8 @@ def select_columns(
             values = [getattr(v, "text", v) for v in values]
         else:  # plain numbers: the monitor's type inference knows int and float only
             values = [_plain(v) for v in values]
-        if name == prediction_column:
-            selected[PREDICTION] = values
+        if name == prediction_column:  # class probabilities: their arg-max, as online
+            selected[PREDICTION] = prediction_values(values)
         elif name == PREDICTED_LABEL_COLUMN:  # the class the model decided, as events name it
             selected[PREDICTED_LABEL] = values
         else:

@@ -14,6 +14,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from streamdrift import codec
 from streamdrift.core.multiclass_calibration import MulticlassCalibrationProfile
 from streamdrift.core.spec import MonitorSpec
+from streamdrift.records import PREDICTION
 from streamdrift.reference import build_profile, parse_reference, read_columns
 
 
@@ -63,3 +64,12 @@ def test_decided_classes_without_probabilities_carry_no_calibration() -> None:
     cols = {"x": rng.random(500).tolist(), "prediction": list(reversed(y)), "y": y}
     doc = build_profile("m", "1", cols, MonitorSpec(), label_column="y")
     assert doc["performance"]["task"] == "multiclass" and "calibration" not in doc
+
+
+def test_class_probabilities_are_profiled_as_their_decided_class_as_online(
+    tmp_path: Path,
+) -> None:
+    raw, _ = write_jsonl(tmp_path / "ref.jsonl", n=500)
+    doc = build_profile("m", "1", read_columns(tmp_path / "ref.jsonl"), MonitorSpec())
+    prediction = doc["profiles"][PREDICTION]
+    assert set(prediction["categories"]) == {data.CLASSES[k] for k in raw.argmax(axis=1)}
