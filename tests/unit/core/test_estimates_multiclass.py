@@ -72,7 +72,9 @@ def test_stationary_outputs_never_fire_and_a_shift_toward_uncertain_fires_at_onc
     assert dict(closed[0].metrics)["estimated_accuracy"] < profile.reference["accuracy"] - 0.05
 
 
-def divergence(profile: MulticlassCalibrationProfile, relabel_from: int, windows: int) -> list[bool]:
+def divergence(
+    profile: MulticlassCalibrationProfile, relabel_from: int, windows: int
+) -> list[bool]:
     rng = np.random.default_rng(3)
     monitor = EstimatorDivergenceMonitor("m", "1", None, PerformanceSpec(), profile)
     out = []
