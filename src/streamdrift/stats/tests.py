@@ -83,11 +83,11 @@ def jensen_shannon(p: np.ndarray, q: np.ndarray, base: float = 2.0) -> float:
     if not base > 1:
         raise ValueError(f"base must be > 1, got {base}")
     a, b = _paired(p, q, ("p", "q"))
-    m = (a + b) / 2.0
+    total = a + b  # x / m = 2x / (a + b): halving a subnormal total would round m to 0
 
     def kl_to_m(x: np.ndarray) -> float:
-        nz = x > 0  # 0 * log(0) = 0; m > 0 wherever x > 0
-        return float(np.sum(x[nz] * np.log(x[nz] / m[nz])))
+        nz = x > 0  # 0 * log(0) = 0; a + b > 0 wherever x > 0
+        return float(np.sum(x[nz] * np.log(2.0 * x[nz] / total[nz])))
 
     divergence = (kl_to_m(a) + kl_to_m(b)) / (2.0 * math.log(base))
     return math.sqrt(max(divergence, 0.0))  # rounding can leave -1e-17
