@@ -43,6 +43,7 @@ SETTING_HELP = {
     "topic_dead_letter": "topic for messages that cannot be processed",
     "topic_references": "compacted topic of reference profiles",
     "topic_drift_windows": "topic every closed window's verdicts are published to",
+    "topic_experiment_decisions": "topic of champion/challenger progress and decisions",
     "reference_size": "events per model version used to learn its reference",
     "window_size": "events per drift window (count-based, tumbling)",
     "psi_threshold": "PSI at or above which a feature may drift",

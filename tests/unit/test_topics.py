@@ -37,6 +37,7 @@ def test_repo_topics_file_loads() -> None:
         "dead-letter",
         "references",
         "drift-windows",
+        "experiment-decisions",
     ]
     assert specs["predictions"] == TopicSpec(
         "predictions", "predictions", 8, 1, 604800000, "delete", {}

@@ -15,6 +15,7 @@ from typing import Any
 from streamdrift.core.degradation import DegradationFleet
 from streamdrift.core.fleet import MonitorFleet
 from streamdrift.core.spec import ModelSpecs
+from streamdrift.experiments.fleet import ExperimentFleet
 
 STATE_VERSION = 1
 
@@ -25,11 +26,17 @@ class PartitionState:
     fleet: MonitorFleet
     labels: DegradationFleet
     offsets: dict[str, int] = field(default_factory=dict)  # topic -> next offset to process
+    experiments: ExperimentFleet = field(default_factory=lambda: ExperimentFleet({}))
 
     @classmethod
     def fresh(cls, partition: int, fleet: MonitorFleet) -> PartitionState:
         """A new partition state; the label fleet shares the drift fleet's alert policy."""
-        return cls(partition, fleet, DegradationFleet(fleet.specs, fleet.alerts))
+        return cls(
+            partition,
+            fleet,
+            DegradationFleet(fleet.specs, fleet.alerts),
+            experiments=ExperimentFleet(fleet.specs.experiments),
+        )
 
     def accepts(self, topic: str, offset: int) -> bool:
         """False for a record already covered (a re-delivery after a seek)."""
@@ -42,6 +49,7 @@ class PartitionState:
             "offsets": dict(self.offsets),
             "fleet": self.fleet.to_dict(),
             "labels": self.labels.to_dict(),
+            **({"experiments": self.experiments.to_dict()} if self.experiments.specs else {}),
         }
 
     @classmethod
@@ -54,4 +62,5 @@ class PartitionState:
             fleet=fleet,
             labels=DegradationFleet.from_dict(d["labels"], specs, fleet.alerts),
             offsets={str(k): int(v) for k, v in d["offsets"].items()},
+            experiments=ExperimentFleet.from_dict(d.get("experiments"), specs.experiments),
         )
