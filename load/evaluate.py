@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from load import experiments
 from load.scenarios import PREDICTION, Chunk, Timing, TrafficGenerator, load_scenario
 from load.spec import CategoricalFeature, Scenario
 from streamdrift import config
@@ -663,6 +664,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(table(report))
     print(f"written: {args.out / 'evaluation.md'}, .json and PNGs ({report['seconds']:.0f} s)")
+    progress("champion/challenger simulations (load/experiments.py)")
+    ab = experiments.evaluate(experiments.QUICK if args.quick else experiments.FULL)
+    (args.out / "experiments.json").write_text(json.dumps(ab, indent=2))
+    print(experiments.table(ab))
     return 0
 
 
