@@ -1,0 +1,147 @@
+"""Champion and challenger through the processor: predictions with ``experiment`` and
+``variant`` and their labels give schema-valid progress records and each decision once on
+``experiment-decisions``; a restored checkpoint continues like the uninterrupted run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from jsonschema import Draft202012Validator
+from tests.unit.agents.test_processor import (
+    ROOT,
+    T0,
+    Feed,
+    chunks,
+    make_processor,
+    run,
+    write_config,
+)
+
+from streamdrift.agents.processor import InputRecord, OutputRecord
+from streamdrift.records import FeedbackEvent, PredictionEvent
+
+SCHEMA = Draft202012Validator(
+    json.loads((ROOT / "topics" / "experiment.schema.json").read_text(encoding="utf-8"))
+)
+TOML = """
+[experiments.ranker]
+model_id = "m"
+split = {{ champion = 0.5, challenger = 0.5 }}
+metric = "accuracy"
+mode = "{mode}"
+report_every = 200
+"""
+
+
+def docs(out: Sequence[OutputRecord]) -> list[dict[str, Any]]:
+    found = [json.loads(o.value or b"") for o in out if o.topic == "experiment-decisions"]
+    for doc in found:
+        SCHEMA.validate(doc)
+    return found
+
+
+def traffic(
+    n: int, *, mode: str, p: tuple[float, float] = (0.7, 0.9), share: float = 0.5, seed: int = 5
+) -> list[InputRecord]:
+    """``n`` requests with 0/1 labels; a variant is right with probability ``p``; labels
+    follow their predictions 100 requests later."""
+    rng = np.random.default_rng(seed)
+    feed = Feed()
+    labels = (rng.random(n) < 0.5).astype(int)
+    records: list[InputRecord] = []
+    pending: list[FeedbackEvent] = []
+    for i in range(n):
+        ts = T0 + i * 0.1
+        variants = (
+            ("champion", "challenger")
+            if mode == "shadow"
+            else (("challenger",) if rng.random() < share else ("champion",))
+        )
+        for variant in variants:
+            right = rng.random() < p[variant == "challenger"]
+            decided = int(labels[i]) if right else 1 - int(labels[i])
+            event = PredictionEvent(
+                "m",
+                "1",
+                f"r{i}",
+                ts,
+                {"x": float(i % 7)},
+                float(decided),
+                experiment="ranker",
+                variant=variant,
+            )
+            records.append(feed.prediction(event))
+        pending.append(FeedbackEvent("m", f"r{i}", ts + 1.0, int(labels[i])))
+        if len(pending) == 100:
+            records.append(feed.feedback(pending))
+            pending = []
+    return records
+
+
+@pytest.mark.parametrize("mode", ["ab", "shadow"])
+def test_a_better_challenger_is_superior_once_with_progress_over_time(
+    tmp_path: Path, mode: str
+) -> None:
+    processor = make_processor(write_config(tmp_path, TOML.format(mode=mode)))
+    processor.restore(0, None)
+    found = docs(run(processor, list(chunks(traffic(3000, mode=mode), 250))))
+
+    decisions = [d for d in found if d["kind"] == "decision"]
+    assert [d["decision"] for d in decisions] == ["superior"]
+    progress = [d for d in found if d["kind"] == "progress"]
+    assert [d["index"] for d in progress] == list(range(len(progress))) and len(progress) >= 10
+    assert (
+        progress[-1]["n"]["champion"] + (0 if mode == "shadow" else progress[-1]["n"]["challenger"])
+        == 3000  # every request labelled, 3000 a multiple of report_every
+    )
+    assert progress[-1]["lower"] > 0 and abs(progress[-1]["effect"] - 0.2) < 0.05
+    assert all(b["elapsed"] > a["elapsed"] for a, b in zip(progress, progress[1:], strict=False))
+    if mode == "ab":
+        last = progress[-1]
+        assert abs(last["challenger"]["value"] - last["champion"]["value"] - 0.2) < 0.05
+    assert decisions[0]["srm"]["e_value"] < 20
+
+
+def test_a_mismatched_split_is_flagged_and_withholds_decisions(tmp_path: Path) -> None:
+    processor = make_processor(write_config(tmp_path, TOML.format(mode="ab")))
+    processor.restore(0, None)
+    found = docs(run(processor, list(chunks(traffic(3000, mode="ab", share=0.65), 250))))
+    decisions = [d["decision"] for d in found if d["kind"] == "decision"]
+    assert decisions == ["sample_ratio_mismatch"]
+
+
+@pytest.mark.parametrize("cut", [3, 11, 20])
+def test_a_restored_checkpoint_publishes_what_the_uninterrupted_run_does(
+    tmp_path: Path, cut: int
+) -> None:
+    settings = write_config(tmp_path, TOML.format(mode="shadow"))
+    fetches = list(chunks(traffic(3000, mode="shadow"), 250))
+    original = make_processor(settings)
+    original.restore(0, None)
+    run(original, fetches[:cut])
+    snapshot = json.loads(json.dumps(original.snapshot(0)))
+    restored = make_processor(settings)
+    restored.restore(0, snapshot)
+    rest = [o for o in run(original, fetches[cut:]) if o.topic == "experiment-decisions"]
+    again = [o for o in run(restored, fetches[cut:]) if o.topic == "experiment-decisions"]
+    assert rest and [(o.key, o.value) for o in again] == [(o.key, o.value) for o in rest]
+
+
+def test_predictions_without_variants_publish_nothing_to_the_experiment_topic(
+    tmp_path: Path,
+) -> None:
+    processor = make_processor(write_config(tmp_path, TOML.format(mode="ab")))
+    processor.restore(0, None)
+    feed = Feed()
+    events = [PredictionEvent("m", "1", f"p{i}", T0 + i, {"x": 1.0}, 1.0) for i in range(500)]
+    out = run(processor, [[feed.prediction(e) for e in events]])
+    out += run(
+        processor, [[feed.feedback([FeedbackEvent("m", f"p{i}", T0 + 600, 1) for i in range(500)])]]
+    )
+    assert docs(out) == []
+    assert processor.states[0].labels.join.duplicates == {}
