@@ -92,10 +92,10 @@ class ExperimentState:
         else:
             c = self.comparison
             sums0, sums1, nn0, nn1 = c.sums[0], c.sums[1], c.n[0], c.n[1]
-            z, g = a[:, 0], a[:, 1]
-            m1 = (sums1 + np.cumsum(z * g)[at]) / np.maximum(nn1 + np.cumsum(z)[at], 1)
-            m0 = (sums0 + np.cumsum((1 - z) * g)[at]) / np.maximum(nn0 + np.cumsum(1 - z)[at], 1)
-            cp = c.update_unpaired(z.astype(np.int64), g, at, spec.alpha)
+            z, gz = a[:, 0], a[:, 1]
+            m1 = (sums1 + np.cumsum(z * gz)[at]) / np.maximum(nn1 + np.cumsum(z)[at], 1)
+            m0 = (sums0 + np.cumsum((1 - z) * gz)[at]) / np.maximum(nn0 + np.cumsum(1 - z)[at], 1)
+            cp = c.update_unpaired(z.astype(np.int64), gz, at, spec.alpha)
         out: list[dict[str, Any]] = []
         for k, i in enumerate(at):
             out.extend(self._checkpoint(cp, k, float(a[i, 3]), m0, m1))

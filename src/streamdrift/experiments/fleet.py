@@ -47,6 +47,7 @@ class ExperimentFleet:
                 spec = self.specs.get(name)
                 if (
                     spec is None
+                    or variant is None
                     or variant not in spec.split
                     or (spec.model_id is not None and spec.model_id != batch.model_id)
                 ):

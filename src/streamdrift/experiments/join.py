@@ -37,7 +37,8 @@ class ExperimentJoin:
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self.max_entries = max_entries
-        # "model\x1fpid" -> [experiment | None, first_ts, label | NO_LABEL, {variant: [pred, decided, ts]}]
+        # "model\x1fpid" -> [experiment | None, first_ts, label | NO_LABEL,
+        #                    {variant: [prediction, decided, ts]}]
         self.entries: dict[str, list[Any]] = {}
         self.models: set[str] = set()  # models that sent experiment predictions here
         self.watermark = -math.inf

@@ -33,7 +33,7 @@ def radius(n: np.ndarray, variance: np.ndarray, alpha: float) -> np.ndarray:
         width = np.sqrt(
             np.maximum(variance, 0.0) * 2 * t / (n * n * rho2) * np.log(np.sqrt(t) / alpha)
         )
-    return np.where(n > 0, width, np.inf)  # type: ignore[no-any-return]
+    return np.where(n > 0, width, np.inf)
 
 
 class ConfidenceSequence:

@@ -40,7 +40,7 @@ def log_evalue_path(
     seen = np.cumsum(onehot, axis=0) - onehot + before  # per variant, before each event
     n_before = before.sum() + np.arange(len(v))
     step = np.log((prior[v] + seen[np.arange(len(v)), v]) / (CONCENTRATION + n_before))
-    return np.cumsum(step - np.log(theta[v]))  # type: ignore[no-any-return]
+    return np.cumsum(step - np.log(theta[v]))
 
 
 class SampleRatioTest:
