@@ -27,14 +27,17 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Debian packages the tests need, installed only where the binary is missing (we run as root):
-# chromium renders the HTML report in its test.
-DEB_TOOLS := chromium:chromium
+# chromium renders the HTML report in its test; Prometheus (with promtool) scrapes a worker and
+# checks the rules; Alertmanager receives forwarded alerts. Pairs of binary:package.
+DEB_TOOLS := chromium:chromium prometheus:prometheus promtool:prometheus \
+             prometheus-alertmanager:prometheus-alertmanager
 tools:
 	@missing=""; for pair in $(DEB_TOOLS); do bin=$${pair%%:*}; pkg=$${pair#*:}; \
 	  command -v $$bin >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
-	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	    $$(echo $$missing | tr ' ' '\n' | sort -u); \
 	fi
 
 # Resolve the Apache Kafka jars with Maven (cached in ~/.m2; the classpath in ~/.cache/streamdrift)
@@ -48,7 +51,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-unit: install
+unit: install tools
 	$(BIN)/pytest tests -m "not integration" $(PYTEST_ARGS)
 
 integration: kafka tools

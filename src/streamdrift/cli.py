@@ -8,6 +8,7 @@
     streamdrift alerts tail             print alerts as they arrive
     streamdrift report                  an HTML report of a model's windows and alerts
     streamdrift windows                 a model's window verdicts in the terminal
+    streamdrift forward alertmanager    post alerts to Alertmanager (or: forward webhook)
     streamdrift demo                    all of the above on a local broker, alerts live
 
 Every worker setting is also read from ``STREAMDRIFT_<NAME>`` (see ``streamdrift worker
@@ -44,6 +45,7 @@ SETTING_HELP = {
     "topic_references": "compacted topic of reference profiles",
     "topic_drift_windows": "topic every closed window's verdicts are published to",
     "topic_experiment_decisions": "topic of champion/challenger progress and decisions",
+    "topic_retrain_requests": "topic retrain requests are published to",
     "reference_size": "events per model version used to learn its reference",
     "window_size": "events per drift window (count-based, tumbling)",
     "psi_threshold": "PSI at or above which a feature may drift",
@@ -110,6 +112,56 @@ def _add_settings(parser: argparse.ArgumentParser, names: Sequence[str] | None =
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {f.name: getattr(args, f.name, None) for f in fields(Settings)}
     return config.load(overrides)
+
+
+def _add_forward(sub: Any) -> None:
+    forward = sub.add_parser("forward", help="deliver alerts to Alertmanager or a webhook")
+    fsub = forward.add_subparsers(dest="target", required=True, metavar="TARGET")
+    for target, text in (
+        ("alertmanager", "post alerts to Alertmanager's v2 API, re-send firing ones, end resolved"),
+        ("webhook", "post each alert's JSON, with a Slack-compatible text field"),
+    ):
+        p = fsub.add_parser(
+            target,
+            help=text,
+            description=f"{text[0].upper()}{text[1:]}. At-least-once: an alert's offset is "
+            "committed only after a 2xx; failures are retried with capped exponential "
+            "back-off; duplicates are dropped by alert_id.",
+        )
+        p.add_argument("--url", required=True, help="e.g. http://alertmanager:9093")
+        p.add_argument(
+            "--group",
+            default=None,
+            help="consumer group that tracks what was delivered "
+            f"(default: <app_id>.forward-{target})",
+        )
+        p.add_argument(
+            "--from-beginning",
+            action="store_true",
+            help="a new group delivers the alerts already on the topics (default: from now on)",
+        )
+        p.add_argument(
+            "--max-backoff",
+            type=float,
+            default=30.0,
+            help="longest wait between retries, s (default: 30)",
+        )
+        if target == "alertmanager":
+            p.add_argument(
+                "--report-url",
+                default="",
+                help="report link annotation; {model_id}, {model_version} and {feature} are "
+                "filled in, e.g. https://reports/{model_id}/{model_version}.html",
+            )
+            p.add_argument(
+                "--resend-interval",
+                type=float,
+                default=60.0,
+                help="seconds between re-sends of firing alerts (default: 60; endsAt is 4x this)",
+            )
+        _add_settings(
+            p, ["broker", "app_id", "topic_drift_alerts", "topic_degradation_alerts", *SECURITY]
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -249,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--json", action="store_true", help="print raw JSON lines")
 
     report_commands.add_parsers(sub, _add_settings, SECURITY)  # report, windows
+    _add_forward(sub)
 
     ref = sub.add_parser("reference", help="reference profiles")
     rsub = ref.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -479,6 +532,33 @@ def cmd_windows(args: argparse.Namespace) -> int:
     return report_commands.run_windows(args, _settings(args))
 
 
+def cmd_forward(args: argparse.Namespace) -> int:
+    from streamdrift.alerts.routing import Backoff
+    from streamdrift.forward import Alertmanager, Forwarder, Webhook, run_forwarder
+
+    settings = _settings(args)
+    if not args.url.startswith(("http://", "https://")):
+        raise CliError(f"--url: expected http://HOST:PORT or https://..., got {args.url!r}")
+    endpoint: Alertmanager | Webhook
+    if args.target == "alertmanager":
+        if not args.resend_interval > 0:
+            raise CliError(f"--resend-interval: must be > 0, got {args.resend_interval}")
+        endpoint = Alertmanager(
+            args.url, report_url=args.report_url, resend_interval=args.resend_interval
+        )
+    else:
+        endpoint = Webhook(args.url)
+    forwarder = Forwarder(
+        settings,
+        endpoint,
+        group=args.group,
+        from_beginning=args.from_beginning,
+        backoff=Backoff(cap=args.max_backoff),
+    )
+    asyncio.run(run_forwarder(forwarder))
+    return 0
+
+
 def cmd_reference(args: argparse.Namespace) -> int:
     from streamdrift import codec, reference
     from streamdrift.records import PREDICTION
@@ -528,6 +608,14 @@ def cmd_reference(args: argparse.Namespace) -> int:
                 f"reference performance ({perf['task']}) on {perf['rows']} labelled rows"
                 f" ({perf['rows_without_label']} without a label or prediction): {headline}"
             )
+        if "calibration" in profile:
+            cal = profile["calibration"]
+            check = cal["check"]
+            print(
+                f"score calibration (isotonic, {len(cal['x'])} points): expected calibration "
+                f"error on {check['held_out_rows']:.0f} held-out rows {check['ece_raw']:.4f} "
+                f"raw, {check['ece_calibrated']:.4f} calibrated"
+            )
         docs.extend(reference.for_targets(profile, targets))
     if args.out is not None:
         if len(docs) == 1:
@@ -567,6 +655,7 @@ COMMANDS = {
     "alerts": cmd_alerts,
     "report": cmd_report,
     "windows": cmd_windows,
+    "forward": cmd_forward,
     "demo": cmd_demo,
 }
 

@@ -181,6 +181,13 @@ class Metrics:
             ["model", "metric"],
             registry=r,
         )
+        self.estimated_performance = Gauge(
+            "streamdrift_estimated_performance",
+            "Latest label-free estimate of a model's performance (CBPE; metric: accuracy, "
+            "precision, recall, f1, roc_auc, each also _lower and _upper).",
+            ["model", "metric"],
+            registry=r,
+        )
         self.kafka_errors = Counter(
             "streamdrift_kafka_errors",
             "Kafka client errors the worker recovered from.",

@@ -225,6 +225,8 @@ class AlertKind(StrEnum):
     CONCEPT_DRIFT = "concept_drift"
     PERFORMANCE_DEGRADATION = "performance_degradation"
     LABEL_HEALTH = "label_health"
+    ESTIMATED_PERFORMANCE = "estimated_performance"
+    ESTIMATOR_DIVERGENCE = "estimator_divergence"
 
 
 class AlertStatus(StrEnum):

@@ -27,6 +27,7 @@ from typing import Any
 
 from streamdrift import codec
 from streamdrift.config import ConfigError
+from streamdrift.core.calibration_profile import CalibrationProfile, build_calibration
 from streamdrift.core.labelled_metrics import (
     ReferencePerformance,
     infer_task_of,
@@ -229,7 +230,31 @@ def build_profile(
     }
     if performance is not None:
         doc["performance"] = performance
+        if performance["task"] == "binary":
+            calibration = build_score_calibration(
+                columns, label_column or "", prediction_column, spec.performance.score_threshold
+            )
+            if calibration is not None:
+                doc["calibration"] = calibration.to_dict()
     return doc
+
+
+def build_score_calibration(
+    columns: dict[str, list[Scalar]],
+    label_column: str,
+    prediction_column: str,
+    score_threshold: float,
+) -> CalibrationProfile | None:
+    """The isotonic calibration of a binary model's scores on the labelled rows, for
+    label-free estimates (``core/calibration_profile.py``); None below its minimum rows."""
+    n = len(columns[label_column])
+    decided = columns.get(PREDICTED_LABEL_COLUMN) or [None] * n
+    return build_calibration(
+        [_plain(v) for v in columns[label_column]],
+        [_plain(v) for v in columns[prediction_column]],
+        [_plain(v) for v in decided],
+        score_threshold,
+    )
 
 
 def build_performance(
@@ -333,6 +358,7 @@ class ReferenceProfile:
     profiles: Profiles
     count: int
     performance: ReferencePerformance | None = None
+    calibration: CalibrationProfile | None = None
 
 
 def parse_reference(raw: bytes) -> ReferenceProfile:
@@ -351,6 +377,7 @@ def parse_reference(raw: bytes) -> ReferenceProfile:
         profiles_from_dict(doc["profiles"]),
         int(doc["count"]),
         None if performance is None else ReferencePerformance.from_dict(performance),
+        None if (cal := doc.get("calibration")) is None else CalibrationProfile.from_dict(cal),
     )
 
 

@@ -190,6 +190,7 @@ class StreamRunner:
                             ref.profiles,
                             ref.count,
                             ref.performance,
+                            ref.calibration,
                         )
                     )
 

@@ -27,6 +27,7 @@ SETTINGS_FIELDS: Mapping[str, str] = {
     "references": "topic_references",
     "drift-windows": "topic_drift_windows",
     "experiment-decisions": "topic_experiment_decisions",
+    "retrain-requests": "topic_retrain_requests",
 }
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, generate_latest
 
 from streamdrift.metrics import OTHER, Metrics
+from streamdrift.records import AlertKind
 
 
 def test_model_label_caps_at_max_models_then_other() -> None:
@@ -113,6 +114,7 @@ def test_metric_names_in_the_readme_exist() -> None:
         "streamdrift_pending_joins",
         "streamdrift_join_events",
         "streamdrift_model_performance",
+        "streamdrift_estimated_performance",
         "streamdrift_worker_up",
         "streamdrift_partitions_owned",
         "streamdrift_rebalances_total",
@@ -146,7 +148,10 @@ def test_series_with_labels_known_in_advance_exist_at_zero_from_start_up(tmp_pat
         'streamdrift_pending_joins{kind="predictions_on_disk"}',
     ]
     assert {name: samples.get(name) for name in expected} == dict.fromkeys(expected, "0.0")
-    assert sum(name.startswith("streamdrift_alerts_total{") for name in samples) == 10
+    assert sum(name.startswith("streamdrift_alerts_total{") for name in samples) == 2 * len(
+        AlertKind
+    )
+    assert samples['streamdrift_alerts_active{kind="estimated_performance"}'] == "0.0"
 
 
 def test_every_reason_the_codec_raises_is_declared() -> None:

@@ -16,7 +16,7 @@ from streamdrift.core import spec
 from streamdrift.experiments.spec import EXPERIMENT_KEYS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-TABLES = {"window", "reference", "performance", "thresholds"}  # keys that are sub-tables
+TABLES = {"window", "reference", "performance", "thresholds", "retrain"}  # keys that are sub-tables
 
 
 def configuration_section() -> str:
@@ -44,6 +44,7 @@ def toml_keys() -> set[str]:
     keys |= {f"performance.{k}" for k in spec._PERFORMANCE_KEYS if k != "window"}
     keys |= {f"performance.{k}" for k in window}
     keys |= {f"experiments.<name>.{k}" for k in EXPERIMENT_KEYS}
+    keys |= {f"retrain.{k}" for k in spec._RETRAIN_KEYS}
     return keys
 
 

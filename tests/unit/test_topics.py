@@ -38,7 +38,9 @@ def test_repo_topics_file_loads() -> None:
         "references",
         "drift-windows",
         "experiment-decisions",
+        "retrain-requests",
     ]
+    assert "retrain-requests" in specs
     assert specs["predictions"] == TopicSpec(
         "predictions", "predictions", 8, 1, 604800000, "delete", {}
     )

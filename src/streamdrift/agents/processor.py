@@ -11,6 +11,7 @@ and its origin in headers and its bytes untouched.
 from __future__ import annotations
 
 import logging
+import math
 import time
 import zlib
 from collections import Counter
@@ -19,8 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from streamdrift import codec
+from streamdrift.agents.retrain import retrain_records
 from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.config import Settings
+from streamdrift.core.calibration_profile import CalibrationProfile
 from streamdrift.core.degradation import DegradationUpdate
 from streamdrift.core.fleet import FleetUpdate, MonitorFleet
 from streamdrift.core.join_spill import SpillTier
@@ -109,6 +112,8 @@ class Processor:
         self.references: dict[tuple[str, str], tuple[Profiles, int]] = {}
         # reference performance carried by those profiles, by (model, version)
         self.performance_references: dict[tuple[str, str], ReferencePerformance] = {}
+        # score calibrations carried by those profiles, by (model, version)
+        self.calibrations: dict[tuple[str, str], CalibrationProfile] = {}
         # outputs produced outside process() (a reference applied on restore), per partition
         self.pending: dict[int, list[OutputRecord]] = {}
         # join spill segments (seq, crc) retired by the last snapshot of each partition
@@ -154,11 +159,13 @@ class Processor:
                 or known[1] != count
                 or (profiles_to_dict(known[0]) != profiles_to_dict(profiles))
             ):
-                self._emit(state.fleet.set_reference(model, version, profiles, count), out)
+                self._emit(state.fleet.set_reference(model, version, profiles, count), out, state)
         for (model, version), performance in self.performance_references.items():
             if state.labels.references.get((model, version)) != performance:
                 update = state.labels.set_reference(model, version, performance)
                 self._emit_labels(state, update, out)
+        for (model, version), calibration in self.calibrations.items():
+            state.estimates.set_calibration(model, version, calibration)
         if out:
             self.pending.setdefault(partition, []).extend(out)
         return state
@@ -176,18 +183,23 @@ class Processor:
         profiles: Profiles,
         count: int,
         performance: ReferencePerformance | None = None,
+        calibration: CalibrationProfile | None = None,
     ) -> list[OutputRecord]:
         """A reference profile arrived: every owned partition uses it from now on (its
         ``performance``, when it has one, as the reference of the performance monitors)."""
         self.references[(model_id, version)] = (profiles, count)
         out: list[OutputRecord] = []
         for state in self.states.values():
-            self._emit(state.fleet.set_reference(model_id, version, profiles, count), out)
+            self._emit(state.fleet.set_reference(model_id, version, profiles, count), out, state)
         if performance is not None:
             self.performance_references[(model_id, version)] = performance
             for state in self.states.values():
                 update = state.labels.set_reference(model_id, version, performance)
                 self._emit_labels(state, update, out)
+        if calibration is not None:
+            self.calibrations[(model_id, version)] = calibration
+            for state in self.states.values():
+                state.estimates.set_calibration(model_id, version, calibration)
         log.info("reference profile for %s v%s (%d rows)", model_id, version, count)
         return out
 
@@ -344,7 +356,8 @@ class Processor:
             self.metrics.events_consumed.labels(
                 self.settings.topic_predictions, self.metrics.model_label(batch.model_id)
             ).inc(len(batch))
-        self._emit(state.fleet.observe(batches), out)
+        self._emit(state.fleet.observe(batches), out, state)
+        self._emit_estimates(state.estimates.observe(batches), "estimated_performance", out)
         self._emit_labels(state, state.labels.add_predictions(batches), out)
         self._experiment_records(state.experiments.add_predictions(batches), out)
 
@@ -359,7 +372,7 @@ class Processor:
             "" if marker.model_version is None else f" v{marker.model_version}",
             len(update.windows),
         )
-        self._emit(update, out)
+        self._emit(update, out, state)
 
     def _emit_labels(
         self, state: PartitionState, update: DegradationUpdate, out: list[OutputRecord]
@@ -381,6 +394,27 @@ class Processor:
             for check in window.tests:
                 if check.statistic == "label_coverage":
                     metrics.label_coverage.labels(model).set(check.value)
+        for alert in update.alerts:
+            out.append(self._alert_record(alert))
+        out.extend(retrain_records(self.settings, self.specs, state, update, self.clock))
+        if update.labelled:
+            estimates = state.estimates.add_labelled(update.labelled)
+            self._emit_estimates(estimates, "estimator_divergence", out)
+
+    def _emit_estimates(self, update: FleetUpdate, monitor: str, out: list[OutputRecord]) -> None:
+        """Windows and alerts of the label-free estimates (``core/estimates.py``)."""
+        topic = self.settings.topic_drift_windows
+        for window in update.windows:
+            doc = window_record(window, monitor)
+            out.append(
+                OutputRecord(topic, window.model_id.encode(), codec.encode_window_record(doc))
+            )
+            if monitor == "estimated_performance":
+                gauge = self.metrics.estimated_performance
+                model = self.metrics.model_label(window.model_id)
+                for name, value in window.metrics:
+                    if math.isfinite(value):
+                        gauge.labels(model, name.removeprefix("estimated_")).set(value)
         for alert in update.alerts:
             out.append(self._alert_record(alert))
 
@@ -444,7 +478,7 @@ class Processor:
         )
         return dead_letter(self.settings.topic_dead_letter, record, reason, error)
 
-    def _emit(self, update: FleetUpdate, out: list[OutputRecord]) -> None:
+    def _emit(self, update: FleetUpdate, out: list[OutputRecord], state: PartitionState) -> None:
         metrics = self.metrics
         self._window_records(update.windows, out, labels=False)
         for window in update.windows:
@@ -457,6 +491,7 @@ class Processor:
                     )
         for alert in update.alerts:
             out.append(self._alert_record(alert))
+        out.extend(retrain_records(self.settings, self.specs, state, update, self.clock))
 
     def _window_records(
         self, windows: Sequence[WindowResult], out: list[OutputRecord], *, labels: bool
@@ -474,6 +509,8 @@ class Processor:
             AlertKind.PERFORMANCE_DEGRADATION,
             AlertKind.CONCEPT_DRIFT,
             AlertKind.LABEL_HEALTH,
+            AlertKind.ESTIMATED_PERFORMANCE,
+            AlertKind.ESTIMATOR_DIVERGENCE,
         )
         topic = (
             self.settings.topic_degradation_alerts

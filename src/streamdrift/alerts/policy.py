@@ -172,6 +172,11 @@ _WORDING = {
     AlertKind.PERFORMANCE_DEGRADATION: ("the performance", "degraded"),
     AlertKind.CONCEPT_DRIFT: ("the error stream", "changed (concept drift)"),
     AlertKind.LABEL_HEALTH: ("label coverage", "is too low"),
+    AlertKind.ESTIMATED_PERFORMANCE: ("the estimated accuracy (no labels)", "dropped"),
+    AlertKind.ESTIMATOR_DIVERGENCE: (
+        "the realized accuracy",
+        "left the label-free estimate's interval (P(y|x) moved)",
+    ),
 }
 
 _DETECTOR_WORDING = {"label_expiry": ("the labels", "expire before they join")}

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streamdrift.core.degradation import DegradationFleet
+from streamdrift.core.estimates import EstimateFleet
 from streamdrift.core.fleet import MonitorFleet
+from streamdrift.core.retrain import RetrainPolicy
 from streamdrift.core.spec import ModelSpecs
 from streamdrift.experiments.fleet import ExperimentFleet
 
@@ -27,6 +29,14 @@ class PartitionState:
     labels: DegradationFleet
     offsets: dict[str, int] = field(default_factory=dict)  # topic -> next offset to process
     experiments: ExperimentFleet = field(default_factory=lambda: ExperimentFleet({}))
+    retrain: RetrainPolicy = field(default_factory=RetrainPolicy)
+    restored_estimates: EstimateFleet | None = None  # None: fresh label-free estimates
+    estimates: EstimateFleet = field(init=False)
+
+    def __post_init__(self) -> None:
+        fresh = EstimateFleet(self.fleet.specs, self.fleet.alerts)
+        self.estimates = self.restored_estimates or fresh
+        self.restored_estimates = None
 
     @classmethod
     def fresh(cls, partition: int, fleet: MonitorFleet) -> PartitionState:
@@ -50,6 +60,8 @@ class PartitionState:
             "fleet": self.fleet.to_dict(),
             "labels": self.labels.to_dict(),
             **({"experiments": self.experiments.to_dict()} if self.experiments.specs else {}),
+            "retrain": self.retrain.to_dict(),
+            "estimates": self.estimates.to_dict(),
         }
 
     @classmethod
@@ -63,4 +75,8 @@ class PartitionState:
             labels=DegradationFleet.from_dict(d["labels"], specs, fleet.alerts),
             offsets={str(k): int(v) for k, v in d["offsets"].items()},
             experiments=ExperimentFleet.from_dict(d.get("experiments"), specs.experiments),
+            retrain=RetrainPolicy.from_dict(d.get("retrain")),  # absent before retrain requests
+            restored_estimates=None
+            if d.get("estimates") is None  # checkpoints before estimates: start afresh
+            else EstimateFleet.from_dict(d["estimates"], specs, fleet.alerts),
         )

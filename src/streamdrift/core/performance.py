@@ -97,6 +97,10 @@ class PerformanceSpec:
     # label_health alert when more than this share of a period's labels expire unjoined
     max_expired_share: float = 0.1
     unknown_model_feedback: str = "reject"  # or "wait": labels of a model never seen
+    # label-free estimates (core/estimated_performance.py, core/estimator_divergence.py)
+    estimate_confidence: float = 0.99  # level of the estimates' intervals
+    divergence_windows: int = 6  # estimator_divergence: of the last this many windows …
+    divergence_hits: int = 3  # … at least this many outside the estimate's interval
 
     def __post_init__(self) -> None:
         if self.by not in ("label_time", "prediction_time"):
@@ -135,6 +139,15 @@ class PerformanceSpec:
                 raise PerformanceSpecError(f"performance.{name}: seconds > 0, got {value}")
         if self.max_pending < 1:
             raise PerformanceSpecError(f"performance.max_pending: >= 1, got {self.max_pending}")
+        if not 0.5 <= self.estimate_confidence < 1:
+            raise PerformanceSpecError(
+                f"performance.estimate_confidence: in [0.5, 1), got {self.estimate_confidence}"
+            )
+        if not 1 <= self.divergence_hits <= self.divergence_windows:
+            raise PerformanceSpecError(
+                "performance.divergence_hits: between 1 and divergence_windows, got "
+                f"{self.divergence_hits} of {self.divergence_windows}"
+            )
         if not 0 <= self.score_threshold <= 1:
             raise PerformanceSpecError(
                 f"performance.score_threshold: in [0, 1], got {self.score_threshold}"

@@ -29,6 +29,7 @@ from types import MappingProxyType
 from typing import Any
 
 from streamdrift.core.performance import PerformanceSpec, PerformanceSpecError
+from streamdrift.core.retrain import RetrainSpec, RetrainSpecError
 from streamdrift.core.windows import WindowSpec
 from streamdrift.experiments.spec import (
     ExperimentSpec,
@@ -115,6 +116,7 @@ class MonitorSpec:
     n_bins: int = 10
     resolve_after: int = 3
     performance: PerformanceSpec = field(default_factory=PerformanceSpec)
+    retrain: RetrainSpec = field(default_factory=RetrainSpec)
 
     def __post_init__(self) -> None:
         for test in self.tests:
@@ -179,6 +181,8 @@ def spec_from_mapping(doc: Mapping[str, Any], base: MonitorSpec, where: str) -> 
             )
         elif key == "performance":
             changes[key] = _performance(base.performance, value, f"{where}.performance")
+        elif key == "retrain":
+            changes[key] = _retrain(base.retrain, value, where)
         elif key == "thresholds":
             if not isinstance(value, Mapping):
                 raise SpecError(f"{where}.thresholds: expected a table of test = number")
@@ -238,6 +242,26 @@ def _performance(base: PerformanceSpec, value: Any, where: str) -> PerformanceSp
         return _sub(PerformanceSpec, base, value, _PERFORMANCE_KEYS, where)  # type: ignore[no-any-return]
     except PerformanceSpecError as exc:
         raise SpecError(str(exc)) from None
+
+
+_RETRAIN_KEYS = frozenset(RetrainSpec.__dataclass_fields__)
+
+
+def _retrain(base: RetrainSpec, value: Any, where: str) -> RetrainSpec:
+    if not isinstance(value, Mapping):
+        raise SpecError(f"{where}.retrain: expected a table")
+    unknown = set(value) - _RETRAIN_KEYS
+    if unknown:
+        raise SpecError(
+            f"{where}.retrain.{sorted(unknown)[0]}: unknown setting; known: {sorted(_RETRAIN_KEYS)}"
+        )
+    for key in ("after", "drift_share"):
+        if key in value:
+            _check_type(f"{where}.retrain.{key}", 0.0, value[key])
+    try:
+        return dataclasses.replace(base, **value)
+    except RetrainSpecError as exc:
+        raise SpecError(f"{where}.{exc}") from None
 
 
 def _sub(cls: type[Any], base: Any, value: Any, keys: frozenset[str], where: str) -> Any:

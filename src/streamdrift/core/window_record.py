@@ -21,7 +21,13 @@ from typing import Any
 from streamdrift.records import AlertKind, CheckResult, WindowResult
 
 SCHEMA_VERSION = 1
-MONITORS = ("drift", "performance", "label_health")
+MONITORS = (
+    "drift",
+    "performance",
+    "label_health",
+    "estimated_performance",
+    "estimator_divergence",
+)
 
 
 def record_id(

@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from streamdrift import codec
-from streamdrift.records import PredictionBatch
+from streamdrift.records import AlertKind, PredictionBatch
 
 TOPICS_DIR = Path(__file__).resolve().parents[3] / "topics"
 SCHEMA_NAMES = ("prediction", "feedback", "alert", "window", "experiment")
@@ -258,7 +258,10 @@ def test_alert_required_fields_and_enums() -> None:
         "concept_drift",
         "performance_degradation",
         "label_health",
+        "estimated_performance",
+        "estimator_divergence",
     }
+    assert set(schema["properties"]["kind"]["enum"]) == {k.value for k in AlertKind}
 
 
 def test_topics_toml_defines_every_topic() -> None:
