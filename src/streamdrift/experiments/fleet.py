@@ -19,10 +19,11 @@ from streamdrift.records import FeedbackEvent, PredictionBatch
 
 
 class ExperimentFleet:
-    __slots__ = ("join", "specs", "states", "unknown")
+    __slots__ = ("join", "named", "specs", "states", "unknown")
 
     def __init__(self, specs: Mapping[str, ExperimentSpec]) -> None:
         self.specs = specs
+        self.named = frozenset(s.model_id for s in specs.values() if s.model_id is not None)
         self.join = ExperimentJoin()
         self.states: dict[str, ExperimentState] = {}
         self.unknown = 0  # predictions naming an unconfigured experiment or variant
@@ -75,12 +76,19 @@ class ExperimentFleet:
         return out
 
     def add_feedback(self, events: Sequence[FeedbackEvent]) -> list[dict[str, Any]]:
-        if not self.specs or not self.join.models:
+        """Labels of models that take part: named by an experiment's ``model_id``, or seen
+        with experiment predictions here. A label may come first (the worker reads the
+        feedback topic beside the predictions topic, in no fixed order): it waits."""
+        if not self.specs:
+            return []
+        models = self.join.models | self.named
+        if not models:
             return []
         scored = [
             row
             for e in events
-            if (
+            if e.model_id in models
+            and (
                 row := self.join.add_label(
                     self.specs, e.model_id, e.prediction_id, e.timestamp, e.label
                 )

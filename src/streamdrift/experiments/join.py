@@ -69,8 +69,8 @@ class ExperimentJoin:
     def add_label(
         self, specs: Mapping[str, ExperimentSpec], model: str, pid: str, ts: float, label: Any
     ) -> Scored | None:
-        if model not in self.models:
-            return None
+        """The label of a request; it waits for its predictions when they are not in yet
+        (the caller passes only labels of models that take part in an experiment)."""
         key = f"{model}\x1f{pid}"
         entry = self.entries.get(key)
         if entry is None:

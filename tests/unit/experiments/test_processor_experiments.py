@@ -146,3 +146,23 @@ def test_predictions_without_variants_publish_nothing_to_the_experiment_topic(
     )
     assert docs(out) == []
     assert processor.states[0].labels.join.duplicates == {}
+
+
+@pytest.mark.parametrize("mode", ["ab", "shadow"])
+def test_labels_read_before_their_predictions_wait_and_give_the_same_records(
+    tmp_path: Path, mode: str
+) -> None:
+    """The worker processes each fetched topic-partition on its own, so a partition's
+    feedback can be processed before its predictions: the labels wait for them."""
+    settings = write_config(tmp_path, TOML.format(mode=mode))
+    records = traffic(3000, mode=mode)
+    in_order = make_processor(settings)
+    in_order.restore(0, None)
+    expected = docs(run(in_order, [records]))
+    labels_first = make_processor(settings)
+    labels_first.restore(0, None)
+    feedback = [r for r in records if r.topic != records[0].topic]
+    predictions = [r for r in records if r.topic == records[0].topic]
+    found = docs(run(labels_first, [feedback, *chunks(predictions, 250)]))
+    assert [d["decision"] for d in found if d["kind"] == "decision"] == ["superior"]
+    assert found == expected
