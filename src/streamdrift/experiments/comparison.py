@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from streamdrift.experiments.sequence import ConfidenceSequence
+from streamdrift.experiments.sequence import ConfidenceSequence, running_sum
 
 DECISIONS = ("superior", "non_inferior", "inferior")
 # labelled requests per variant before any decision: the sequence is asymptotic, and its
@@ -78,8 +78,10 @@ class Comparison:
         g = np.asarray(g, dtype=np.float64)
         n1 = self.n[1] + np.cumsum(z) - z  # before each request
         n0 = self.n[0] + np.cumsum(1 - z) - (1 - z)
-        s1 = self.sums[1] + np.cumsum(z * g) - z * g
-        s0 = self.sums[0] + np.cumsum((1 - z) * g) - (1 - z) * g
+        after1 = running_sum(self.sums[1], z * g)
+        after0 = running_sum(self.sums[0], (1 - z) * g)
+        s1 = np.concatenate(([self.sums[1]], after1[:-1]))  # before each request
+        s0 = np.concatenate(([self.sums[0]], after0[:-1]))
         pooled = np.where(n0 + n1 > 0, (s0 + s1) / np.maximum(n0 + n1, 1), 0.0)
         m1 = (s1 + pooled) / (n1 + 1)  # shrunk towards the pooled mean while n is small
         m0 = (s0 + pooled) / (n0 + 1)
@@ -87,8 +89,8 @@ class Comparison:
         psi = m1 - m0 + z * (g - m1) / pi - (1 - z) * (g - m0) / (1 - pi)
         self.n[1] += int(z.sum())
         self.n[0] += len(z) - int(z.sum())
-        self.sums[1] += float((z * g).sum())
-        self.sums[0] += float(((1 - z) * g).sum())
+        if len(z):
+            self.sums[1], self.sums[0] = float(after1[-1]), float(after0[-1])
         return psi  # type: ignore[no-any-return]
 
     def update_unpaired(
@@ -109,7 +111,8 @@ class Comparison:
         n, mean, lo, hi = self.cs.update(g1 - g0, at, alpha)
         for i, g in enumerate((g0, g1)):
             self.n[i] += len(g)
-            self.sums[i] += float(g.sum())
+            if len(g):
+                self.sums[i] = float(running_sum(self.sums[i], g)[-1])
         return Checkpoint(n, n, n, mean, lo, hi)
 
     def metric(self, variant: int) -> float:

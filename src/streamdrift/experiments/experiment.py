@@ -21,6 +21,7 @@ import numpy as np
 from streamdrift.experiments.comparison import Checkpoint, Comparison, decisions
 from streamdrift.experiments.goodness import goodness
 from streamdrift.experiments.join import Scored
+from streamdrift.experiments.sequence import running_sum
 from streamdrift.experiments.spec import ExperimentSpec
 from streamdrift.experiments.srm import SampleRatioTest
 
@@ -93,8 +94,8 @@ class ExperimentState:
             c = self.comparison
             sums0, sums1, nn0, nn1 = c.sums[0], c.sums[1], c.n[0], c.n[1]
             z, gz = a[:, 0], a[:, 1]
-            m1 = (sums1 + np.cumsum(z * gz)[at]) / np.maximum(nn1 + np.cumsum(z)[at], 1)
-            m0 = (sums0 + np.cumsum((1 - z) * gz)[at]) / np.maximum(nn0 + np.cumsum(1 - z)[at], 1)
+            m1 = running_sum(sums1, z * gz)[at] / np.maximum(nn1 + np.cumsum(z)[at], 1)
+            m0 = running_sum(sums0, (1 - z) * gz)[at] / np.maximum(nn0 + np.cumsum(1 - z)[at], 1)
             cp = c.update_unpaired(z.astype(np.int64), gz, at, spec.alpha)
         out: list[dict[str, Any]] = []
         for k, i in enumerate(at):

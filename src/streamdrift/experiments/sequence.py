@@ -24,6 +24,12 @@ import numpy as np
 OPTIMISE_AT = 10_000  # observations where the sequence is tightest
 
 
+def running_sum(before: float, x: np.ndarray) -> np.ndarray:
+    """``before + x[0] + … + x[i]`` for each i, added one at a time from ``before``: the same
+    floats however a stream is cut into batches (a replay gives the same bytes)."""
+    return np.cumsum(np.concatenate(([before], np.asarray(x, dtype=np.float64))))[1:]
+
+
 def radius(n: np.ndarray, variance: np.ndarray, alpha: float) -> np.ndarray:
     """Half-width of the sequence after ``n`` observations of sample variance ``variance``."""
     rho2 = (-2 * math.log(alpha) + math.log(-2 * math.log(alpha) + 1)) / OPTIMISE_AT
@@ -55,15 +61,16 @@ class ConfidenceSequence:
         x = np.asarray(x, dtype=np.float64)
         if at is None:
             at = np.zeros(0, dtype=np.int64)
-        s = self.total + np.cumsum(x)[at]
-        q = self.total_sq + np.cumsum(x * x)[at]
+        sums = running_sum(self.total, x)
+        squares = running_sum(self.total_sq, x * x)
+        s, q = sums[at], squares[at]
         n = self.n + at + 1
         mean = s / n
         r = radius(n, q / n - mean * mean, alpha)
         if len(x):
             self.n += len(x)
-            self.total += float(x.sum())
-            self.total_sq += float((x * x).sum())
+            self.total = float(sums[-1])
+            self.total_sq = float(squares[-1])
         return n, mean, mean - r, mean + r
 
     @property
