@@ -32,6 +32,7 @@ from streamdrift.core.partition import PartitionState
 from streamdrift.core.performance import ReferencePerformance
 from streamdrift.core.spec import ModelSpecs
 from streamdrift.core.window_record import monitor_of, window_record
+from streamdrift.experiments import shadow
 from streamdrift.metrics import Metrics
 from streamdrift.records import (
     Alert,
@@ -358,7 +359,8 @@ class Processor:
             ).inc(len(batch))
         self._emit(state.fleet.observe(batches), out, state)
         self._emit_estimates(state.estimates.observe(batches), "estimated_performance", out)
-        self._emit_labels(state, state.labels.add_predictions(batches), out)
+        served = shadow.served(batches, self.specs.experiments)  # not a shadow's second row
+        self._emit_labels(state, state.labels.add_predictions(served), out)
         self._experiment_records(state.experiments.add_predictions(batches), out)
 
     def _end_of_input(
