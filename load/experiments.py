@@ -10,6 +10,11 @@ that the worker runs: ``Comparison``, ``decisions`` and the SRM e-value path).
   (the first window where the lower bound passes 0), unpaired and paired, per seed.
 * **Sample-ratio mismatch**: a 52/48 assignment checked against the configured 50/50: the
   event at which the e-value first reaches 1/alpha, per seed (None: not within the events).
+* **Lumpy arrival** (``experiments/assignment.py``): each variant's predictions arrive in
+  envelopes of ``srm_envelope`` of that variant alone, the challenger's ``srm_lag`` seconds
+  behind, at ``srm_rate`` requests per second; the worker's bucketed test with the default
+  ``srm_lateness``: how often a correct 50/50 split is flagged (and how often the test on the
+  order of arrival would flag it), and the predictions read until a 52/48 split is flagged.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from streamdrift.experiments.assignment import AssignmentBuckets
 from streamdrift.experiments.comparison import Comparison, decisions
-from streamdrift.experiments.srm import log_evalue_path
+from streamdrift.experiments.spec import ExperimentSpec
+from streamdrift.experiments.srm import SampleRatioTest, log_evalue_path
 
 BASE, GAIN, SHARED = 0.80, 0.02, 0.9
 
@@ -33,11 +40,15 @@ class Plan:
     gain_max_events: int = 200_000
     srm_runs: int = 20
     srm_events: int = 100_000
+    srm_null_runs: int = 200
+    srm_rate: float = 100.0  # requests per second
+    srm_envelope: int = 500  # predictions of one variant per envelope
+    srm_lag: float = 5.0  # seconds the challenger's envelopes trail the champion's
     every: int = 1000
     alpha: float = 0.05
 
 
-QUICK = Plan(gain_runs=10, srm_runs=10)
+QUICK = Plan(gain_runs=10, srm_runs=10, srm_null_runs=50)
 FULL = Plan()
 
 
@@ -109,6 +120,54 @@ def srm_flagged_at(plan: Plan, seed: int = 3) -> list[int | None]:
     return out
 
 
+def lumpy_arrival(
+    rng: np.random.Generator, plan: Plan, challenger_share: float, lateness: float
+) -> tuple[int | None, bool]:
+    """One experiment of ``plan.srm_events`` requests whose variants arrive in per-variant
+    envelopes: (predictions read when the bucketed test flags it or None, whether the test
+    on the order of arrival would have flagged it)."""
+    n = plan.srm_events
+    ts = 1.7e9 + np.arange(n) / plan.srm_rate
+    variants = (rng.random(n) < challenger_share).astype(np.int64)
+    envelopes: list[tuple[float, np.ndarray]] = []
+    for k, lag in ((0, 0.0), (1, plan.srm_lag)):
+        rows = np.nonzero(variants == k)[0]
+        for part in np.array_split(rows, max(1, -(-len(rows) // plan.srm_envelope))):
+            if len(part):
+                envelopes.append((float(ts[part[-1]]) + lag, part))
+    envelopes.sort(key=lambda e: e[0])
+    buckets = AssignmentBuckets(2, lateness)
+    bucketed, arrival = SampleRatioTest((0.5, 0.5)), SampleRatioTest((0.5, 0.5))
+    read, flagged_at, naive = 0, None, False
+    for _, rows in envelopes:
+        read += len(rows)
+        arrival.update(variants[rows])
+        naive = naive or arrival.mismatch(plan.alpha)
+        for counts in buckets.add(ts[rows], variants[rows]):
+            bucketed.update_counts(counts)
+            if flagged_at is None and bucketed.mismatch(plan.alpha):
+                flagged_at = read
+    return flagged_at, naive
+
+
+def srm_lumpy(plan: Plan, seed: int = 4) -> dict[str, Any]:
+    """A correct split and a 52/48 split under lumpy arrival (the default srm_lateness)."""
+    lateness = ExperimentSpec("default").srm_lateness
+    rng = np.random.default_rng(seed)
+    null = [lumpy_arrival(rng, plan, 0.5, lateness) for _ in range(plan.srm_null_runs)]
+    skewed = [lumpy_arrival(rng, plan, 0.48, lateness)[0] for _ in range(plan.srm_runs)]
+    return {
+        "runs": plan.srm_null_runs,
+        "flagged": sum(at is not None for at, _ in null) / plan.srm_null_runs,
+        "flagged_by_arrival_order": sum(naive for _, naive in null) / plan.srm_null_runs,
+        "skewed": {**_summary(skewed), "events": plan.srm_events},
+        "rate": plan.srm_rate,
+        "envelope": plan.srm_envelope,
+        "lag": plan.srm_lag,
+        "lateness": lateness,
+    }
+
+
 def _summary(values: list[int | None]) -> dict[str, Any]:
     found = sorted(v for v in values if v is not None)
     return {
@@ -135,6 +194,7 @@ def evaluate(plan: Plan) -> dict[str, Any]:
             "max_events": plan.gain_max_events,
         },
         "srm": {**_summary(srm_flagged_at(plan)), "events": plan.srm_events},
+        "srm_lumpy": srm_lumpy(plan),
     }
 
 
@@ -161,6 +221,22 @@ def table(r: dict[str, Any]) -> str:
         f"| 52/48 split configured 50/50: events to flag | median {srm['median']:,.0f}, max "
         f"{srm['max']:,} ({srm['decided']}/{srm['runs']} within {srm['events']:,}) | |"
     )
+    lumpy = r["srm_lumpy"]
+    skewed = lumpy["skewed"]
+    lines += [
+        "",
+        f"Lumpy arrival: envelopes of {lumpy['envelope']} predictions of one variant, the "
+        f"challenger's {lumpy['lag']:g} s behind, {lumpy['rate']:g} requests/s, "
+        f"srm_lateness {lumpy['lateness']:g} s",
+        "",
+        "| measurement | event-time buckets (the worker) | order of arrival |",
+        "|---|---|---|",
+        f"| correct 50/50 split flagged, {lumpy['runs']} runs x {skewed['events']:,} "
+        f"| {lumpy['flagged']:.1%} | {lumpy['flagged_by_arrival_order']:.1%} |",
+        f"| 52/48 split configured 50/50: predictions read until flagged | median "
+        f"{skewed['median']:,.0f}, max {skewed['max']:,} ({skewed['decided']}/{skewed['runs']}"
+        f" within {skewed['events']:,}) | |",
+    ]
     return "\n".join(lines)
 
 

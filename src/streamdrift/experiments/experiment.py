@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from streamdrift.experiments.assignment import AssignmentBuckets
 from streamdrift.experiments.comparison import Checkpoint, Comparison, decisions
 from streamdrift.experiments.goodness import goodness
 from streamdrift.experiments.join import Scored
@@ -38,6 +39,7 @@ class ExperimentState:
     model_id: str
     comparison: Comparison
     srm: SampleRatioTest
+    buckets: AssignmentBuckets  # assignments by event time, tested bucket by bucket
     start: float = math.nan  # event time of the first prediction
     index: int = 0  # progress records published
     window_total: float = 0.0  # Σψ at the last progress record
@@ -51,16 +53,19 @@ class ExperimentState:
             model_id,
             Comparison(spec.challenger_share, spec.paired),
             SampleRatioTest(tuple(spec.split.values())),
+            AssignmentBuckets(len(spec.split), spec.srm_lateness),
         )
 
-    def assigned(self, variants: list[int], first_ts: float) -> list[dict[str, Any]]:
-        """Predictions were assigned ``variants`` (0 champion, 1 challenger)."""
+    def assigned(self, variants: list[int], timestamps: list[float]) -> list[dict[str, Any]]:
+        """Predictions at ``timestamps`` were assigned ``variants`` (0 champion, 1 challenger);
+        the sample-ratio test takes them bucket by bucket of event time, once complete."""
         if math.isnan(self.start):
-            self.start = first_ts
-        self.srm.update(variants)
-        if SRM not in self.published and self.srm.mismatch(self.spec.alpha):
-            self.published += (SRM,)
-            return [self._decision(SRM, None, first_ts)]
+            self.start = timestamps[0]
+        for counts in self.buckets.add(np.asarray(timestamps), np.asarray(variants)):
+            self.srm.update_counts(counts)
+            if SRM not in self.published and self.srm.mismatch(self.spec.alpha):
+                self.published += (SRM,)
+                return [self._decision(SRM, None, max(timestamps))]
         return []
 
     def labelled(self, rows: list[Scored]) -> list[dict[str, Any]]:
@@ -160,6 +165,8 @@ class ExperimentState:
             "start": self.start,
             "srm": {
                 "counts": dict(zip(spec.split, self.srm.counts, strict=True)),
+                "pending": dict(zip(spec.split, self.buckets.pending, strict=True)),
+                "late": self.buckets.late,
                 "split": dict(spec.split),
                 "e_value": self.srm.evalue,
             },
@@ -198,6 +205,7 @@ class ExperimentState:
             "model_id": self.model_id,
             "comparison": self.comparison.to_dict(),
             "srm": self.srm.to_dict(),
+            "buckets": self.buckets.to_dict(),
             "start": None if math.isnan(self.start) else self.start,
             "index": self.index,
             "window_total": self.window_total,
@@ -212,6 +220,7 @@ class ExperimentState:
             d["model_id"],
             Comparison.from_dict(d["comparison"], spec.challenger_share, spec.paired),
             SampleRatioTest.from_dict(d["srm"]),
+            AssignmentBuckets.from_dict(d["buckets"], len(spec.split)),
             math.nan if d["start"] is None else float(d["start"]),
             int(d["index"]),
             float(d["window_total"]),

@@ -37,7 +37,7 @@ class ExperimentFleet:
             if batch.experiments is None or batch.variants is None:
                 continue
             assigned: dict[str, list[int]] = {}
-            first: dict[str, float] = {}
+            stamps: dict[str, list[float]] = {}
             decided = batch.predicted_labels or [None] * len(batch)
             preds = batch.predictions or [None] * len(batch)
             for i, (name, variant) in enumerate(
@@ -56,7 +56,7 @@ class ExperimentFleet:
                     continue
                 ts = batch.timestamps[i]
                 assigned.setdefault(name, []).append(0 if variant == spec.champion else 1)
-                first.setdefault(name, ts)
+                stamps.setdefault(name, []).append(ts)
                 row = self.join.add_prediction(
                     self.specs,
                     batch.model_id,
@@ -70,7 +70,7 @@ class ExperimentFleet:
                 if row is not None:
                     scored.append(row)
             for name, variants in assigned.items():
-                out.extend(self._state(name, batch.model_id).assigned(variants, first[name]))
+                out.extend(self._state(name, batch.model_id).assigned(variants, stamps[name]))
         out.extend(self._labelled(scored))
         self.join.bound(self.specs, max(s.ttl for s in self.specs.values()))
         return out

@@ -10,7 +10,17 @@ from typing import Any
 METRICS = ("accuracy", "log_loss", "mae")
 MODES = ("ab", "aa", "shadow")
 EXPERIMENT_KEYS = frozenset(
-    {"model_id", "split", "metric", "margin", "alpha", "mode", "report_every", "ttl"}
+    {
+        "model_id",
+        "split",
+        "metric",
+        "margin",
+        "alpha",
+        "mode",
+        "report_every",
+        "ttl",
+        "srm_lateness",
+    }
 )
 
 
@@ -25,7 +35,10 @@ class ExperimentSpec:
     ``margin`` (δ ≥ 0, in units of the metric) is the non-inferiority margin; ``alpha``
     the error level of every decision (anytime-valid); ``report_every`` the labelled
     requests between two progress records (decisions are checked there); ``ttl`` the
-    seconds of event time a prediction waits for its label (and a label for its prediction).
+    seconds of event time a prediction waits for its label (and a label for its prediction);
+    ``srm_lateness`` the seconds of event time by which one variant's predictions may trail
+    the other's (the sample-ratio test counts them in buckets that wide, see
+    ``experiments/assignment.py``).
     """
 
     name: str
@@ -37,6 +50,7 @@ class ExperimentSpec:
     mode: str = "ab"
     report_every: int = 1000
     ttl: float = 7 * 86400.0
+    srm_lateness: float = 60.0
 
     def __post_init__(self) -> None:
         where = f"experiments.{self.name}"
@@ -63,6 +77,10 @@ class ExperimentSpec:
             raise ExperimentSpecError(f"{where}.report_every: at least 10, got {self.report_every}")
         if not self.ttl > 0:
             raise ExperimentSpecError(f"{where}.ttl: > 0 seconds, got {self.ttl!r}")
+        if not (math.isfinite(self.srm_lateness) and self.srm_lateness > 0):
+            raise ExperimentSpecError(
+                f"{where}.srm_lateness: > 0 seconds, got {self.srm_lateness!r}"
+            )
 
     @property
     def champion(self) -> str:
@@ -98,7 +116,7 @@ def experiments_from_mapping(doc: Any) -> dict[str, ExperimentSpec]:
         values = dict(table)
         if "split" in values and not isinstance(values["split"], Mapping):
             raise ExperimentSpecError(f"{where}.split: expected a table of variant = share")
-        for key in ("margin", "alpha", "ttl", "report_every"):
+        for key in ("margin", "alpha", "ttl", "report_every", "srm_lateness"):
             v = values.get(key, 0)
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise ExperimentSpecError(f"{where}.{key}: expected a number, got {v!r}")

@@ -61,6 +61,17 @@ class SampleRatioTest:
         for i, n in enumerate(np.bincount(np.asarray(variants), minlength=len(self.split))):
             self.counts[i] += int(n)
 
+    def update_counts(self, counts: Sequence[int]) -> None:
+        """Add a block of assignments given by its counts per variant: the same e-value as
+        :meth:`update` on those assignments in any order (the mixture is exchangeable)."""
+        prior = [CONCENTRATION * t for t in self.split]
+        n, c = sum(self.counts), sum(counts)
+        step = math.lgamma(CONCENTRATION + n) - math.lgamma(CONCENTRATION + n + c)
+        for a, before, k, theta in zip(prior, self.counts, counts, self.split, strict=True):
+            step += math.lgamma(a + before + k) - math.lgamma(a + before) - k * math.log(theta)
+        self.log_evalue += step
+        self.counts = [before + int(k) for before, k in zip(self.counts, counts, strict=True)]
+
     @property
     def evalue(self) -> float:
         return math.exp(min(self.log_evalue, 700.0))

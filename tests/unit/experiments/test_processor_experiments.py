@@ -35,6 +35,7 @@ split = {{ champion = 0.5, challenger = 0.5 }}
 metric = "accuracy"
 mode = "{mode}"
 report_every = 200
+srm_lateness = 5
 """
 
 
