@@ -172,3 +172,33 @@ def test_labels_read_before_their_predictions_wait_and_give_the_same_records(
 
 def without_srm(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k != "srm"}
+
+
+def decided(tmp_path: Path, toml: str, records: list[InputRecord]) -> list[str]:
+    processor = make_processor(write_config(tmp_path, toml))
+    processor.restore(0, None)
+    found = docs(run(processor, list(chunks(records, 250))))
+    assert any(d["kind"] == "progress" for d in found)
+    return [d["decision"] for d in found if d["kind"] == "decision"]
+
+
+def test_an_aa_experiment_publishes_progress_and_no_superior_or_inferior(tmp_path: Path) -> None:
+    toml = TOML.format(mode="aa")
+    assert decided(tmp_path, toml, traffic(6000, mode="aa", p=(0.8, 0.8), seed=8)) == []
+
+
+@pytest.mark.parametrize(
+    ("p", "expected"),
+    [
+        ((0.8, 0.8), ["non_inferior"]),  # as good: within the margin, not superior
+        ((0.7, 0.9), ["superior", "non_inferior"]),
+        ((0.85, 0.6), ["inferior"]),  # worse by more than the margin
+    ],
+)
+def test_the_margin_decides_non_inferior_and_inferior(
+    tmp_path: Path, p: tuple[float, float], expected: list[str]
+) -> None:
+    toml = TOML.format(mode="ab") + "margin = 0.1\n"
+    assert sorted(decided(tmp_path, toml, traffic(6000, mode="ab", p=p, seed=9))) == sorted(
+        expected
+    )
