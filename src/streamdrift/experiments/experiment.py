@@ -60,7 +60,7 @@ class ExperimentState:
         """Predictions at ``timestamps`` were assigned ``variants`` (0 champion, 1 challenger);
         the sample-ratio test takes them bucket by bucket of event time, once complete."""
         if math.isnan(self.start):
-            self.start = timestamps[0]
+            self.start = min(timestamps)
         for counts in self.buckets.add(np.asarray(timestamps), np.asarray(variants)):
             self.srm.update_counts(counts)
             if SRM not in self.published and self.srm.mismatch(self.spec.alpha):

@@ -33,11 +33,14 @@ class ExperimentFleet:
             return []
         out: list[dict[str, Any]] = []
         scored: list[Scored] = []
+        # every assignment of the call before any is tested: the batches come grouped by
+        # model version, not in the order of arrival (experiments/assignment.py)
+        assigned: dict[str, list[int]] = {}
+        stamps: dict[str, list[float]] = {}
+        models: dict[str, str] = {}
         for batch in batches:
             if batch.experiments is None or batch.variants is None:
                 continue
-            assigned: dict[str, list[int]] = {}
-            stamps: dict[str, list[float]] = {}
             decided = batch.predicted_labels or [None] * len(batch)
             preds = batch.predictions or [None] * len(batch)
             for i, (name, variant) in enumerate(
@@ -57,6 +60,7 @@ class ExperimentFleet:
                 ts = batch.timestamps[i]
                 assigned.setdefault(name, []).append(0 if variant == spec.champion else 1)
                 stamps.setdefault(name, []).append(ts)
+                models.setdefault(name, batch.model_id)
                 row = self.join.add_prediction(
                     self.specs,
                     batch.model_id,
@@ -69,8 +73,8 @@ class ExperimentFleet:
                 )
                 if row is not None:
                     scored.append(row)
-            for name, variants in assigned.items():
-                out.extend(self._state(name, batch.model_id).assigned(variants, stamps[name]))
+        for name, variants in assigned.items():
+            out.extend(self._state(name, models[name]).assigned(variants, stamps[name]))
         out.extend(self._labelled(scored))
         self.join.bound(self.specs, max(s.ttl for s in self.specs.values()))
         return out

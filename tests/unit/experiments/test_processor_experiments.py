@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from jsonschema import Draft202012Validator
 from tests.unit.agents.test_processor import (
+    PREDICTIONS,
     ROOT,
     T0,
     Feed,
@@ -22,8 +23,10 @@ from tests.unit.agents.test_processor import (
     write_config,
 )
 
+from streamdrift import codec
 from streamdrift.agents.processor import InputRecord, OutputRecord
-from streamdrift.records import FeedbackEvent, PredictionEvent
+from streamdrift.experiments.experiment import SRM
+from streamdrift.records import FeedbackEvent, PredictionEvent, to_batches
 
 SCHEMA = Draft202012Validator(
     json.loads((ROOT / "topics" / "experiment.schema.json").read_text(encoding="utf-8"))
@@ -202,3 +205,47 @@ def test_the_margin_decides_non_inferior_and_inferior(
     assert sorted(decided(tmp_path, toml, traffic(6000, mode="ab", p=p, seed=9))) == sorted(
         expected
     )
+
+
+def lumpy_traffic(n: int, share: float, seed: int = 10) -> list[InputRecord]:
+    """Like :func:`traffic` (A/B), but each variant is its own model version and comes in
+    envelopes of 50 predictions of that variant (about 10 s of event time), all labels at
+    the end."""
+    rng = np.random.default_rng(seed)
+    feed = Feed()
+    labels = (rng.random(n) < 0.5).astype(int)
+    buffers: dict[str, list[PredictionEvent]] = {"champion": [], "challenger": []}
+    records: list[InputRecord] = []
+    for i in range(n):
+        variant = "challenger" if rng.random() < share else "champion"
+        right = rng.random() < (0.9 if variant == "challenger" else 0.7)
+        decided = int(labels[i]) if right else 1 - int(labels[i])
+        version = "2" if variant == "challenger" else "1"
+        buffers[variant].append(
+            PredictionEvent(
+                "m", version, f"r{i}", T0 + i * 0.1, {"x": float(i % 7)}, float(decided),
+                experiment="ranker", variant=variant,
+            )
+        )  # fmt: skip
+        if len(buffers[variant]) == 50 or i == n - 1:
+            for events in buffers.values():
+                if events and (len(events) == 50 or i == n - 1):
+                    (batch,) = to_batches(events)
+                    value = codec.encode_prediction_batch(batch)
+                    records.append(feed.record(PREDICTIONS, value, b"m"))
+                    events.clear()
+    feedback = [FeedbackEvent("m", f"r{i}", T0 + i * 0.1 + 1.0, int(labels[i])) for i in range(n)]
+    return records + [feed.feedback(feedback[k : k + 500]) for k in range(0, n, 500)]
+
+
+@pytest.mark.parametrize(("share", "expected"), [(0.5, "superior"), (0.65, SRM)])
+def test_lumps_of_one_variant_flag_only_a_wrong_split(
+    tmp_path: Path, share: float, expected: str
+) -> None:
+    toml = TOML.format(mode="ab").replace("srm_lateness = 5", "srm_lateness = 30")
+    processor = make_processor(write_config(tmp_path, toml))
+    processor.restore(0, None)
+    found = docs(run(processor, list(chunks(lumpy_traffic(3000, share), 8))))
+    assert [d["decision"] for d in found if d["kind"] == "decision"] == [expected]
+    srm = found[-1]["srm"]
+    assert srm["late"] == 0 and sum(srm["counts"].values()) >= 2000
