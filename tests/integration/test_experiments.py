@@ -1,7 +1,8 @@
 """Through the real broker: a champion/challenger experiment whose challenger is better
-reaches ``superior`` on ``experiment-decisions``; a fresh worker replaying the same input
-publishes the same decision (same record id, same evidence). The worker reads the two input
-topics in no fixed order: labels that come before their predictions wait for them."""
+reaches ``superior`` on ``experiment-decisions``, though each variant's predictions arrive
+in lumps; a fresh worker replaying the same input publishes the same decision under the
+same record id. The worker reads the two input topics in no fixed order: labels that come
+before their predictions wait for them."""
 
 from __future__ import annotations
 
@@ -119,10 +120,9 @@ def test_a_better_challenger_reaches_superior_and_a_replay_gives_the_same_decisi
     with running_worker(replay, tmp_path / "b.log") as worker:
         both = decisions(records(settings, 60, superior=2))
         assert len(both) == 2, worker.log_text()[-3000:]
-    # the same record id and the same evidence; the SRM snapshot in it counts the predictions
-    # read so far, which depends on how the worker interleaved the two input topics
-    assert [without_srm(d) for d in both] == [without_srm(decision)] * 2
-
-
-def without_srm(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in doc.items() if k != "srm"}
+    # the same decision under the same record id, so consumers that deduplicate by it see
+    # one. Its evidence is where the replay reached it: the comparison takes requests in
+    # the order they complete, which depends on how the worker interleaves the two input
+    # topics (the same fetches give the same bytes: tests/unit/experiments)
+    assert [d["record_id"] for d in both] == [decision["record_id"]] * 2
+    assert all(d["decision"] == "superior" and d["lower"] > 0 for d in both)
