@@ -8,6 +8,7 @@ holds); a concept shift keeps the scores and flips the labels of a share of rows
 
 * :func:`coverage`: the share of windows whose realized metric lies in the estimate's
   interval, per metric.
+* multiclass (one-vs-rest) coverage: :mod:`load.cbpe_multiclass`.
 * :func:`detection`: windows of stationary then shifted scores, labels arriving
   ``label_delay`` seconds after their prediction: the time of the first
   ``estimated_performance`` firing, against the arrival of the first label of the bad period.
@@ -22,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from load import cbpe_multiclass
 from streamdrift.core.calibration_profile import CalibrationProfile, build_calibration
 from streamdrift.core.estimated_performance import EstimatedPerformanceMonitor
 from streamdrift.core.performance import PerformanceSpec
@@ -156,7 +158,8 @@ def markdown(cov: dict[str, float], det: dict[str, Any], windows: int, size: int
 
 def section(windows: int = 200, size: int = 1000) -> str:
     """The CBPE section of ``make evaluate`` (seconds)."""
-    return markdown(coverage(windows=windows, size=size), detection(), windows, size)
+    binary = markdown(coverage(windows=windows, size=size), detection(), windows, size)
+    return binary + "\n" + cbpe_multiclass.markdown(windows, size)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -608,7 +608,16 @@ def cmd_reference(args: argparse.Namespace) -> int:
                 f"reference performance ({perf['task']}) on {perf['rows']} labelled rows"
                 f" ({perf['rows_without_label']} without a label or prediction): {headline}"
             )
-        if "calibration" in profile:
+        if "calibration" in profile and "classes" in profile["calibration"]:
+            classes = profile["calibration"]["classes"]
+            check = profile["calibration"]["check"]
+            print(
+                f"class calibration (isotonic one-vs-rest, {len(classes)} classes): "
+                f"expected calibration error of the decided class on "
+                f"{check['held_out_rows']:.0f} held-out rows {check['ece_raw']:.4f} raw, "
+                f"{check['ece_calibrated']:.4f} calibrated"
+            )
+        elif "calibration" in profile:
             cal = profile["calibration"]
             check = cal["check"]
             print(

@@ -28,6 +28,7 @@ from typing import Any
 from streamdrift import codec
 from streamdrift.config import ConfigError
 from streamdrift.core.calibration_profile import CalibrationProfile, build_calibration
+from streamdrift.core.columns import prediction_values
 from streamdrift.core.labelled_metrics import (
     ReferencePerformance,
     infer_task_of,
@@ -35,6 +36,11 @@ from streamdrift.core.labelled_metrics import (
     with_decided,
 )
 from streamdrift.core.monitor import Profiles, fit_profiles, profiles_from_dict, profiles_to_dict
+from streamdrift.core.multiclass_calibration import (
+    Calibration,
+    build_multiclass_calibration,
+    calibration_from_dict,
+)
 from streamdrift.core.spec import MonitorSpec
 from streamdrift.records import PREDICTED_LABEL, PREDICTION, Scalar
 
@@ -180,8 +186,8 @@ def select_columns(
             values = [getattr(v, "text", v) for v in values]
         else:  # plain numbers: the monitor's type inference knows int and float only
             values = [_plain(v) for v in values]
-        if name == prediction_column:
-            selected[PREDICTION] = values
+        if name == prediction_column:  # class probabilities: their arg-max, as online
+            selected[PREDICTION] = prediction_values(values)
         elif name == PREDICTED_LABEL_COLUMN:  # the class the model decided, as events name it
             selected[PREDICTED_LABEL] = values
         else:
@@ -236,6 +242,10 @@ def build_profile(
             )
             if calibration is not None:
                 doc["calibration"] = calibration.to_dict()
+        elif performance["task"] == "multiclass":
+            multiclass = build_class_calibration(columns, label_column or "", prediction_column)
+            if multiclass is not None:
+                doc["calibration"] = multiclass.to_dict()
     return doc
 
 
@@ -254,6 +264,19 @@ def build_score_calibration(
         [_plain(v) for v in columns[prediction_column]],
         [_plain(v) for v in decided],
         score_threshold,
+    )
+
+
+def build_class_calibration(
+    columns: dict[str, list[Scalar]], label_column: str, prediction_column: str
+) -> Calibration | None:
+    """The one-vs-rest calibration of a multiclass model's class probabilities (an object
+    per row), ``core/multiclass_calibration.py``; None below its minimum rows."""
+    decided = columns.get(PREDICTED_LABEL_COLUMN)
+    return build_multiclass_calibration(
+        [_plain(v) for v in columns[label_column]],
+        columns[prediction_column],
+        None if decided is None else [_plain(v) for v in decided],
     )
 
 
@@ -358,7 +381,7 @@ class ReferenceProfile:
     profiles: Profiles
     count: int
     performance: ReferencePerformance | None = None
-    calibration: CalibrationProfile | None = None
+    calibration: Calibration | None = None
 
 
 def parse_reference(raw: bytes) -> ReferenceProfile:
@@ -377,7 +400,7 @@ def parse_reference(raw: bytes) -> ReferenceProfile:
         profiles_from_dict(doc["profiles"]),
         int(doc["count"]),
         None if performance is None else ReferencePerformance.from_dict(performance),
-        None if (cal := doc.get("calibration")) is None else CalibrationProfile.from_dict(cal),
+        None if (cal := doc.get("calibration")) is None else calibration_from_dict(cal),
     )
 
 

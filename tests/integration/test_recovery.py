@@ -76,7 +76,9 @@ class Worker:
             metrics = scrape(self.settings.metrics_port)
         except OSError:
             return -1.0
-        return sum(v for k, v in metrics.items() if k.startswith("streamdrift_messages_consumed"))
+        return sum(
+            v for k, v in metrics.items() if k.startswith("streamdrift_messages_consumed_total{")
+        )
 
     def owned(self) -> float:
         try:

@@ -23,11 +23,11 @@ from streamdrift import codec
 from streamdrift.agents.retrain import retrain_records
 from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.config import Settings
-from streamdrift.core.calibration_profile import CalibrationProfile
 from streamdrift.core.degradation import DegradationUpdate
 from streamdrift.core.fleet import FleetUpdate, MonitorFleet
 from streamdrift.core.join_spill import SpillTier
 from streamdrift.core.monitor import Profiles, profiles_to_dict
+from streamdrift.core.multiclass_calibration import Calibration
 from streamdrift.core.partition import PartitionState
 from streamdrift.core.performance import ReferencePerformance
 from streamdrift.core.spec import ModelSpecs
@@ -114,7 +114,7 @@ class Processor:
         # reference performance carried by those profiles, by (model, version)
         self.performance_references: dict[tuple[str, str], ReferencePerformance] = {}
         # score calibrations carried by those profiles, by (model, version)
-        self.calibrations: dict[tuple[str, str], CalibrationProfile] = {}
+        self.calibrations: dict[tuple[str, str], Calibration] = {}
         # outputs produced outside process() (a reference applied on restore), per partition
         self.pending: dict[int, list[OutputRecord]] = {}
         # join spill segments (seq, crc) retired by the last snapshot of each partition
@@ -184,7 +184,7 @@ class Processor:
         profiles: Profiles,
         count: int,
         performance: ReferencePerformance | None = None,
-        calibration: CalibrationProfile | None = None,
+        calibration: Calibration | None = None,
     ) -> list[OutputRecord]:
         """A reference profile arrived: every owned partition uses it from now on (its
         ``performance``, when it has one, as the reference of the performance monitors)."""

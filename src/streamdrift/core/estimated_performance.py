@@ -5,8 +5,10 @@ monitor's time windows) carries the estimated accuracy, precision, recall, F1 an
 of its scores through the version's calibration (:mod:`streamdrift.stats.cbpe`), each
 with its bootstrap interval at ``performance.estimate_confidence``. A drop of the
 estimated accuracy below the reference's realized accuracy raises
-``estimated_performance`` (:func:`estimated_drop_check`). Rows whose score is not a
-number in [0, 1] (multiclass outputs) are left out.
+``estimated_performance`` (:func:`estimated_drop_check`). With a binary calibration, rows
+whose score is not a number in [0, 1] are left out; with a one-vs-rest one
+(:mod:`streamdrift.core.multiclass_calibration`), rows without class probabilities, and
+precision, recall, F1 and ROC AUC are macro averages.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from streamdrift.core.calibration_profile import CalibrationProfile
+from streamdrift.core.multiclass_calibration import Calibration, MulticlassCalibrationProfile
 from streamdrift.core.performance import PerformanceSpec
 from streamdrift.core.windows import ClosedWindow, WindowBuffer, WindowSpec, make_windows
 from streamdrift.records import AlertKind, CheckResult, PredictionBatch, WindowInfo, WindowResult
@@ -67,7 +70,7 @@ class EstimatedPerformanceMonitor:
     window: WindowSpec
     spec: PerformanceSpec
     min_count: int
-    profile: CalibrationProfile | None = None
+    profile: Calibration | None = None
     windows_closed: int = 0
     latest: dict[str, float] = field(default_factory=dict)
     _windows: WindowBuffer | None = None
@@ -94,23 +97,19 @@ class EstimatedPerformanceMonitor:
 
     def _close(self, window: ClosedWindow) -> WindowResult | None:
         assert self.profile is not None
-        raw = window.columns["score"]
-        keep = [
-            i
-            for i, s in enumerate(raw)
-            if isinstance(s, (int, float)) and not isinstance(s, bool) and 0 <= s <= 1
-        ]
-        if len(keep) < self.min_count:
-            return None
-        scores = np.array([raw[i] for i in keep], dtype=np.float64)
-        decided = [window.columns["decided"][i] for i in keep]
-        yhat = self.profile.decide(scores, decided)
-        p = self.profile.calibration.predict(scores)
         confidence = self.spec.estimate_confidence
         rng = np.random.default_rng(
             window_seed(self.model_id, self.model_version, self.segment, self.windows_closed)
         )
-        est = estimate(p, yhat, scores, confidence, rng)
+        if isinstance(self.profile, MulticlassCalibrationProfile):
+            est = self.profile.estimate(
+                window.columns["score"], window.columns["decided"], confidence, rng,
+                self.min_count,
+            )  # fmt: skip
+        else:
+            est = self._binary_estimate(window, self.profile, confidence, rng)
+        if est is None:
+            return None
         metrics: dict[str, float] = {}
         for name in METRICS:
             metrics[f"estimated_{name}"] = est.value[name]
@@ -134,6 +133,27 @@ class EstimatedPerformanceMonitor:
         self.windows_closed += 1
         return result
 
+    def _binary_estimate(
+        self,
+        window: ClosedWindow,
+        profile: CalibrationProfile,
+        confidence: float,
+        rng: np.random.Generator,
+    ) -> Estimate | None:
+        raw = window.columns["score"]
+        keep = [
+            i
+            for i, s in enumerate(raw)
+            if isinstance(s, (int, float)) and not isinstance(s, bool) and 0 <= s <= 1
+        ]
+        if len(keep) < self.min_count:
+            return None
+        scores = np.array([raw[i] for i in keep], dtype=np.float64)
+        decided = [window.columns["decided"][i] for i in keep]
+        yhat = profile.decide(scores, decided)
+        p = profile.calibration.predict(scores)
+        return estimate(p, yhat, scores, confidence, rng)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "model_id": self.model_id,
@@ -151,7 +171,7 @@ class EstimatedPerformanceMonitor:
         window: WindowSpec,
         spec: PerformanceSpec,
         min_count: int,
-        profile: CalibrationProfile | None,
+        profile: Calibration | None,
     ) -> EstimatedPerformanceMonitor:
         return cls(
             d["model_id"],

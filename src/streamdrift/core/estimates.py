@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streamdrift.alerts.policy import AlertPolicy
-from streamdrift.core.calibration_profile import CalibrationProfile
 from streamdrift.core.estimated_performance import EstimatedPerformanceMonitor
 from streamdrift.core.estimator_divergence import EstimatorDivergenceMonitor
 from streamdrift.core.fleet import FleetUpdate
 from streamdrift.core.join import LabelledPrediction
+from streamdrift.core.multiclass_calibration import Calibration, calibration_from_dict
 from streamdrift.core.spec import ModelSpecs
 from streamdrift.records import PredictionBatch, WindowResult
 
@@ -29,11 +29,11 @@ VersionKey = tuple[str, str]
 class EstimateFleet:
     specs: ModelSpecs
     alerts: AlertPolicy
-    calibrations: dict[VersionKey, CalibrationProfile] = field(default_factory=dict)
+    calibrations: dict[VersionKey, Calibration] = field(default_factory=dict)
     estimators: dict[VersionKey, EstimatedPerformanceMonitor] = field(default_factory=dict)
     divergence: dict[VersionKey, EstimatorDivergenceMonitor] = field(default_factory=dict)
 
-    def set_calibration(self, model_id: str, version: str, profile: CalibrationProfile) -> None:
+    def set_calibration(self, model_id: str, version: str, profile: Calibration) -> None:
         key = (model_id, version)
         self.calibrations[key] = profile
         for monitors in (self.estimators, self.divergence):
@@ -99,7 +99,7 @@ class EstimateFleet:
     def from_dict(cls, d: dict[str, Any], specs: ModelSpecs, alerts: AlertPolicy) -> EstimateFleet:
         fleet = cls(specs, alerts)
         for m, v, c in d["calibrations"]:
-            fleet.calibrations[(m, v)] = CalibrationProfile.from_dict(c)
+            fleet.calibrations[(m, v)] = calibration_from_dict(c)
         for state in d["estimators"]:
             key = (state["model_id"], state["model_version"])
             spec = specs.for_model(key[0])

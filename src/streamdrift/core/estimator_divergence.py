@@ -3,7 +3,8 @@
 The labelled rows fill the same windows as the performance monitor's (``performance.window``
 by ``performance.by``), so each comparison is that window's. On exactly those rows the
 calibration expects row i to be right with probability ``c_i`` (``p_i`` when the model
-decided 1, ``1 - p_i`` else); the realized number right has mean ``sum c_i`` and, rows
+decided 1, ``1 - p_i`` else; for a multiclass model the calibrated probability of the
+class it decided); the realized number right has mean ``sum c_i`` and, rows
 independent, the Poisson-binomial variance ``sum c_i (1 - c_i)``. A window is *outside*
 when ``|z| = |right - sum c| / sqrt(sum c (1 - c))`` exceeds the normal quantile of
 ``performance.estimate_confidence`` *and* the gap between realized and estimated accuracy
@@ -28,6 +29,7 @@ import numpy as np
 from streamdrift.core.calibration_profile import CalibrationProfile, binary_rows
 from streamdrift.core.join import LabelledPrediction
 from streamdrift.core.labelled_metrics import split_decided
+from streamdrift.core.multiclass_calibration import Calibration, MulticlassCalibrationProfile
 from streamdrift.core.performance import PerformanceSpec
 from streamdrift.core.windows import ClosedWindow, WindowBuffer, make_windows
 from streamdrift.records import AlertKind, CheckResult, WindowInfo, WindowResult
@@ -42,13 +44,27 @@ def divergence_z(correct: np.ndarray, expected: np.ndarray) -> float:
     return gap / math.sqrt(variance)
 
 
+def _binary_expected(
+    profile: CalibrationProfile,
+    labels: Sequence[Any],
+    scores: Sequence[Any],
+    decided: Sequence[Any] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(1 where the decided class is the label, the calibration's probability of that)."""
+    y, s, rows = binary_rows(labels, list(scores))
+    kept = None if decided is None else [decided[i] for i in rows]
+    yhat = profile.decide(s, kept)
+    p = profile.calibration.predict(s)
+    return (y == yhat).astype(np.float64), np.where(yhat == 1, p, 1.0 - p)
+
+
 @dataclass(slots=True)
 class EstimatorDivergenceMonitor:
     model_id: str
     model_version: str
     segment: str | None
     spec: PerformanceSpec
-    profile: CalibrationProfile | None = None
+    profile: Calibration | None = None
     windows_closed: int = 0
     outside: list[bool] = field(default_factory=list)  # the last divergence_windows tested
     _windows: WindowBuffer | None = None
@@ -75,15 +91,16 @@ class EstimatorDivergenceMonitor:
     def _close(self, window: ClosedWindow) -> WindowResult | None:
         assert self.profile is not None
         scores, decided = split_decided(window.columns["prediction"])
-        y, s, rows = binary_rows(window.columns["label"], list(scores))
-        if y.size == 0:
+        if isinstance(self.profile, MulticlassCalibrationProfile):
+            labels = window.columns["label"]
+            correct, expected = self.profile.expected_correct(labels, scores, decided)
+        else:
+            correct, expected = _binary_expected(
+                self.profile, window.columns["label"], scores, decided
+            )
+        n = correct.size
+        if n == 0:
             return None
-        kept = None if decided is None else [decided[i] for i in rows]
-        yhat = self.profile.decide(s, kept)
-        p = self.profile.calibration.predict(s)
-        expected = np.where(yhat == 1, p, 1.0 - p)
-        correct = (y == yhat).astype(np.float64)
-        n = y.size
         estimated, realized = float(expected.mean()), float(correct.mean())
         half = NormalDist().inv_cdf((1 + self.spec.estimate_confidence) / 2)
         sd = math.sqrt(float(np.sum(expected * (1 - expected)))) / n
@@ -141,7 +158,7 @@ class EstimatorDivergenceMonitor:
 
     @classmethod
     def from_dict(
-        cls, d: dict[str, Any], spec: PerformanceSpec, profile: CalibrationProfile | None
+        cls, d: dict[str, Any], spec: PerformanceSpec, profile: Calibration | None
     ) -> EstimatorDivergenceMonitor:
         return cls(
             d["model_id"],
