@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from load import cbpe_eval
+from load import cbpe_eval, experiments
 from load.scenarios import PREDICTION, Chunk, Timing, TrafficGenerator, load_scenario
 from load.spec import CategoricalFeature, Scenario
 from streamdrift import config
@@ -668,6 +668,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     with (args.out / "evaluation.md").open("a") as f:
         f.write("\n" + section)
     print(f"written: {args.out / 'evaluation.md'}, .json and PNGs ({report['seconds']:.0f} s)")
+    progress("champion/challenger simulations (load/experiments.py)")
+    ab = experiments.evaluate(experiments.QUICK if args.quick else experiments.FULL)
+    (args.out / "experiments.json").write_text(json.dumps(ab, indent=2))
+    print(experiments.table(ab))
     return 0
 
 

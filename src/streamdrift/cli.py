@@ -44,6 +44,7 @@ SETTING_HELP = {
     "topic_dead_letter": "topic for messages that cannot be processed",
     "topic_references": "compacted topic of reference profiles",
     "topic_drift_windows": "topic every closed window's verdicts are published to",
+    "topic_experiment_decisions": "topic of champion/challenger progress and decisions",
     "topic_retrain_requests": "topic retrain requests are published to",
     "reference_size": "events per model version used to learn its reference",
     "window_size": "events per drift window (count-based, tumbling)",

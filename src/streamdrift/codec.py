@@ -95,6 +95,8 @@ PREDICTION_FIELDS = frozenset(
         "prediction",
         "predicted_label",
         "segment",
+        "experiment",
+        "variant",
     }
 )
 PREDICTION_BATCH_FIELDS = PREDICTION_FIELDS | {"kind"}
@@ -212,7 +214,31 @@ def _decode_prediction_doc(doc: Mapping[str, Any]) -> PredictionEvent | Predicti
         prediction=_prediction(doc.get("prediction")),
         segment=_segment(doc.get("segment")),
         predicted_label=None if decided is None else _predicted_label(decided),
+        experiment=_optional_id(doc, "experiment"),
+        variant=_optional_id(doc, "variant"),
     )
+
+
+def _optional_id(doc: Mapping[str, Any], name: str) -> str | None:
+    """An optional identifier (``experiment``, ``variant``): absent or null is None."""
+    return None if doc.get(name) is None else _identifier(doc, name)
+
+
+def _id_column(
+    doc: Mapping[str, Any], name: str, n: int, bad: dict[int, tuple[str, str]]
+) -> list[str | None] | None:
+    """An envelope's ``experiment`` or ``variant``: one value for every row, or a column
+    (null where a row takes no part)."""
+    value = doc.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        return [_identifier(doc, name)] * n
+    column = _column(doc, name, n)
+    for i, v in enumerate(column):
+        if v is not None and (type(v) is not str or not 0 < len(v) <= MAX_ID_LENGTH):
+            bad.setdefault(i, ("wrong_type", f"{name} must be a string of 1..{MAX_ID_LENGTH}"))
+    return column
 
 
 END_OF_INPUT = "end_of_input"
@@ -315,6 +341,8 @@ def _decode_prediction_batch(doc: Mapping[str, Any]) -> PredictionBatch:
             for i, value in enumerate(decided):
                 if type(value) not in _DECIDED_TYPES:
                     bad.setdefault(i, ("wrong_type", "predicted_label must be a scalar"))
+    experiments = _id_column(doc, "experiment", n, bad)
+    variants = _id_column(doc, "variant", n, bad)
     segment = doc.get("segment")
     rows: list[str | None] | None = None
     if isinstance(segment, list):
@@ -335,6 +363,8 @@ def _decode_prediction_batch(doc: Mapping[str, Any]) -> PredictionBatch:
         features=features,
         predictions=predictions,
         predicted_labels=decided,
+        experiments=experiments,
+        variants=variants,
     )
     if bad:
         keep = [i for i in range(n) if i not in bad]
@@ -344,6 +374,10 @@ def _decode_prediction_batch(doc: Mapping[str, Any]) -> PredictionBatch:
         batch.predictions = [predictions[i] for i in keep]
         if decided is not None:
             batch.predicted_labels = [decided[i] for i in keep]
+        if experiments is not None:
+            batch.experiments = [experiments[i] for i in keep]
+        if variants is not None:
+            batch.variants = [variants[i] for i in keep]
         rows = [rows[i] for i in keep] if rows is not None else None
         batch.rejected = [(i, *bad[i]) for i in sorted(bad)]
     if rows is not None:
@@ -463,6 +497,10 @@ def encode_prediction(event: PredictionEvent) -> bytes:
         doc["segment"] = event.segment
     if event.predicted_label is not None:
         doc["predicted_label"] = event.predicted_label
+    if event.experiment is not None:
+        doc["experiment"] = event.experiment
+    if event.variant is not None:
+        doc["variant"] = event.variant
     return orjson.dumps(doc, option=_ENCODE)
 
 
@@ -481,4 +519,14 @@ def encode_prediction_batch(batch: PredictionBatch) -> bytes:
         doc["prediction"] = batch.predictions
     if batch.predicted_labels is not None:
         doc["predicted_label"] = batch.predicted_labels
+    if batch.experiments is not None:
+        doc["experiment"] = batch.experiments
+    if batch.variants is not None:
+        doc["variant"] = batch.variants
     return orjson.dumps(doc, option=_ENCODE)
+
+
+def encode_experiment_record(record: Mapping[str, Any]) -> bytes:
+    """An ``experiment-decisions`` record (``experiments/experiment.py``); keys sorted, so
+    a replay gives the same bytes."""
+    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)

@@ -102,6 +102,7 @@ class Settings:
     topic_dead_letter: str = "dead-letter"
     topic_references: str = "references"
     topic_drift_windows: str = "drift-windows"
+    topic_experiment_decisions: str = "experiment-decisions"
     topic_retrain_requests: str = "retrain-requests"
     # drift detection defaults (per model, version and segment)
     reference_size: int = 2000

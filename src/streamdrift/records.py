@@ -34,6 +34,9 @@ class PredictionEvent:
     segment: str | None = None
     # the class the model decided (its own threshold, top-k, business rules), when it says
     predicted_label: Scalar = None
+    # champion/challenger (README, "Champion and challenger"): the experiment and variant
+    experiment: str | None = None
+    variant: str | None = None
 
 
 Label = float | int | str | bool
@@ -76,6 +79,9 @@ class PredictionBatch:
     rejected: list[tuple[int, str, str]] = field(default_factory=list)
     # the class each row's model decided; None when no row of the batch names one
     predicted_labels: list[Scalar] | None = None
+    # each row's experiment and variant; None when no row of the batch names one
+    experiments: list[str | None] | None = None
+    variants: list[str | None] | None = None
 
     def __len__(self) -> int:
         return len(self.prediction_ids)
@@ -131,6 +137,10 @@ def _split_segments(batch: PredictionBatch) -> list[PredictionBatch]:
                 predicted_labels=None
                 if batch.predicted_labels is None
                 else [batch.predicted_labels[i] for i in rows],
+                experiments=None
+                if batch.experiments is None
+                else [batch.experiments[i] for i in rows],
+                variants=None if batch.variants is None else [batch.variants[i] for i in rows],
             )
         )
     return parts
@@ -150,7 +160,13 @@ def _from_events(events: list[PredictionEvent]) -> PredictionBatch:
         features=_transpose(rows, names),
         predictions=[e.prediction for e in events],
         predicted_labels=decided if decided.count(None) < len(decided) else None,
+        experiments=_optional([e.experiment for e in events]),
+        variants=_optional([e.variant for e in events]),
     )
+
+
+def _optional(column: list[str | None]) -> list[str | None] | None:
+    return column if column.count(None) < len(column) else None
 
 
 def _transpose(rows: list[dict[str, Scalar]], names: list[str]) -> dict[str, list[Scalar]]:
@@ -176,6 +192,8 @@ def _concat(parts: list[PredictionBatch]) -> PredictionBatch:
     stamps: list[float] = []
     preds: list[Any] = []
     decided: list[Scalar] = []
+    experiments: list[str | None] = []
+    variants: list[str | None] = []
     for part in parts:
         n = len(part)
         for name, column in columns.items():
@@ -184,6 +202,8 @@ def _concat(parts: list[PredictionBatch]) -> PredictionBatch:
         stamps.extend(part.timestamps)
         preds.extend(part.predictions or [None] * n)
         decided.extend(part.predicted_labels or [None] * n)
+        experiments.extend(part.experiments or [None] * n)
+        variants.extend(part.variants or [None] * n)
     first = parts[0]
     return PredictionBatch(
         first.model_id,
@@ -194,6 +214,8 @@ def _concat(parts: list[PredictionBatch]) -> PredictionBatch:
         columns,
         preds,
         predicted_labels=decided if decided.count(None) < len(decided) else None,
+        experiments=_optional(experiments),
+        variants=_optional(variants),
     )
 
 

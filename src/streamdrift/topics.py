@@ -26,6 +26,7 @@ SETTINGS_FIELDS: Mapping[str, str] = {
     "dead-letter": "topic_dead_letter",
     "references": "topic_references",
     "drift-windows": "topic_drift_windows",
+    "experiment-decisions": "topic_experiment_decisions",
     "retrain-requests": "topic_retrain_requests",
 }
 

@@ -32,6 +32,7 @@ def unique_settings(broker_url: str, data_dir: Path, **overrides: Any) -> config
         "topic_degradation_alerts": f"degradation-alerts-{tag}",
         "topic_dead_letter": f"dead-letter-{tag}",
         "topic_drift_windows": f"drift-windows-{tag}",
+        "topic_experiment_decisions": f"experiment-decisions-{tag}",
         "topic_retrain_requests": f"retrain-requests-{tag}",
         "data_dir": str(data_dir),
         "metrics_port": free_port(),

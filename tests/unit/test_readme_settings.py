@@ -13,6 +13,7 @@ from pathlib import Path
 
 from streamdrift.config import Settings
 from streamdrift.core import spec
+from streamdrift.experiments.spec import EXPERIMENT_KEYS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 TABLES = {"window", "reference", "performance", "thresholds", "retrain"}  # keys that are sub-tables
@@ -42,6 +43,7 @@ def toml_keys() -> set[str]:
     keys |= {f"thresholds.{test}" for test in spec.TESTS}
     keys |= {f"performance.{k}" for k in spec._PERFORMANCE_KEYS if k != "window"}
     keys |= {f"performance.{k}" for k in window}
+    keys |= {f"experiments.<name>.{k}" for k in EXPERIMENT_KEYS}
     keys |= {f"retrain.{k}" for k in spec._RETRAIN_KEYS}
     return keys
 

@@ -37,6 +37,7 @@ def test_repo_topics_file_loads() -> None:
         "dead-letter",
         "references",
         "drift-windows",
+        "experiment-decisions",
         "retrain-requests",
     ]
     assert "retrain-requests" in specs

@@ -32,6 +32,7 @@ from streamdrift.core.partition import PartitionState
 from streamdrift.core.performance import ReferencePerformance
 from streamdrift.core.spec import ModelSpecs
 from streamdrift.core.window_record import monitor_of, window_record
+from streamdrift.experiments import shadow
 from streamdrift.metrics import Metrics
 from streamdrift.records import (
     Alert,
@@ -329,7 +330,17 @@ class Processor:
                     s.topic_feedback, self.metrics.model_label(model)
                 ).inc(n)
             self._emit_labels(state, state.labels.add_feedback(feedback), out)
+            self._experiment_records(state.experiments.add_feedback(feedback), out)
         return out
+
+    def _experiment_records(self, records: list[dict[str, Any]], out: list[OutputRecord]) -> None:
+        """Progress and decisions of the experiments (``experiments/``), keyed by experiment."""
+        topic = self.settings.topic_experiment_decisions
+        for doc in records:
+            if doc["kind"] == "decision":
+                log.warning("EXPERIMENT %s", doc["message"])
+            value = codec.encode_experiment_record(doc)
+            out.append(OutputRecord(topic, doc["experiment"].encode(), value))
 
     def _observe(
         self,
@@ -348,7 +359,9 @@ class Processor:
             ).inc(len(batch))
         self._emit(state.fleet.observe(batches), out, state)
         self._emit_estimates(state.estimates.observe(batches), "estimated_performance", out)
-        self._emit_labels(state, state.labels.add_predictions(batches), out)
+        served = shadow.served(batches, self.specs.experiments)  # not a shadow's second row
+        self._emit_labels(state, state.labels.add_predictions(served), out)
+        self._experiment_records(state.experiments.add_predictions(batches), out)
 
     def _end_of_input(
         self, state: PartitionState, marker: EndOfInput, out: list[OutputRecord]

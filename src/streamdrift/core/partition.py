@@ -17,6 +17,7 @@ from streamdrift.core.estimates import EstimateFleet
 from streamdrift.core.fleet import MonitorFleet
 from streamdrift.core.retrain import RetrainPolicy
 from streamdrift.core.spec import ModelSpecs
+from streamdrift.experiments.fleet import ExperimentFleet
 
 STATE_VERSION = 1
 
@@ -27,6 +28,7 @@ class PartitionState:
     fleet: MonitorFleet
     labels: DegradationFleet
     offsets: dict[str, int] = field(default_factory=dict)  # topic -> next offset to process
+    experiments: ExperimentFleet = field(default_factory=lambda: ExperimentFleet({}))
     retrain: RetrainPolicy = field(default_factory=RetrainPolicy)
     restored_estimates: EstimateFleet | None = None  # None: fresh label-free estimates
     estimates: EstimateFleet = field(init=False)
@@ -39,7 +41,12 @@ class PartitionState:
     @classmethod
     def fresh(cls, partition: int, fleet: MonitorFleet) -> PartitionState:
         """A new partition state; the label fleet shares the drift fleet's alert policy."""
-        return cls(partition, fleet, DegradationFleet(fleet.specs, fleet.alerts))
+        return cls(
+            partition,
+            fleet,
+            DegradationFleet(fleet.specs, fleet.alerts),
+            experiments=ExperimentFleet(fleet.specs.experiments),
+        )
 
     def accepts(self, topic: str, offset: int) -> bool:
         """False for a record already covered (a re-delivery after a seek)."""
@@ -52,6 +59,7 @@ class PartitionState:
             "offsets": dict(self.offsets),
             "fleet": self.fleet.to_dict(),
             "labels": self.labels.to_dict(),
+            **({"experiments": self.experiments.to_dict()} if self.experiments.specs else {}),
             "retrain": self.retrain.to_dict(),
             "estimates": self.estimates.to_dict(),
         }
@@ -66,6 +74,7 @@ class PartitionState:
             fleet=fleet,
             labels=DegradationFleet.from_dict(d["labels"], specs, fleet.alerts),
             offsets={str(k): int(v) for k, v in d["offsets"].items()},
+            experiments=ExperimentFleet.from_dict(d.get("experiments"), specs.experiments),
             retrain=RetrainPolicy.from_dict(d.get("retrain")),  # absent before retrain requests
             restored_estimates=None
             if d.get("estimates") is None  # checkpoints before estimates: start afresh

@@ -31,6 +31,11 @@ from typing import Any
 from streamdrift.core.performance import PerformanceSpec, PerformanceSpecError
 from streamdrift.core.retrain import RetrainSpec, RetrainSpecError
 from streamdrift.core.windows import WindowSpec
+from streamdrift.experiments.spec import (
+    ExperimentSpec,
+    ExperimentSpecError,
+    experiments_from_mapping,
+)
 
 TESTS: Mapping[str, float] = MappingProxyType(
     {"psi": 0.2, "ks": 0.1, "wasserstein": 0.25, "js": 0.1, "chi2": 0.1, "missing": 0.1}
@@ -278,6 +283,8 @@ class ModelSpecs:
 
     default: MonitorSpec = field(default_factory=MonitorSpec)
     models: Mapping[str, MonitorSpec] = field(default_factory=dict)
+    # champion/challenger experiments by name ([experiments.<name>], experiments/spec.py)
+    experiments: Mapping[str, ExperimentSpec] = field(default_factory=dict)
 
     def for_model(self, model_id: str) -> MonitorSpec:
         return self.models.get(model_id, self.default)
@@ -287,14 +294,19 @@ class ModelSpecs:
         for name in ("defaults", "models"):
             if name in doc and not isinstance(doc[name], Mapping):
                 raise SpecError(f"{name}: expected a table [{name}]")
-        unknown = set(doc) - {"defaults", "models"}
+        unknown = set(doc) - {"defaults", "models", "experiments"}
         if unknown:
             raise SpecError(
-                f"{sorted(unknown)[0]}: unknown table; use [defaults] and [models.<id>]"
+                f"{sorted(unknown)[0]}: unknown table; use [defaults], [models.<id>] and "
+                "[experiments.<name>]"
             )
+        try:
+            experiments = experiments_from_mapping(doc.get("experiments", {}))
+        except ExperimentSpecError as exc:
+            raise SpecError(str(exc)) from None
         default = spec_from_mapping(doc.get("defaults", {}), base, "defaults")
         models = {
             str(model): spec_from_mapping(table, default, f"models.{model}")
             for model, table in doc.get("models", {}).items()
         }
-        return cls(default, models)
+        return cls(default, models, experiments)

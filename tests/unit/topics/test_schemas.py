@@ -15,7 +15,7 @@ from streamdrift import codec
 from streamdrift.records import AlertKind, PredictionBatch
 
 TOPICS_DIR = Path(__file__).resolve().parents[3] / "topics"
-SCHEMA_NAMES = ("prediction", "feedback", "alert", "window")
+SCHEMA_NAMES = ("prediction", "feedback", "alert", "window", "experiment")
 LOGICAL_TOPICS = (
     "predictions",
     "feedback",
@@ -24,6 +24,7 @@ LOGICAL_TOPICS = (
     "dead-letter",
     "references",
     "drift-windows",
+    "experiment-decisions",
 )
 
 
@@ -298,6 +299,7 @@ def test_topics_toml_defaults() -> None:
         "dead-letter": (3, "delete", 30 * day),
         "references": (1, "compact", -1),
         "drift-windows": (3, "delete", 30 * day),
+        "experiment-decisions": (3, "delete", 90 * day),
     }
     for logical, (partitions, policy, retention) in expected.items():
         t = topics[logical]
