@@ -39,13 +39,17 @@ def end_episodes(
 
 
 def retire_version(state: PartitionState, model_id: str, version: str) -> None:
-    """Drop every monitor of (model, version) from the partition's state."""
+    """Drop every monitor of (model, version) from the partition's state. Its predictions
+    still waiting for a label stay in the join, bounded by ``prediction_ttl`` and
+    ``max_pending`` as every waiting prediction."""
     for monitors in (state.fleet.monitors, state.labels.monitors):
         for key in [k for k in monitors if k[0] == model_id and k[1] == version]:
             del monitors[key]
     state.fleet.segments.pop((model_id, version), None)
     state.estimates.estimators.pop((model_id, version), None)
     state.estimates.divergence.pop((model_id, version), None)
+    state.labels.coverage.forget((model_id, version))
+    state.retrain.versions.pop((model_id, version), None)
     state.runtime.forget_version(model_id, version)
 
 
