@@ -43,7 +43,7 @@ def observed(
         stamps = np.asarray(batch.timestamps, dtype=np.float64)
         runtime.seen((batch.model_id, batch.model_version, segment), float(stamps.max()), now)
         if spec.traffic.period > 0:
-            for key in {None, segment}:
+            for key in (None,) if segment is None else (None, segment):
                 monitor = runtime.traffic.monitor(batch.model_id, key)
                 alerts.extend(monitor.observe(stamps, batch.model_version, spec.traffic))
     return [dataclasses.replace(a, detected_at=now) for a in alerts]

@@ -180,6 +180,7 @@ class TrafficMonitor:
             "count": self.count,
             "usual": self.usual,
             "counted": self.counted,
+            "entered": self.entered,
             "low": self.low,
             "firing": self.firing,
         }
