@@ -259,6 +259,7 @@ def test_alert_required_fields_and_enums() -> None:
         "label_health",
         "estimated_performance",
         "estimator_divergence",
+        "traffic",
     }
     assert set(schema["properties"]["kind"]["enum"]) == {k.value for k in AlertKind}
 
