@@ -235,11 +235,24 @@ class StreamRunner:
         async with self._lock:
             closed = False
             for p in sorted(self.processor.owned):
+                if not self._caught_up(p):
+                    continue  # a backlog is not silence: its events come first
                 out = self.processor.tick(p)
                 closed = closed or bool(out)
                 await self._publish(out)
             if closed:
                 await self._checkpoint(self.processor.owned)
+
+    def _caught_up(self, partition: int) -> bool:
+        """Whether ``partition`` was read up to the high watermark of every input topic."""
+        offsets = self.processor.offsets(partition)
+        for tp in self._consumer.assignment():
+            if tp.partition != partition:
+                continue
+            high = self._consumer.highwater(tp)
+            if high is not None and offsets.get(tp.topic, high) < high:
+                return False
+        return True
 
     async def _recover(self, exc: Exception) -> None:
         """A send, flush or checkpoint failed (broker down, timeouts): outputs since the last

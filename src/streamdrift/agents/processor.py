@@ -150,6 +150,7 @@ class Processor:
         else:
             state = PartitionState.from_dict(snapshot, self.specs)
             state.fleet.alerts.clock = self.clock
+            state.runtime.resumed(self.clock())
         old = self.states.get(partition)
         if old is not None and old.labels.join.tier is not None:
             old.labels.join.tier.close()  # restoring again (after a Kafka error)

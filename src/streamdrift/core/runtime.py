@@ -73,6 +73,13 @@ class RuntimeState:
             stream.wall = now
             stream.ended = False
 
+    def resumed(self, now: float) -> None:
+        """A worker took the partition over at ``now``: its downtime is not the streams'
+        silence, so idleness counts from now (event-time estimates resume from there)."""
+        for stream in self.streams.values():
+            stream.last_ts = stream.event_time(stream.wall)
+            stream.wall = now
+
     def forget_version(self, model_id: str, version: str) -> None:
         for key in [k for k in self.streams if k[0] == model_id and k[1] == version]:
             del self.streams[key]
