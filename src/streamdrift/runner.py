@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
 TICK_INTERVAL = 1.0  # seconds of processing time between ticks of the clock
+FETCH_STALE_MS = 10_000  # no fetch response for this long: the broker is away, not the input
 
 
 def checkpoint_topic(settings: Settings) -> str:
@@ -244,13 +245,18 @@ class StreamRunner:
                 await self._checkpoint(self.processor.owned)
 
     def _caught_up(self, partition: int) -> bool:
-        """Whether ``partition`` was read up to the high watermark of every input topic."""
+        """Whether ``partition`` was read up to the high watermark of every input topic, as
+        of a fetch response of the last few seconds (not during a broker outage)."""
         offsets = self.processor.offsets(partition)
+        now_ms = time.time() * 1000.0
         for tp in self._consumer.assignment():
             if tp.partition != partition:
                 continue
             high = self._consumer.highwater(tp)
             if high is not None and offsets.get(tp.topic, high) < high:
+                return False
+            fetched = self._consumer.last_poll_timestamp(tp)
+            if fetched is not None and now_ms - fetched > FETCH_STALE_MS:
                 return False
         return True
 
