@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from tests.integration.kafka_helpers import (
 
 pytestmark = pytest.mark.integration
 
+OWNED = "streamdrift_partitions_owned"
 START = 1_764_000_000.0  # a multiple of the 60 s windows
 
 
@@ -41,12 +43,16 @@ def events(n: int, *, shift_at: int, dt: float, model: str = "clock") -> list[Pr
     ]
 
 
-async def publish(settings: Settings, batch: list[PredictionEvent]) -> None:
+async def publish(settings: Settings, batch: list[PredictionEvent], pace: float = 0.0) -> None:
+    """Publish ``batch``; with ``pace``, 100 events every ``pace`` seconds of wall time."""
     async with PredictionClient(
         settings.broker, topic=settings.topic_predictions, envelopes=True
     ) as client:
-        for event in batch:
+        for i, event in enumerate(batch, 1):
             await client.publish(event)
+            if pace and i % 100 == 0:
+                await client.flush()
+                await asyncio.sleep(pace)
         await client.flush()
 
 
@@ -104,7 +110,10 @@ def test_a_model_that_stops_raises_traffic_and_its_drift_alert_resolves_as_stopp
     )
     stream = events(3000, shift_at=1500, dt=0.01, model="quiet")  # 100 events/s, 30 s
     with running_worker(settings, tmp_path / "worker.log") as worker:
-        run(publish(settings, stream))
+        # over 12 s of wall time, to a running worker: traffic alerts need a period of
+        # processing time too
+        assert wait_for(lambda: scrape(settings.metrics_port)[OWNED] > 0, 90), worker.log_text()
+        run(publish(settings, stream, pace=0.4))
 
         def ended(alerts: list[dict[str, Any]]) -> bool:
             return any(a.get("reason") == "stopped" for a in alerts)

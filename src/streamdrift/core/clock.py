@@ -45,7 +45,7 @@ def observed(
         if spec.traffic.period > 0:
             for key in (None,) if segment is None else (None, segment):
                 monitor = runtime.traffic.monitor(batch.model_id, key)
-                alerts.extend(monitor.observe(stamps, batch.model_version, spec.traffic))
+                alerts.extend(monitor.observe(stamps, batch.model_version, spec.traffic, now))
     return [dataclasses.replace(a, detected_at=now) for a in alerts]
 
 
@@ -142,5 +142,5 @@ def _traffic(
             continue
         event_time = model_time.get(key)
         if event_time is not None:
-            alerts.extend(monitor.advance(event_time, spec.traffic))
+            alerts.extend(monitor.advance(event_time, spec.traffic, now))
     return [dataclasses.replace(a, detected_at=now) for a in alerts]

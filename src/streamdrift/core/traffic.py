@@ -4,9 +4,11 @@ its own usual rate, or to zero, for a configured period.
 Rates are counted in event-time buckets of ``period / 4`` seconds; the usual rate is an
 exponentially weighted mean of the bucket rates (horizon ten periods), updated only by
 buckets that are not low, so an outage never becomes the new normal. The first bucket of a
-stream (entered mid-way) is not counted. A stream that stops sends no event that could
-close a bucket: :meth:`TrafficMonitor.advance` closes buckets up to an event time that the
-caller estimates from processing time (``core/clock.py``).
+stream (entered mid-way) is not counted, and a stream alerts only once it has sent for a
+period of event time *and* of processing time (a backfill replayed at full speed has not).
+A stream that stops sends no event that could close a bucket: :meth:`TrafficMonitor.advance`
+closes buckets up to an event time the caller estimates from processing time
+(``core/clock.py``).
 """
 
 from __future__ import annotations
@@ -56,10 +58,18 @@ class TrafficMonitor:
     entered: bool = False  # the first bucket (entered mid-way, not counted) was closed
     low: int = 0  # consecutive low buckets
     firing: int | None = None  # the bucket that started the open episode
+    since: float | None = None  # processing time of the first event
+    until: float | None = None  # processing time of the latest event
 
-    def observe(self, stamps: np.ndarray, version: str, rule: TrafficRule) -> list[Alert]:
-        """Count events (any order; those of closed buckets count in the open one)."""
+    def observe(
+        self, stamps: np.ndarray, version: str, rule: TrafficRule, now: float
+    ) -> list[Alert]:
+        """Count events (any order; those of closed buckets count in the open one) that
+        arrived at processing time ``now``."""
         self.version = version
+        if self.since is None:
+            self.since = now
+        self.until = now
         if stamps.size == 0:
             return []
         idx = np.floor(stamps / rule.width).astype(np.int64)
@@ -68,23 +78,23 @@ class TrafficMonitor:
         alerts: list[Alert] = []
         for b, n in zip(*np.unique(np.maximum(idx, self.bucket), return_counts=True), strict=True):
             if b > self.bucket:
-                alerts.extend(self._close_until(int(b), rule))
+                alerts.extend(self._close_until(int(b), rule, now))
             self.count += int(n)
         return alerts
 
-    def advance(self, event_time: float, rule: TrafficRule) -> list[Alert]:
+    def advance(self, event_time: float, rule: TrafficRule, now: float) -> list[Alert]:
         """Close the buckets that end at or before ``event_time`` (an idle stream)."""
         if self.bucket is None:
             return []
-        return self._close_until(math.floor(event_time / rule.width), rule)
+        return self._close_until(math.floor(event_time / rule.width), rule, now)
 
-    def _close_until(self, bucket: int, rule: TrafficRule) -> list[Alert]:
+    def _close_until(self, bucket: int, rule: TrafficRule, now: float) -> list[Alert]:
         """Close buckets up to ``bucket`` (excluded); a long gap of empty buckets is closed
         in constant time (once an episode fires, more empty buckets change nothing)."""
         assert self.bucket is not None
         alerts: list[Alert] = []
         while self.bucket < bucket:
-            alert = self._close(rule)
+            alert = self._close(rule, now)
             if alert is not None:
                 alerts.append(alert)
             if self.firing is not None and self.count == 0 and self.bucket < bucket:
@@ -92,7 +102,7 @@ class TrafficMonitor:
                 self.bucket = bucket
         return alerts
 
-    def _close(self, rule: TrafficRule) -> Alert | None:
+    def _close(self, rule: TrafficRule, now: float) -> Alert | None:
         assert self.bucket is not None
         index, count = self.bucket, self.count
         self.bucket, self.count = index + 1, 0
@@ -100,7 +110,8 @@ class TrafficMonitor:
         if not self.entered:
             self.entered = True
             return None
-        warm = self.counted >= BUCKETS_PER_PERIOD
+        sent_for = (self.until or 0.0) - (self.since or 0.0)
+        warm = self.counted >= BUCKETS_PER_PERIOD and sent_for >= rule.period
         if warm and self.usual > 0 and rate < rule.share * self.usual:
             self.low += 1
             if self.firing is None and self.low * rule.width >= rule.period:
@@ -183,6 +194,8 @@ class TrafficMonitor:
             "entered": self.entered,
             "low": self.low,
             "firing": self.firing,
+            "since": self.since,
+            "until": self.until,
         }
 
     @classmethod

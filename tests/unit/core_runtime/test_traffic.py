@@ -17,7 +17,7 @@ def steady(monitor: TrafficMonitor, start: float, seconds: int, rate: float) -> 
     for s in range(seconds):
         n = int(rate)
         stamps = start + s + np.arange(n) / max(n, 1)
-        alerts.extend(monitor.observe(stamps, "1", RULE))
+        alerts.extend(monitor.observe(stamps, "1", RULE, now=start + s))
     return alerts
 
 
@@ -25,7 +25,7 @@ def idle(monitor: TrafficMonitor, last: float, seconds: int) -> list[tuple[float
     """No events; the caller's event-time estimate moves 1 s per second (``core/clock.py``)."""
     out = []
     for s in range(1, seconds + 1):
-        out.extend((float(s), a) for a in monitor.advance(last + s, RULE))
+        out.extend((float(s), a) for a in monitor.advance(last + s, RULE, now=last + s))
     return out
 
 
@@ -61,7 +61,7 @@ def test_the_usual_rate_matches_a_brute_force_ewma_of_bucket_counts_whatever_the
     stamps = np.sort(t0 + rng.uniform(0, 3600, 200_000))
     monitor = TrafficMonitor("m", None)
     for chunk in np.array_split(stamps, rng.integers(1, 400, 1)[0] + 50):
-        monitor.observe(chunk, "1", RULE)
+        monitor.observe(chunk, "1", RULE, now=float(chunk[-1]))
     # oracle: histogram of every bucket, skip the first (entered mid-way), EWMA in a loop
     width = RULE.width
     first = int(np.floor(stamps[0] / width))
@@ -85,9 +85,20 @@ def test_a_restored_monitor_raises_the_same_alerts_as_an_uninterrupted_one() -> 
     ]
 
 
+def test_a_backfill_replayed_at_full_speed_raises_no_traffic_alert() -> None:
+    monitor = TrafficMonitor("m", None)
+    t0 = 1_764_000_000.0
+    stamps = t0 + np.arange(360_000) / 100.0  # an hour of 100 events/s, sent within 10 s
+    for i, chunk in enumerate(np.array_split(stamps, 10)):
+        assert monitor.observe(chunk, "1", RULE, now=t0 + i) == []
+    later = [monitor.advance(t0 + 3600 + s, RULE, now=t0 + 10 + s) for s in range(1, 900)]
+    assert [a for alerts in later for a in alerts] == []  # it never sent for a period
+    assert monitor.counted > BUCKETS_PER_PERIOD  # yet the usual rate is known
+
+
 def test_a_long_gap_closes_in_constant_time_and_fires_once() -> None:
     monitor = TrafficMonitor("m", None)
     t0 = 1_764_000_000.0
     steady(monitor, t0, 900, 10.0)
-    alerts = monitor.advance(t0 + 900 + 30 * 86400.0, RULE)  # a month later
+    alerts = monitor.advance(t0 + 900 + 30 * 86400.0, RULE, now=t0 + 900 + 30 * 86400.0)
     assert [a.status for a in alerts] == [AlertStatus.FIRING]
