@@ -100,3 +100,18 @@ def test_a_restart_from_the_checkpoint_after_a_tick_continues_like_an_uninterrup
         restarted.send(b)
     assert comparable(restarted.out) == comparable(whole.out[len(first.out) :])
     assert restarted.windows()  # the later events closed windows after the restart
+
+
+def test_a_worker_taking_over_counts_idleness_from_the_takeover_not_from_the_checkpoint(
+    make_harness: Any,
+) -> None:
+    first = make_harness(idle_timeout=60.0, traffic_period=0.0)
+    first.send(batch(1000))
+    first.send(batch(300, start=T0 + 10.0, shift=2.0, seed=1))  # a partial window
+    snapshot = decode_checkpoint(encode_checkpoint(first.processor.snapshot(0)))
+    later = make_harness(idle_timeout=60.0, traffic_period=0.0)
+    later.clock.now = first.clock.now + 3600.0  # the worker was down for an hour
+    later.processor.restore(0, snapshot)
+    assert later.tick(0.0) == [] and later.tick(59.0) == []  # the downtime is not silence
+    (window,) = later.windows(later.tick(2.0))
+    assert (window["window"]["index"], window["window"]["partial"]) == (1, True)
