@@ -112,6 +112,14 @@ class Settings:
     resolve_after: int = 3
     max_segments: int = 100
     max_features: int = 200
+    # time without events, traffic, and per-partition caps (core/clock.py, core/runtime.py)
+    idle_timeout: float = 60.0
+    silence_after: float = 600.0
+    retire_after: float = 86400.0
+    traffic_share: float = 0.1
+    traffic_period: float = 120.0
+    max_models: int = 1000
+    max_versions: int = 20
     # worker
     batch_max: int = 2000
     batch_within: float = 0.2
@@ -138,7 +146,8 @@ class Settings:
     def __post_init__(self) -> None:
         BrokerAddress.parse(self.broker)
         positive = ("reference_size", "window_size", "resolve_after", "max_segments")
-        for name in (*positive, "max_features", "batch_max", "metrics_max_models"):
+        capped = ("max_models", "max_versions")
+        for name in (*positive, *capped, "max_features", "batch_max", "metrics_max_models"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: must be at least 1, got {getattr(self, name)}")
         if self.memory_pending < 0 or self.memory_pending == 1:
@@ -158,6 +167,16 @@ class Settings:
         for name in ("alpha", "psi_threshold", "batch_within", "checkpoint_interval"):
             if not math.isfinite(getattr(self, name)):
                 raise ConfigError(f"{name}: must be a finite number, got {getattr(self, name)}")
+        for name in ("idle_timeout", "silence_after", "retire_after"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
+                raise ConfigError(f"{name}: must be > 0 seconds, got {getattr(self, name)}")
+        if not (math.isfinite(self.traffic_period) and self.traffic_period >= 0):
+            raise ConfigError(
+                f"traffic_period: must be >= 0 seconds (0: no traffic alerts), "
+                f"got {self.traffic_period}"
+            )
+        if not 0.0 < self.traffic_share < 1.0:
+            raise ConfigError(f"traffic_share: must be in (0, 1), got {self.traffic_share}")
         if not 0.0 < self.alpha < 1.0:
             raise ConfigError(f"alpha: must be in (0, 1), got {self.alpha}")
         if self.psi_threshold <= 0:

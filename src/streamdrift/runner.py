@@ -51,6 +51,8 @@ from streamdrift.security import client_options
 log = logging.getLogger(__name__)
 
 CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
+TICK_INTERVAL = 1.0  # seconds of processing time between ticks of the clock
+FETCH_STALE_MS = 10_000  # no fetch response for this long: the broker is away, not the input
 
 
 def checkpoint_topic(settings: Settings) -> str:
@@ -82,6 +84,7 @@ class StreamRunner:
         self._inflight: list[asyncio.Future[Any]] = []
         self._last_checkpoint = time.monotonic()
         self._last_lag = 0.0
+        self._last_tick = 0.0
         self.ready = asyncio.Event()  # set once partitions were assigned the first time
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -216,12 +219,46 @@ class StreamRunner:
             self.metrics.batch_duration.observe(time.perf_counter() - started)
             self.metrics.processing_latency.observe(max(0.0, time.time() - newest))
         now = time.monotonic()
+        if now - self._last_tick >= TICK_INTERVAL:
+            self._last_tick = now
+            await self._tick()
         if now - self._last_checkpoint >= settings.checkpoint_interval:
             async with self._lock:
                 await self._checkpoint(self.processor.owned)
         if now - self._last_lag >= 2.0:
             self._last_lag = now
             self._report_lag()
+
+    async def _tick(self) -> None:
+        """Let processing time move every owned partition (``core/clock.py``). What a tick
+        closes is checkpointed at once, before the next fetch is processed: a restart then
+        resumes after the closing, not before it (README, "Time without events")."""
+        async with self._lock:
+            closed = False
+            for p in sorted(self.processor.owned):
+                if not self._caught_up(p):
+                    continue  # a backlog is not silence: its events come first
+                out = self.processor.tick(p)
+                closed = closed or bool(out)
+                await self._publish(out)
+            if closed:
+                await self._checkpoint(self.processor.owned)
+
+    def _caught_up(self, partition: int) -> bool:
+        """Whether ``partition`` was read up to the high watermark of every input topic, as
+        of a fetch response of the last few seconds (not during a broker outage)."""
+        offsets = self.processor.offsets(partition)
+        now_ms = time.time() * 1000.0
+        for tp in self._consumer.assignment():
+            if tp.partition != partition:
+                continue
+            high = self._consumer.highwater(tp)
+            if high is not None and offsets.get(tp.topic, high) < high:
+                return False
+            fetched = self._consumer.last_poll_timestamp(tp)
+            if fetched is not None and now_ms - fetched > FETCH_STALE_MS:
+                return False
+        return True
 
     async def _recover(self, exc: Exception) -> None:
         """A send, flush or checkpoint failed (broker down, timeouts): outputs since the last

@@ -23,6 +23,7 @@ from streamdrift import codec
 from streamdrift.agents.retrain import retrain_records
 from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.config import Settings
+from streamdrift.core import clock as engine_clock
 from streamdrift.core.degradation import DegradationUpdate
 from streamdrift.core.fleet import FleetUpdate, MonitorFleet
 from streamdrift.core.join_spill import SpillTier
@@ -30,7 +31,9 @@ from streamdrift.core.monitor import Profiles, profiles_to_dict
 from streamdrift.core.multiclass_calibration import Calibration
 from streamdrift.core.partition import PartitionState
 from streamdrift.core.performance import ReferencePerformance
+from streamdrift.core.runtime import REFUSALS, RuntimeSpec
 from streamdrift.core.spec import ModelSpecs
+from streamdrift.core.traffic import TrafficRule
 from streamdrift.core.window_record import monitor_of, window_record
 from streamdrift.experiments import shadow
 from streamdrift.metrics import Metrics
@@ -56,9 +59,9 @@ H_PARTITION = "streamdrift.source.partition"
 H_OFFSET = "streamdrift.source.offset"
 H_TIMESTAMP = "streamdrift.source.timestamp"
 H_ROWS = "streamdrift.rows"  # the rejected rows of a batch envelope (the rest was processed)
-# reasons of the dead-letter topic: the codec's, and feedback of a model the partition
-# does not know
-DEAD_LETTER_REASONS = (*codec.DECODE_REASONS, "unknown_model")
+# reasons of the dead-letter topic: the codec's, feedback of a model the partition does not
+# know, and predictions past the max_models / max_versions caps
+DEAD_LETTER_REASONS = (*codec.DECODE_REASONS, "unknown_model", *REFUSALS)
 
 Headers = tuple[tuple[str, bytes], ...]
 
@@ -108,6 +111,15 @@ class Processor:
         self.metrics = metrics
         self.specs = specs or settings.model_specs()
         self.clock = clock
+        self.runtime = RuntimeSpec(
+            settings.idle_timeout,
+            settings.silence_after,
+            settings.retire_after,
+            TrafficRule(settings.traffic_share, settings.traffic_period),
+            settings.max_models,
+            settings.max_versions,
+        )
+        self._caps_hit: set[str] = set()  # caps already logged (one line per cap)
         self.states: dict[int, PartitionState] = {}
         # reference profiles from the references topic, by (model, version)
         self.references: dict[tuple[str, str], tuple[Profiles, int]] = {}
@@ -139,6 +151,7 @@ class Processor:
         else:
             state = PartitionState.from_dict(snapshot, self.specs)
             state.fleet.alerts.clock = self.clock
+            state.runtime.resumed(self.clock())
         old = self.states.get(partition)
         if old is not None and old.labels.join.tier is not None:
             old.labels.join.tier.close()  # restoring again (after a Kafka error)
@@ -313,6 +326,10 @@ class Processor:
                         items = []
                         self._end_of_input(state, item, out)
                         continue
+                    refused = state.runtime.admit(item.model_id, item.model_version, self.runtime)
+                    if refused is not None:
+                        out.append(self._refuse(record, item.model_id, refused))
+                        continue
                     if isinstance(item, PredictionBatch) and item.rejected:
                         out.append(self._reject_rows(record, item.rejected))
                     items.append(item)
@@ -358,10 +375,49 @@ class Processor:
                 self.settings.topic_predictions, self.metrics.model_label(batch.model_id)
             ).inc(len(batch))
         self._emit(state.fleet.observe(batches), out, state)
+        for alert in engine_clock.observed(state, batches, self.clock(), self.runtime):
+            out.append(self._alert_record(alert))
         self._emit_estimates(state.estimates.observe(batches), "estimated_performance", out)
         served = shadow.served(batches, self.specs.experiments)  # not a shadow's second row
         self._emit_labels(state, state.labels.add_predictions(served), out)
         self._experiment_records(state.experiments.add_predictions(batches), out)
+
+    def tick(self, partition: int, now: float | None = None) -> list[OutputRecord]:
+        """Processing time moved on (``core/clock.py``): idle windows close, silent streams
+        end, traffic buckets close. ``now``: the injected clock's time by default."""
+        state = self.states.get(partition)
+        if state is None:
+            return []
+        out: list[OutputRecord] = self.pending.pop(partition, [])
+        now = self.clock() if now is None else now
+        before = len(state.fleet.monitors)
+        self._emit(engine_clock.tick(state, now, self.runtime), out, state)
+        if len(state.fleet.monitors) < before:
+            log.info(
+                "partition %d: %d monitors retired (no traffic for %g s)",
+                partition,
+                before - len(state.fleet.monitors),
+                self.runtime.retire_after,
+            )
+        return out
+
+    def _refuse(self, record: InputRecord, model_id: str, reason: str) -> OutputRecord:
+        """Predictions past a cap: to dead-letter, counted; one log line per cap."""
+        self.metrics.dead_letter.labels(reason).inc()
+        cap = "max_models" if reason == "too_many_models" else "max_versions"
+        if reason not in self._caps_hit:
+            self._caps_hit.add(reason)
+            log.warning(
+                "cap %s=%d hit in partition %d (model %r): further predictions past it go to "
+                "dead-letter (%s); logged once",
+                cap,
+                getattr(self.runtime, cap),
+                record.partition,
+                model_id,
+                reason,
+            )
+        error = f"{cap}={getattr(self.runtime, cap)} reached in partition {record.partition}"
+        return dead_letter(self.settings.topic_dead_letter, record, reason, error)
 
     def _end_of_input(
         self, state: PartitionState, marker: EndOfInput, out: list[OutputRecord]
@@ -513,6 +569,7 @@ class Processor:
             AlertKind.LABEL_HEALTH,
             AlertKind.ESTIMATED_PERFORMANCE,
             AlertKind.ESTIMATOR_DIVERGENCE,
+            AlertKind.TRAFFIC,
         )
         topic = (
             self.settings.topic_degradation_alerts

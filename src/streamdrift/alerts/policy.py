@@ -106,6 +106,14 @@ class AlertPolicy:
                     )
         return alerts
 
+    def end(self, match: Callable[[AlertKey], bool]) -> list[tuple[AlertKey, int]]:
+        """Close the open episodes whose key ``match``es, without a clean window (their
+        stream stopped, see ``core/endings.py``): ``(key, start window)`` of each."""
+        ended = [(key, e.start_window) for key, e in self.active.items() if match(key)]
+        for key, _ in ended:
+            del self.active[key]
+        return ended
+
     def to_dict(self) -> dict[str, Any]:
         """The open episodes (JSON-able), for checkpoints."""
         return {
@@ -177,6 +185,7 @@ _WORDING = {
         "the realized accuracy",
         "left the label-free estimate's interval (P(y|x) moved)",
     ),
+    AlertKind.TRAFFIC: ("the event rate", "fell"),
 }
 
 _DETECTOR_WORDING = {"label_expiry": ("the labels", "expire before they join")}
@@ -185,7 +194,7 @@ _DETECTOR_WORDING = {"label_expiry": ("the labels", "expire before they join")}
 def _partial(window: WindowInfo) -> str:
     if not window.partial:
         return ""
-    return f" (a partial window of {window.count} events, closed by the end of the input)"
+    return f" (a partial window of {window.count} events, closed early: end of input or idle)"
 
 
 def _measurement(test: CheckResult) -> str:

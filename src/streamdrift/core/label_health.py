@@ -262,6 +262,12 @@ class LabelCoverage:
                 self._due.pop(key, None)
         return results
 
+    def forget(self, key: VersionKey) -> None:
+        """A retired version (``core/endings.py``): its periods are no longer judged."""
+        self.periods.pop(key, None)
+        self.judged_to.pop(key, None)
+        self._due.pop(key, None)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "periods": [

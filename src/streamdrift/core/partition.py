@@ -16,6 +16,7 @@ from streamdrift.core.degradation import DegradationFleet
 from streamdrift.core.estimates import EstimateFleet
 from streamdrift.core.fleet import MonitorFleet
 from streamdrift.core.retrain import RetrainPolicy
+from streamdrift.core.runtime import RuntimeState
 from streamdrift.core.spec import ModelSpecs
 from streamdrift.experiments.fleet import ExperimentFleet
 
@@ -32,6 +33,7 @@ class PartitionState:
     retrain: RetrainPolicy = field(default_factory=RetrainPolicy)
     restored_estimates: EstimateFleet | None = None  # None: fresh label-free estimates
     estimates: EstimateFleet = field(init=False)
+    runtime: RuntimeState = field(default_factory=RuntimeState)  # streams' clocks, traffic
 
     def __post_init__(self) -> None:
         fresh = EstimateFleet(self.fleet.specs, self.fleet.alerts)
@@ -62,6 +64,7 @@ class PartitionState:
             **({"experiments": self.experiments.to_dict()} if self.experiments.specs else {}),
             "retrain": self.retrain.to_dict(),
             "estimates": self.estimates.to_dict(),
+            "runtime": self.runtime.to_dict(),
         }
 
     @classmethod
@@ -79,4 +82,5 @@ class PartitionState:
             restored_estimates=None
             if d.get("estimates") is None  # checkpoints before estimates: start afresh
             else EstimateFleet.from_dict(d["estimates"], specs, fleet.alerts),
+            runtime=RuntimeState.from_dict(d.get("runtime")),
         )

@@ -236,7 +236,7 @@ def test_alert_required_fields_and_enums() -> None:
     schema = load_schema("alert")
     v = Draft202012Validator(schema)
     alert = schema["examples"][0]
-    assert set(schema["required"]) == set(schema["properties"]) - {"reference", "message"}
+    assert set(schema["required"]) == set(schema["properties"]) - {"reference", "message", "reason"}
     for field in schema["required"]:
         assert not v.is_valid(with_changes(alert, **{field: ...})), field
     v.validate(with_changes(alert, reference=..., message=...))
@@ -260,6 +260,7 @@ def test_alert_required_fields_and_enums() -> None:
         "label_health",
         "estimated_performance",
         "estimator_divergence",
+        "traffic",
     }
     assert set(schema["properties"]["kind"]["enum"]) == {k.value for k in AlertKind}
 
