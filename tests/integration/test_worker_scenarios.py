@@ -422,7 +422,10 @@ def test_a_labelled_reference_profile_is_the_reference_performance(
     assert all("first labelled window" not in a["message"] for a in alerts), alerts
     # the first labelled window fires (a first-window reference would have been that window)
     assert drop["window"]["start"] < traffic.T0 + 20.0, drop["window"]
-    assert {a["kind"] for a in alerts} <= {"performance_degradation", "concept_drift"}, alerts
+    # the scores did not change but the labels did (P(y|x) moved): the label-free estimate
+    # from the profile's calibration may say so too (estimator_divergence)
+    expected = {"performance_degradation", "concept_drift", "estimator_divergence"}
+    assert {a["kind"] for a in alerts} <= expected, alerts
     for a in alerts:
         print(a["kind"], a["detector"], a["message"])
 
