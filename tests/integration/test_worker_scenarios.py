@@ -24,6 +24,7 @@ from tests.integration import traffic
 from tests.integration.kafka_helpers import (
     WorkerProcess,
     read_alerts,
+    read_dead_letter,
     running_worker,
     scrape,
     unique_settings,
@@ -255,38 +256,13 @@ def test_invalid_messages_go_to_dead_letter_with_reason_and_valid_ones_are_monit
     for i, raw in enumerate(bad):
         messages.insert(500 * i + 7, (b"dlq", raw))
     traffic.run(traffic.publish_raw(settings, settings.topic_predictions, messages))
-    dead = traffic.run(_read_dead_letter(settings, len(bad)))
+    dead = traffic.run(read_dead_letter(settings, len(bad)))
     assert {r["value"]: r["headers"][H_REASON].decode() for r in dead} == bad
     for r in dead:
         assert r["headers"][H_TOPIC].decode() == settings.topic_predictions
         assert int(r["headers"][H_OFFSET]) >= 0
     settle(settings, "dlq", 3_000, 1)
     assert consumed(settings, "dlq") == 3_000
-
-
-async def _read_dead_letter(
-    settings: Settings, expected: int, timeout: float = 60
-) -> list[dict[str, Any]]:
-    from aiokafka import AIOKafkaConsumer
-
-    consumer = AIOKafkaConsumer(
-        settings.topic_dead_letter,
-        bootstrap_servers=settings.broker_address.bootstrap_servers,
-        auto_offset_reset="earliest",
-        group_id=None,
-    )
-    await consumer.start()
-    found: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(found) < expected and time.monotonic() < deadline:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                found.extend(
-                    {"value": r.value, "key": r.key, "headers": dict(r.headers)} for r in records
-                )
-    finally:
-        await consumer.stop()
-    return found
 
 
 def test_metrics_count_what_was_produced(worker: Any) -> None:
@@ -532,7 +508,7 @@ def test_fuzzed_malformed_messages_all_reach_dead_letter_and_valid_ones_are_moni
         assert consumed(settings, model) == 3_000
         dead = [
             r
-            for r in traffic.run(_read_dead_letter(settings, 10**9, timeout=6))
+            for r in traffic.run(read_dead_letter(settings, 10**9, timeout=6))
             if r["key"] == model.encode()
         ]
         assert sorted(r["value"] for r in dead) == sorted(bad)
@@ -557,7 +533,7 @@ def test_feedback_for_an_unknown_model_goes_to_dead_letter(worker: Any) -> None:
     assert wait_for(lambda: scrape(settings.metrics_port).get(key) == 1.0, timeout=60)
     dead = [
         r
-        for r in traffic.run(_read_dead_letter(settings, 10**9, timeout=6))
+        for r in traffic.run(read_dead_letter(settings, 10**9, timeout=6))
         if r["key"] == b"unk-anchor"
     ]
     assert [(r["value"], r["headers"][H_REASON]) for r in dead] == [(label, b"unknown_model")]
