@@ -24,9 +24,11 @@ from streamdrift.stats import CategoricalReference, NumericReference
 from streamdrift.stats.calibration import (
     binned_critical,
     binned_inflation,
+    calibration_layout,
     inflation_of,
     ks_critical,
     ks_inflation,
+    lag1_inflation,
     normal_isf,
     share_inflation,
 )
@@ -57,13 +59,22 @@ def calibrate_profiles(
             out[name] = ref
             continue
         cal: dict[str, Any] = {"method": "contiguous windows of the reference, as ordered"}
+        short = calibration_layout(len(values), window_size)[0] < 2
+        if short:
+            cal["method"] = "lag-1 autocorrelation (the reference is too short for windows)"
         if isinstance(ref, NumericReference):
             x = coerce_numeric(list(values))
             finite = np.isfinite(x)
             codes = np.full(x.size, -1, dtype=np.intp)
             codes[finite] = np.searchsorted(ref.edges, x[finite], side="left")
-            cal["bins"] = binned_inflation(codes, ref.edges.size + 1, window_size, seed).to_dict()
-            cal["ks"] = ks_inflation(x, window_size, seed).to_dict()
+            if short:
+                ranks = np.searchsorted(np.sort(x[finite]), x[finite]).astype(np.float64)
+                cal["bins"] = cal["ks"] = lag1_inflation(ranks).to_dict()
+            else:
+                cal["bins"] = binned_inflation(
+                    codes, ref.edges.size + 1, window_size, seed
+                ).to_dict()
+                cal["ks"] = ks_inflation(x, window_size, seed).to_dict()
             missing = ~finite
         else:
             cats = as_categories(list(values))
@@ -74,9 +85,19 @@ def calibrate_profiles(
                 dtype=np.intp,
                 count=len(cats),
             )
-            cal["bins"] = binned_inflation(codes, other + 1, window_size, seed).to_dict()
+            if short:  # a run of one category is what inflates a categorical window
+                kept = codes[codes >= 0]
+                same = (kept[1:] == kept[:-1]).astype(np.float64)
+                cal["bins"] = lag1_inflation(same).to_dict() if kept.size > 3 else None
+                if cal["bins"] is None:
+                    del cal["bins"]
+            else:
+                cal["bins"] = binned_inflation(codes, other + 1, window_size, seed).to_dict()
             missing = codes < 0
-        cal["missing"] = share_inflation(missing, window_size, seed).to_dict()
+        if short:
+            cal["missing"] = lag1_inflation(missing.astype(np.float64)).to_dict()
+        else:
+            cal["missing"] = share_inflation(missing, window_size, seed).to_dict()
         out[name] = dataclasses.replace(ref, calibration=cal)
     return out
 
@@ -95,7 +116,10 @@ def _explain(cal: Mapping[str, Any] | None, family: str, infl: float, why: str) 
     if "top" in c:
         infl = float(c["top"])
     if not c["windows"]:
-        return f"the threshold for {why} (i.i.d.: the reference is too short to calibrate)"
+        return (
+            f"the threshold for {why} (inflation {infl:.2f} from the reference's lag-1 "
+            "autocorrelation: too short for windows)"
+        )
     return (
         f"the threshold for {why} (inflation {infl:.2f} from {c['windows']} windows of "
         f"{c['window_size']:,} events of the reference)"

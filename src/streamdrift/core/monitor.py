@@ -33,6 +33,7 @@ from streamdrift.core.calibration import (
     REFERENCE,
     calibrate_profiles,
     calibrated_checks,
+    family_of,
     z_of,
 )
 from streamdrift.core.columns import (
@@ -311,17 +312,25 @@ class DriftMonitor:
             shared = cmp.count / (cmp.count + ref.count)  # the reference's share of the noise
             evidence.extend((name, kind, fam, p, shared) for fam, p in pvalues.items())
         if budget.accumulated_share > 0:
-            checks.extend(self._accumulated(evidence, segments, why))
+            flagged = {(c.feature, family_of(c.detector)) for c in checks if c.drifted}
+            checks.extend(self._accumulated(evidence, segments, why, flagged))
         self._rate.add(window.end - window.start)
         return checks
 
     def _accumulated(
-        self, evidence: list[tuple[str, AlertKind, str, float, float]], segments: int, why: str
+        self,
+        evidence: list[tuple[str, AlertKind, str, float, float]],
+        segments: int,
+        why: str,
+        flagged: set[tuple[str, str]],
     ) -> list[CheckResult]:
         """Each window is compared with the same reference, whose own sampling error is a
         persistent shift of the z-scores (a share ``shared`` of their variance): the CUSUM's
         allowance grows by three of its standard deviations, so a reference's chance
-        offset does not accumulate into an alert."""
+        offset does not accumulate into an alert. A CUSUM that reaches its threshold in a
+        window whose own checks of the same family drifted raises no second alert; it stays
+        at its threshold, so the next window alerts if the shift persists below the
+        per-window threshold."""
         budget = self.spec.budget
         share = DRIFT_SHARE * budget.accumulated_share
         level = per_check_level(budget, self._rate, share, len(evidence), segments)
@@ -332,7 +341,7 @@ class DriftMonitor:
             key = f"{name}|{family}"
             cusum = self._cusums.setdefault(key, Cusum())
             fired = cusum.update(z_of(p), h, k)
-            windows = cusum.windows
+            over = f"{cusum.windows} window{'s' * (cusum.windows != 1)}"
             out.append(
                 CheckResult(
                     name,
@@ -342,13 +351,15 @@ class DriftMonitor:
                     cusum.s,
                     h,
                     p,
-                    drifted=fired,
-                    detail=f"accumulated over {windows} windows: the CUSUM of the "
+                    drifted=fired and (name, family) not in flagged,
+                    detail=f"accumulated over {over}: the CUSUM of the "
                     f"{family} test's calibrated z-scores, the threshold for {why}",
                     threshold_source=REFERENCE,
                 )
             )
-            if fired:
+            if fired and (name, family) in flagged:
+                cusum.s = h  # the window said it already: keep the evidence, no second alert
+            elif fired:
                 cusum.restart()
         return out
 

@@ -36,6 +36,7 @@ __all__ = [
     "inflation_of",
     "ks_critical",
     "ks_inflation",
+    "lag1_inflation",
     "normal_isf",
     "share_inflation",
 ]
@@ -73,7 +74,7 @@ class Inflation:
             "windows": self.windows,
             "window_size": self.window_size,
         }
-        if math.isfinite(self.scale):
+        if math.isfinite(self.dof):
             d.update(scale=self.scale, dof=self.dof, top=self.top, trace=self.trace)
         return d
 
@@ -220,6 +221,20 @@ def share_inflation(flags: np.ndarray, window_size: int, seed: int = 0) -> Infla
     return _ratio(x, stat, window_size, 1.0, seed)
 
 
+def lag1_inflation(series: np.ndarray) -> Inflation:
+    """The short reference's fallback: ``(1 + r) / (1 - r)``, r the lag-1 autocorrelation
+    of ``series`` (floored at 0, capped at 0.95): the design effect of a mean under an AR(1)
+    process, which bounds that of the binned statistics' other directions."""
+    x = np.asarray(series, dtype=np.float64)
+    if x.size < 3 or not np.isfinite(x).all() or float(np.std(x)) == 0.0:
+        return IID
+    d = x - x.mean()
+    r = float(np.dot(d[1:], d[:-1]) / np.dot(d, d))
+    r = min(max(r, 0.0), 0.95)
+    factor = (1.0 + r) / (1.0 - r)
+    return Inflation(factor, factor, 0, 0, factor, math.nan, factor, math.nan)
+
+
 def inflation_of(calibration: Mapping[str, Any] | None, family: str) -> float:
     """The inflation a calibration stores for ``family`` (1.0: i.i.d., when none)."""
     if not calibration or family not in calibration:
@@ -237,6 +252,9 @@ def binned_critical(
         return chi2_isf(level, dof), chi2_sf(max(chi2, 0.0), dof)
     bins = calibration["bins"]
     if "scale" not in bins:
+        infl = float(bins["inflation"])
+        return infl * chi2_isf(level, dof), chi2_sf(max(chi2 / infl, 0.0), dof)
+    if bins.get("dof") is None:  # lag-1 fallback: one factor on the whole statistic
         infl = float(bins["inflation"])
         return infl * chi2_isf(level, dof), chi2_sf(max(chi2 / infl, 0.0), dof)
     c, nu = float(bins["scale"]), min(float(dof), float(bins["dof"]))
