@@ -37,6 +37,7 @@ __all__ = [
     "ks_critical",
     "ks_inflation",
     "lag1_inflation",
+    "mean_inflation",
     "normal_isf",
     "share_inflation",
 ]
@@ -205,20 +206,27 @@ def ks_inflation(values: np.ndarray, window_size: int, seed: int = 0) -> Inflati
     return _ratio(u, stat, window_size, 1.0, seed)
 
 
-def share_inflation(flags: np.ndarray, window_size: int, seed: int = 0) -> Inflation:
-    """Design effect of the squared z of a window's share of ``flags`` (0/1)."""
-    x = np.asarray(flags, dtype=np.float64)
+def mean_inflation(values: np.ndarray, window_size: int, seed: int = 0) -> Inflation:
+    """Design effect of a window's mean of ``values`` (the squared z of its deviation from
+    the pooled mean): an error rate's, an MAE's, a share's."""
+    x = np.asarray(values, dtype=np.float64)
+    x = x[np.isfinite(x)]
     if x.size == 0:
         return IID
-    p = float(x.mean())
-    if p <= 0.0 or p >= 1.0:
+    mu, var = float(x.mean()), float(x.var())
+    if var <= 0.0:
         return IID
 
     def stat(blocks: np.ndarray) -> np.ndarray:
         n = blocks.shape[1]
-        return np.asarray((blocks.mean(axis=1) - p) ** 2 / (p * (1 - p) / n))
+        return np.asarray((blocks.mean(axis=1) - mu) ** 2 / (var / n))
 
     return _ratio(x, stat, window_size, 1.0, seed)
+
+
+def share_inflation(flags: np.ndarray, window_size: int, seed: int = 0) -> Inflation:
+    """Design effect of the squared z of a window's share of ``flags`` (0/1)."""
+    return mean_inflation(np.asarray(flags, dtype=np.float64), window_size, seed)
 
 
 def lag1_inflation(series: np.ndarray) -> Inflation:
