@@ -66,7 +66,7 @@ bench: kafka
 
 # Detection quality: streamdrift's defaults vs River's detectors on the scenarios (no broker)
 evaluate: install
-	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	$(BIN)/python -m pip install --quiet -e ".[test,bench,evaluate]"
 	$(BIN)/python -m load.evaluate $(if $(QUICK),--quick,) $(EVAL_ARGS)
 
 # The recovery tests, bigger (ten times the events)
