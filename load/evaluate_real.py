@@ -338,14 +338,20 @@ def run_streamdrift(case: Case, config: Config) -> tuple[list[Firing], list[Wind
     policy = AlertPolicy()
     drift = MonitorFleet(specs, policy)
     degradation = DegradationFleet(specs, policy)
+    spacing = case.seconds_per_row  # the data's own clock: the window rate is real
     events = prediction_events(
-        case.data, start=START, scores=case.scores, labels=case.labels, label_delay=0.25
+        case.data,
+        start=START,
+        spacing=spacing,
+        scores=case.scores,
+        labels=case.labels,
+        label_delay=0.25 * spacing,
     )
     firings: list[Firing] = []
     windows: list[WindowResult] = []
 
     def row(stamp: float) -> int:
-        return math.floor(stamp - START + 1e-6)
+        return math.floor((stamp - START) / spacing + 1e-6)
 
     for batch, feedback in zip(events.batches, events.feedback, strict=True):
         updates = [drift.observe([batch])]
@@ -494,7 +500,7 @@ def _psi_series(
     for w in windows:
         for t in w.tests:
             if t.feature in out and t.statistic == "psi":
-                end = math.floor(w.window.end - START + 1e-6)
+                end = math.floor((w.window.end - START) / case.seconds_per_row + 1e-6)
                 out[t.feature].append((end, t.value, t.threshold))
     return out
 

@@ -48,7 +48,8 @@ def test_a_replay_counts_every_live_firing_as_a_false_alarm(report: dict[str, ob
     assert r["per_30_days"] == pytest.approx(len(live) / days * 30)
     # an alert is dated by the last row of its window: windows end on multiples of the size
     assert all((f.index + 1) % case.window == 0 for f in firings)
-    assert len([w for w in windows if w.window.end >= ev.START + case.reference]) == 10
+    live_from = ev.START + case.reference * case.seconds_per_row
+    assert len([w for w in windows if w.window.end >= live_from]) == 10
 
 
 def test_a_shift_is_timed_from_the_change_to_the_first_window_that_flags_it() -> None:
