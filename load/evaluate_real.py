@@ -57,6 +57,7 @@ class Config:
 
     name: str
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    columns: tuple[str, ...] = ("",)  # every column, even one nothing fired in
     column: Callable[[str], str] = lambda detector: ""
 
 
@@ -447,10 +448,8 @@ def evaluate_case(
     for config in CONFIGS:
         started = time.perf_counter()
         firings, windows = run_streamdrift(case, config)
-        if config is CONFIGS[0]:
-            series = _psi_series(case, windows)
-        columns = sorted({f.column for f in firings}) or [""]
-        for column in columns:
+        series = _psi_series(case, windows)  # the last configuration's is plotted
+        for column in config.columns:
             rows: dict[str, list[int]] = {}
             for f in firings:
                 if f.column == column:
