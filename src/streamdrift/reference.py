@@ -27,6 +27,7 @@ from typing import Any
 
 from streamdrift import codec
 from streamdrift.config import ConfigError
+from streamdrift.core.calibration import calibrate_profiles
 from streamdrift.core.labelled_metrics import (
     ReferencePerformance,
     infer_task_of,
@@ -219,6 +220,8 @@ def build_profile(
         timestamp_column=timestamp_column,
     )
     profiles = fit_profiles(selected, spec)
+    if spec.threshold_mode == "reference":  # the file's row order calibrates the thresholds
+        profiles = calibrate_profiles(profiles, selected, spec.calibration_window)
     doc = {
         "format": "streamdrift.reference",
         "version": FORMAT_VERSION,

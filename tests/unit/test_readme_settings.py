@@ -15,7 +15,7 @@ from streamdrift.config import Settings
 from streamdrift.core import spec
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-TABLES = {"window", "reference", "performance", "thresholds"}  # keys that are sub-tables
+TABLES = {"window", "reference", "performance", "thresholds", "min_effect", "budget"}  # sub-tables
 
 
 def configuration_section() -> str:
@@ -40,6 +40,8 @@ def toml_keys() -> set[str]:
     keys = {k for k in spec._SPEC_KEYS if k not in TABLES}
     keys |= window | {f"reference.{k}" for k in spec._REFERENCE_KEYS}
     keys |= {f"thresholds.{test}" for test in spec.TESTS}
+    keys |= {f"min_effect.{test}" for test in spec.TESTS}
+    keys |= {f"budget.{k}" for k in spec._BUDGET_KEYS}
     keys |= {f"performance.{k}" for k in spec._PERFORMANCE_KEYS if k != "window"}
     keys |= {f"performance.{k}" for k in window}
     return keys
