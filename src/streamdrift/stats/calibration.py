@@ -48,6 +48,7 @@ FAMILIES = ("bins", "ks", "missing")
 MIN_WINDOWS = 30  # fewer windows of the monitored size: calibrate on smaller windows
 MAX_WINDOWS = 200  # evenly spread over the reference; enough for a covariance, cheap
 MIN_WINDOW_SIZE = 20
+MIN_FULL_WINDOWS = 8  # windows of the monitored size that are enough on their own
 N_SHUFFLES = 4
 _NORMAL = NormalDist()
 
@@ -98,9 +99,12 @@ IID = Inflation(1.0, 1.0, 0, 0)
 
 def calibration_layout(m: int, window_size: int) -> tuple[int, int]:
     """(windows, size) of the calibration: windows of the monitored size when at least
-    ``MIN_WINDOWS`` fit in ``m`` values, else smaller ones (a design effect converges as
-    windows outgrow the correlation length, so smaller windows slightly understate it; the
-    upper bound covers part of that); (0, 0) when not even ``MIN_WINDOW_SIZE`` fits."""
+    ``MIN_FULL_WINDOWS`` fit in ``m`` values (a trend or a season longer than smaller
+    windows would be missed), else ``MIN_WINDOWS`` smaller ones (a design effect converges
+    as windows outgrow the correlation length, so these slightly understate it; the upper
+    bound covers part of that); (0, 0) when not even ``MIN_WINDOW_SIZE`` values fit."""
+    if window_size >= MIN_WINDOW_SIZE and m // window_size >= MIN_FULL_WINDOWS:
+        return min(m // window_size, MAX_WINDOWS), int(window_size)
     size = min(int(window_size), m // MIN_WINDOWS)
     if size < MIN_WINDOW_SIZE:
         return 0, 0
