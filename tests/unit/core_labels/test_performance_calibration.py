@@ -44,10 +44,7 @@ def monitor(**kw: object) -> PerformanceMonitor:
 
 def degradation(results: list[WindowResult]) -> list[bool]:
     return [
-        c.drifted
-        for r in results
-        for c in r.tests
-        if c.kind is AlertKind.PERFORMANCE_DEGRADATION
+        c.drifted for r in results for c in r.tests if c.kind is AlertKind.PERFORMANCE_DEGRADATION
     ]
 
 
