@@ -89,7 +89,7 @@ def tail() -> None:
     from streamdrift.core.calibration import calibrate_profiles, calibrated_checks
     from streamdrift.core.monitor import fit_profiles
     from streamdrift.records import AlertKind
-    from streamdrift.stats import compare_numeric
+    from streamdrift.stats import NumericReference, compare_numeric
 
     print()
     print("| AR(1) φ | reference | p ≤ 1e-2 | p ≤ 1e-3 | p ≤ 1e-4 |")
@@ -101,6 +101,7 @@ def tail() -> None:
             x = ar1(size + 2_000_000, phi, rng)[:, 0]
             column = {"f": x[:size].tolist()}
             ref = calibrate_profiles(fit_profiles(column, spec), column, 1000, spec.tests)["f"]
+            assert isinstance(ref, NumericReference)
             p = []
             for w in x[size:].reshape(-1, 1000):
                 cmp = compare_numeric(ref, w, wasserstein=False, js=False, bins=True, ks=False)
