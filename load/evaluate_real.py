@@ -61,7 +61,17 @@ class Config:
     column: Callable[[str], str] = lambda detector: ""
 
 
-CONFIGS: tuple[Config, ...] = (Config("defaults (main)"),)
+def _decision(detector: str) -> str:
+    """Which decision an alert of the calibrated method came from."""
+    return "accumulated" if detector.startswith("cusum") else "per-window"
+
+
+CONFIGS: tuple[Config, ...] = (
+    # the defaults before issue #13: fixed effect gates (PSI >= 0.2 ...) and BH at alpha
+    Config("previous defaults", {"threshold_mode": "fixed"}),
+    # thresholds from the reference's own windows, the 30-day budget, CUSUM accumulation
+    Config("calibrated", {}, ("per-window", "accumulated"), _decision),
+)
 
 
 @dataclass(frozen=True, slots=True)

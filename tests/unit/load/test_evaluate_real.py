@@ -30,7 +30,14 @@ def test_the_report_covers_every_case_and_method_and_writes_its_files(
         assert f"| {name} |" in md
         assert (out / f"real_{name}.png").stat().st_size > 5_000
     for case in report["cases"]:  # type: ignore[attr-defined]
-        assert {"defaults (main)", "ADWIN", "PageHinkley", "KSWIN"} <= set(case["methods"])
+        assert set(case["methods"]) == {
+            "previous defaults",
+            "calibrated per-window",
+            "calibrated accumulated",
+            "ADWIN",
+            "PageHinkley",
+            "KSWIN",
+        }
 
 
 def _case(name: str) -> ev.Case:
@@ -42,7 +49,7 @@ def test_a_replay_counts_every_live_firing_as_a_false_alarm(report: dict[str, ob
     firings, windows = ev.run_streamdrift(case, ev.CONFIGS[0])
     live = [f for f in firings if f.index >= case.reference]
     scored = next(c for c in report["cases"] if c["case"] == case.name)  # type: ignore[attr-defined]
-    r = scored["methods"]["defaults (main)"]
+    r = scored["methods"][ev.CONFIGS[0].name]
     assert r["false_alarms"] == len(live)
     days = (len(case.data) - case.reference) * case.seconds_per_row / 86400
     assert r["per_30_days"] == pytest.approx(len(live) / days * 30)
@@ -57,7 +64,7 @@ def test_a_shift_is_timed_from_the_change_to_the_first_window_that_flags_it() ->
     assert case.change is not None
     firings, _ = ev.run_streamdrift(case, ev.CONFIGS[0])
     on_x0 = sorted(f.index for f in firings if f.stream == "x0" and f.index >= case.change)
-    scored = ev.evaluate_case(case, SMALL)["methods"]["defaults (main)"]
+    scored = ev.evaluate_case(case, SMALL)["methods"][ev.CONFIGS[0].name]
     if on_x0:
         assert scored["delay"] == on_x0[0] - case.change
         assert scored["delay_windows"] == (on_x0[0] - case.change) // case.window + 1
