@@ -19,6 +19,7 @@ version take its ``performance`` whatever their mode.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from streamdrift.core.labelled_metrics import (
     with_decided,
 )
 from streamdrift.core.monitor import Profiles, fit_profiles, profiles_from_dict, profiles_to_dict
+from streamdrift.core.performance import ERROR_DETECTORS
+from streamdrift.core.performance_calibration import calibrate_errors
 from streamdrift.core.spec import MonitorSpec
 from streamdrift.records import PREDICTED_LABEL, PREDICTION, Scalar
 
@@ -280,14 +283,18 @@ def build_performance(
         raise ConfigError(f"--label-column: no row has both {label_column!r} and a prediction")
     perf = spec.performance
     task = perf.task if perf.task != "auto" else infer_task_of(labels, preds)
-    metrics, _, rejected = task_metrics(task, labels, preds, perf.score_threshold)
+    metrics, errors, rejected = task_metrics(task, labels, preds, perf.score_threshold)
     if rejected:
         raise ConfigError(
             f"--label-column: {rejected} of {len(labels)} rows have a label or prediction "
             f"that does not fit the task {task!r}"
         )
+    reference = ReferencePerformance.of_window(task, metrics)
+    if spec.threshold_mode == "reference":  # the rows in file order calibrate the checks
+        calibration = calibrate_errors(errors, ERROR_DETECTORS, task == "regression")
+        reference = dataclasses.replace(reference, calibration=calibration)
     return {
-        **ReferencePerformance.of_window(task, metrics).to_dict(),
+        **reference.to_dict(),
         "rows": metrics.count,
         "rows_without_label": missing,
     }

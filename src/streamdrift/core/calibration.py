@@ -156,7 +156,7 @@ def calibrated_checks(
     ) -> None:
         floor = min_effect.get(test, 0.0)
         above = math.isfinite(value) and value >= threshold and value > 0
-        drifted = (above if decided is None else decided) and value >= floor
+        drifted = (above if decided is None else decided) and value >= floor and value > 0
         fam = family_of(test)
         text = _explain(cal, fam, inflation_of(cal, fam), why)
         if floor > 0:
@@ -172,14 +172,18 @@ def calibrated_checks(
             x_crit, p_bins = binned_critical(cal, dof, level, chi2)
             scale = 1.0 / n + 1.0 / m  # a binned divergence is about chi2 · (1/n + 1/m)
             pvalues["bins"] = p_bins
-            detail = f"chi2={chi2:.1f} dof={dof}"
+            # the binned chi-squared decides (its null is what the calibration measured);
+            # each statistic's threshold is its equivalent in the statistic's own units
+            decided = chi2 >= x_crit
+            detail = f"decided by chi2={chi2:.1f} vs {x_crit:.1f}, dof={dof}"
             if "psi" in tests:
-                check("psi", "psi", cmp.psi, x_crit * scale, p_bins, detail)
+                check("psi", "psi", cmp.psi, x_crit * scale, p_bins, detail, decided)
             if "chi2" in tests and isinstance(cmp, CategoricalComparison):
-                check("chi2", "cohens_w", cmp.cohens_w, math.sqrt(x_crit * scale), p_bins, detail)
+                w_crit = math.sqrt(x_crit * scale)
+                check("chi2", "cohens_w", cmp.cohens_w, w_crit, p_bins, detail, decided)
             if "js" in tests:
                 js_crit = math.sqrt(x_crit * scale / (8.0 * math.log(2.0)))
-                check("js", "jensen_shannon", cmp.jensen_shannon, js_crit, p_bins, detail)
+                check("js", "jensen_shannon", cmp.jensen_shannon, js_crit, p_bins, detail, decided)
         if isinstance(cmp, NumericComparison) and tests & {"ks", "wasserstein"}:
             infl_ks = inflation_of(cal, "ks")
             en = n * m / (n + m) / infl_ks

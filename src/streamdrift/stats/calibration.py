@@ -37,6 +37,7 @@ __all__ = [
     "ks_critical",
     "ks_inflation",
     "lag1_inflation",
+    "mean_inflation",
     "normal_isf",
     "share_inflation",
 ]
@@ -47,6 +48,7 @@ FAMILIES = ("bins", "ks", "missing")
 MIN_WINDOWS = 30  # fewer windows of the monitored size: calibrate on smaller windows
 MAX_WINDOWS = 200  # evenly spread over the reference; enough for a covariance, cheap
 MIN_WINDOW_SIZE = 20
+MIN_FULL_WINDOWS = 8  # windows of the monitored size that are enough on their own
 N_SHUFFLES = 4
 _NORMAL = NormalDist()
 
@@ -97,9 +99,12 @@ IID = Inflation(1.0, 1.0, 0, 0)
 
 def calibration_layout(m: int, window_size: int) -> tuple[int, int]:
     """(windows, size) of the calibration: windows of the monitored size when at least
-    ``MIN_WINDOWS`` fit in ``m`` values, else smaller ones (a design effect converges as
-    windows outgrow the correlation length, so smaller windows slightly understate it; the
-    upper bound covers part of that); (0, 0) when not even ``MIN_WINDOW_SIZE`` fits."""
+    ``MIN_FULL_WINDOWS`` fit in ``m`` values (a trend or a season longer than smaller
+    windows would be missed), else ``MIN_WINDOWS`` smaller ones (a design effect converges
+    as windows outgrow the correlation length, so these slightly understate it; the upper
+    bound covers part of that); (0, 0) when not even ``MIN_WINDOW_SIZE`` values fit."""
+    if window_size >= MIN_WINDOW_SIZE and m // window_size >= MIN_FULL_WINDOWS:
+        return min(m // window_size, MAX_WINDOWS), int(window_size)
     size = min(int(window_size), m // MIN_WINDOWS)
     if size < MIN_WINDOW_SIZE:
         return 0, 0
@@ -205,20 +210,27 @@ def ks_inflation(values: np.ndarray, window_size: int, seed: int = 0) -> Inflati
     return _ratio(u, stat, window_size, 1.0, seed)
 
 
-def share_inflation(flags: np.ndarray, window_size: int, seed: int = 0) -> Inflation:
-    """Design effect of the squared z of a window's share of ``flags`` (0/1)."""
-    x = np.asarray(flags, dtype=np.float64)
+def mean_inflation(values: np.ndarray, window_size: int, seed: int = 0) -> Inflation:
+    """Design effect of a window's mean of ``values`` (the squared z of its deviation from
+    the pooled mean): an error rate's, an MAE's, a share's."""
+    x = np.asarray(values, dtype=np.float64)
+    x = x[np.isfinite(x)]
     if x.size == 0:
         return IID
-    p = float(x.mean())
-    if p <= 0.0 or p >= 1.0:
+    mu, var = float(x.mean()), float(x.var())
+    if var <= 0.0:
         return IID
 
     def stat(blocks: np.ndarray) -> np.ndarray:
         n = blocks.shape[1]
-        return np.asarray((blocks.mean(axis=1) - p) ** 2 / (p * (1 - p) / n))
+        return np.asarray((blocks.mean(axis=1) - mu) ** 2 / (var / n))
 
     return _ratio(x, stat, window_size, 1.0, seed)
+
+
+def share_inflation(flags: np.ndarray, window_size: int, seed: int = 0) -> Inflation:
+    """Design effect of the squared z of a window's share of ``flags`` (0/1)."""
+    return mean_inflation(np.asarray(flags, dtype=np.float64), window_size, seed)
 
 
 def lag1_inflation(series: np.ndarray) -> Inflation:

@@ -9,7 +9,7 @@ single window cannot show at a level of 1e-8 (z ≈ 5.6) is flagged after a few.
 
 >>> h = cusum_threshold(1e-6)
 >>> round(h, 2)
-6.09
+6.2
 >>> c = Cusum()
 >>> [c.update(2.5, h) for _ in range(5)]
 [False, False, False, False, True]
@@ -33,7 +33,9 @@ _Z_CAP = 10.0  # one extreme window cannot carry the sum by itself
 
 @functools.lru_cache(maxsize=1024)
 def _threshold(log_level: float, k: float) -> float:
-    arl = 10.0 ** (-log_level)
+    # Siegmund's run length is ~8% long at these h (measured: 1.08e-3 false alarms per window
+    # at a nominal 1e-3, tests/unit/stats/test_calibration.py): aim a quarter longer
+    arl = 1.25 * 10.0 ** (-log_level)
     # ARL0 ~ (exp(2 k b) - 2 k b - 1) / (2 k²), b = h + 1.166: solve for b by fixed point
     b = 1.0
     for _ in range(100):
