@@ -42,8 +42,10 @@ from load.evaluate import RIVER_METHODS, RiverMethod, run_detector
 from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.core.degradation import DegradationFleet
 from streamdrift.core.fleet import MonitorFleet
+from streamdrift.core.labelled_metrics import ReferencePerformance
 from streamdrift.core.spec import ModelSpecs, MonitorSpec
 from streamdrift.records import PREDICTION, AlertKind, AlertStatus, WindowResult
+from streamdrift.reference import build_performance
 
 PERFORMANCE = "performance"  # the moved "stream" of an accuracy change
 START = 1_700_000_000.0
@@ -359,6 +361,13 @@ def run_streamdrift(case: Case, config: Config) -> tuple[list[Firing], list[Wind
         labels=case.labels,
         label_delay=0.25 * spacing,
     )
+    if case.labels is not None and case.scores is not None:
+        # the labelled reference is all reference rows, as `reference build --label-column`
+        # profiles them (in the drift fleet, reference.mode = "first" takes the same rows)
+        ref = slice(0, case.reference)
+        columns = {"label": case.labels[ref].tolist(), "prediction": case.scores[ref].tolist()}
+        built = build_performance(columns, specs.default, "label")
+        degradation.set_reference("model", "1", ReferencePerformance.from_dict(built))
     firings: list[Firing] = []
     windows: list[WindowResult] = []
 
