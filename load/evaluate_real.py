@@ -42,12 +42,14 @@ from load.evaluate import RIVER_METHODS, RiverMethod, run_detector
 from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.core.degradation import DegradationFleet
 from streamdrift.core.fleet import MonitorFleet
+from streamdrift.core.labelled_metrics import ReferencePerformance
 from streamdrift.core.spec import ModelSpecs, MonitorSpec
 from streamdrift.records import PREDICTION, AlertKind, AlertStatus, WindowResult
+from streamdrift.reference import build_performance
 
 PERFORMANCE = "performance"  # the moved "stream" of an accuracy change
 START = 1_700_000_000.0
-DAYS_30 = 30 * 86400.0
+PLOTTED = 500  # firings kept per method in the JSON (and the plot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,17 @@ class Config:
     column: Callable[[str], str] = lambda detector: ""
 
 
-CONFIGS: tuple[Config, ...] = (Config("defaults (main)"),)
+def _decision(detector: str) -> str:
+    """Which decision an alert of the calibrated method came from."""
+    return "accumulated" if detector.startswith("cusum") else "per-window"
+
+
+CONFIGS: tuple[Config, ...] = (
+    # the defaults before issue #13: fixed effect gates (PSI >= 0.2 ...) and BH at alpha
+    Config("previous defaults", {"threshold_mode": "fixed"}),
+    # thresholds from the reference's own windows, the 30-day budget, CUSUM accumulation
+    Config("calibrated", {}, ("per-window", "accumulated"), _decision),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,19 +285,20 @@ def ar1_cases(sizes: Sizes) -> list[Case]:
             )
         )
         at = 25_000
-        out.append(
-            Case(
-                f"ar1_{phi:g}_shift",
-                ar1_dataset(50_000, phi, seed=8, shift=0.5, shift_at=at),
-                5000,
-                1000,
-                f"AR(1) φ = {phi:g}: x0 +0.5σ from event {at:,}",
-                change=at,
-                moved=("x0",),
-                river_streams=("x0",),
-                seconds_per_row=3.6,
+        for sigmas, tag in ((0.5, "0.5sd"), (1.0, "1sd")):
+            out.append(
+                Case(
+                    f"ar1_{phi:g}_shift_{tag}",
+                    ar1_dataset(40_000, phi, seed=8, shift=sigmas, shift_at=at),
+                    5000,
+                    1000,
+                    f"AR(1) φ = {phi:g}: x0 +{sigmas:g}σ from event {at:,}",
+                    change=at,
+                    moved=("x0",),
+                    river_streams=("x0",),
+                    seconds_per_row=3.6,
+                )
             )
-        )
     return out
 
 
@@ -348,6 +361,13 @@ def run_streamdrift(case: Case, config: Config) -> tuple[list[Firing], list[Wind
         labels=case.labels,
         label_delay=0.25 * spacing,
     )
+    if case.labels is not None and case.scores is not None:
+        # the labelled reference is all reference rows, as `reference build --label-column`
+        # profiles them (in the drift fleet, reference.mode = "first" takes the same rows)
+        ref = slice(0, case.reference)
+        columns = {"label": case.labels[ref].tolist(), "prediction": case.scores[ref].tolist()}
+        built = build_performance(columns, specs.default, "label")
+        degradation.set_reference("model", "1", ReferencePerformance.from_dict(built))
     firings: list[Firing] = []
     windows: list[WindowResult] = []
 
@@ -394,8 +414,17 @@ def _river_values(case: Case, stream: str) -> npt.NDArray[np.float64]:
     return values
 
 
+def kswin_rows(case: Case, kswin_events: int) -> int:
+    """Rows KSWIN (0.5 ms a value) sees: ``kswin_events`` without a change, else up to
+    ten windows past it."""
+    if case.change is None:
+        return min(kswin_events, len(case.data))
+    return min(case.change + 10 * case.window, len(case.data))
+
+
 def run_river(case: Case, method: RiverMethod, kswin_events: int) -> dict[str, list[int]]:
-    """Rows at which ``method`` fired, per watched stream (KSWIN: the first, capped)."""
+    """Rows at which ``method`` fired, per watched stream (KSWIN: the first, capped by
+    :func:`kswin_rows`)."""
     streams = case.river_streams
     if method.detector == "kswin":
         streams = streams[:1]
@@ -403,7 +432,7 @@ def run_river(case: Case, method: RiverMethod, kswin_events: int) -> dict[str, l
     for stream in streams:
         values = _river_values(case, stream)
         if method.detector == "kswin":
-            values = values[:kswin_events]
+            values = values[: kswin_rows(case, kswin_events)]
         out[stream] = run_detector(method, values)
     return out
 
@@ -440,8 +469,14 @@ def _score(
     }
 
 
+RIVER = RIVER_METHODS[:3]  # ADWIN, PageHinkley, KSWIN as load/evaluate.py sets them
+
+
 def evaluate_case(
-    case: Case, sizes: Sizes, progress: Callable[[str], None] = lambda s: None
+    case: Case,
+    sizes: Sizes,
+    progress: Callable[[str], None] = lambda s: None,
+    river: Sequence[RiverMethod] = RIVER,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
     series: dict[str, list[tuple[int, float, float]]] = {}
@@ -455,25 +490,37 @@ def evaluate_case(
                 if f.column == column:
                     rows.setdefault(f.stream, []).append(f.index)
             name = config.name + (f" {column}" if column else "")
-            results[name] = _score(case, rows, column) | {
+            scored = _score(case, rows, column)
+            if scored["delay"] is not None:
+                assert case.change is not None
+                hit = case.change + scored["delay"]
+                scored["by"] = next(
+                    f.detector
+                    for f in firings
+                    if f.column == column and f.index == hit and f.stream in case.moved
+                )
+            results[name] = scored | {
                 "firings": [
                     [f.stream, f.index, f.kind, f.detector] for f in firings if f.column == column
-                ][:40],
+                ][:PLOTTED],
                 "windows": sum(1 for w in windows if w.index >= 0),
             }
         progress(
             f"{case.name}: {config.name}: {len(firings)} firing alert(s) in "
             f"{time.perf_counter() - started:.1f}s"
         )
-    for method in RIVER_METHODS[:3]:
+    for method in river:
         fired = run_river(case, method, sizes.kswin_events)
         live_only = fired
         if case.change is None:  # a replay: River runs from row 0; count the live rows
             live_only = {s: [i for i in r if i >= case.reference] for s, r in fired.items()}
-        seen = sizes.kswin_events if method.detector == "kswin" else None
+        seen = kswin_rows(case, sizes.kswin_events) if method.detector == "kswin" else None
         results[method.name] = _score(case, live_only, "", seen) | {
             "streams": list(fired),
             "alarms_whole_stream": sum(len(r) for r in fired.values()),
+            "firings": [[st, i, "", method.detector] for st, r in fired.items() for i in r][
+                :PLOTTED
+            ],
         }
     progress(f"{case.name}: River done")
     return {
@@ -512,6 +559,7 @@ def evaluate(
     *,
     groups: Sequence[str] = tuple(GROUPS),
     only: Sequence[str] | None = None,
+    river: Sequence[RiverMethod] = RIVER,
     out: Path | None = None,
     plots: bool = True,
     progress: Callable[[str], None] = lambda s: None,
@@ -520,7 +568,7 @@ def evaluate(
     PNGs under ``out``."""
     started = time.perf_counter()
     chosen = [c for c in cases(sizes, groups) if only is None or c.name in only]
-    results = [evaluate_case(c, sizes, progress) for c in chosen]
+    results = [evaluate_case(c, sizes, progress, river) for c in chosen]
     report = {
         "sizes": {
             "ar1_events": sizes.ar1_events,
@@ -543,7 +591,8 @@ def evaluate(
 
 def _cell(r: dict[str, Any], shift: bool) -> str:
     if shift:
-        delay = "miss" if r["delay"] is None else f"{r['delay']:,} ({r['delay_windows']} w)"
+        by = f", {r['by']}" if r.get("by") else ""
+        delay = "miss" if r["delay"] is None else f"{r['delay']:,} ({r['delay_windows']} w{by})"
         return f"{delay} / {r['false_alarms']}"
     rate = r["per_30_days"]
     return f"{r['false_alarms']} ({rate:.2g}/30 d)" if rate is not None else str(r["false_alarms"])
