@@ -203,6 +203,7 @@ class DegradationFleet:
                 model_spec.performance,
                 calibrated=model_spec.threshold_mode == "reference",
                 budget=model_spec.budget,
+                max_segments=model_spec.max_segments,
             )
             reference = self.references.get((key[0], key[1]))
             if reference is not None:
@@ -237,7 +238,9 @@ class DegradationFleet:
         fleet._configure_join()
         for state in d["monitors"]:
             model_spec = specs.for_model(state["model_id"])
-            monitor = PerformanceMonitor.from_dict(state, model_spec.performance, model_spec.budget)
+            monitor = PerformanceMonitor.from_dict(
+                state, model_spec.performance, model_spec.budget, model_spec.max_segments
+            )
             fleet.monitors[(monitor.model_id, monitor.model_version, monitor.segment)] = monitor
         if "coverage" in d:  # checkpoints before coverage periods: start counting afresh
             fleet.coverage = LabelCoverage.from_dict(d["coverage"])

@@ -81,7 +81,6 @@ UNKNOWN_MODEL_FEEDBACK = ("reject", "wait")
 FROM_FIRST_WINDOW = "first labelled window"
 FROM_PROFILE = "reference profile"
 FIXED_MARGIN = 0.05  # the degradation gate of threshold_mode = "fixed" without a margin
-MAX_SEGMENTS_BUDGET = 100  # a segment's share of the budget: Bonferroni over this many
 
 
 class PerformanceSpecError(ValueError):
@@ -178,6 +177,7 @@ class PerformanceMonitor:
     # thresholds from the labelled reference at the model's budget (threshold_mode reference)
     calibrated: bool = True
     budget: BudgetSpec = field(default_factory=BudgetSpec)
+    max_segments: int = 100  # the model's: a segment's share of the budget (Bonferroni)
     reference_calibration: dict[str, Any] | None = None
     _rate: WindowRate = field(default_factory=WindowRate)
 
@@ -343,7 +343,7 @@ class PerformanceMonitor:
         performance half of the model's budget)."""
         assert self.reference is not None
         spec, budget = self.spec, self.budget
-        segments = 1 if self.segment is None else MAX_SEGMENTS_BUDGET
+        segments = 1 if self.segment is None else self.max_segments
         level = per_check_level(budget, self._rate, 1.0 - DRIFT_SHARE, 1, segments)
         z_crit = normal_isf(level)
         infl = error_inflation(self.reference_calibration)
@@ -466,7 +466,11 @@ class PerformanceMonitor:
 
     @classmethod
     def from_dict(
-        cls, d: dict[str, Any], spec: PerformanceSpec, budget: BudgetSpec | None = None
+        cls,
+        d: dict[str, Any],
+        spec: PerformanceSpec,
+        budget: BudgetSpec | None = None,
+        max_segments: int = 100,
     ) -> PerformanceMonitor:
         return cls(
             model_id=d["model_id"],
@@ -488,6 +492,7 @@ class PerformanceMonitor:
             _detectors={k: from_state(v) for k, v in d["detectors"].items()},
             calibrated=d.get("calibrated", False),
             budget=budget or BudgetSpec(),
+            max_segments=max_segments,
             reference_calibration=d.get("reference_calibration"),
             _rate=WindowRate.from_dict(d.get("rate", {})),
         )
