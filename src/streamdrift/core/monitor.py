@@ -12,10 +12,14 @@ Life of a :class:`DriftMonitor`:
    by event time, tumbling or sliding. Windows depend on event order and event time only,
    so live traffic and a replay produced as fast as possible give the same windows.
 3. **Tests.** Each closed window is compared with the reference, feature by feature, on
-   whole numpy arrays (:mod:`streamdrift.core.spec` lists the tests). A check *drifts*
-   when its effect reaches its threshold **and** its p-value is rejected by
-   Benjamini–Hochberg at ``alpha`` over all checks of the window. River detectors can
-   also watch each feature's per-window PSI series and the per-event prediction scores.
+   whole numpy arrays (:mod:`streamdrift.core.spec` lists the tests). With
+   ``threshold_mode = "reference"`` (default) each threshold is calibrated on the
+   reference's own windows at the model's false-alarm budget
+   (:mod:`streamdrift.core.calibration`) and a CUSUM accumulates the windows' evidence;
+   with ``"fixed"`` a check drifts when its effect reaches its threshold **and** its
+   p-value is rejected by Benjamini–Hochberg at ``alpha`` over all checks of the window.
+   River detectors can also watch each feature's per-window PSI series and the per-event
+   prediction scores.
 """
 
 from __future__ import annotations

@@ -15,8 +15,10 @@ crash reproduces them.
   else the first window with at least ``min_labels`` labels. The degradation check says
   which one it used.
 * **Degradation** (``performance_degradation``): a window's accuracy (classification) or
-  MAE (regression) is worse than the reference by at least ``margin`` *and* a one-sided
-  test says so at ``alpha`` (pooled two-proportion z-test; Welch z-test for MAE).
+  MAE (regression) is worse than the reference by the threshold the labelled reference's
+  own variation sets at the model's budget (:mod:`streamdrift.core.performance_calibration`;
+  ``margin`` an optional minimum); with ``threshold_mode = "fixed"``, by at least ``margin``
+  *and* a one-sided test at ``alpha`` (pooled two-proportion z-test; Welch z-test for MAE).
 * **Concept drift** (``concept_drift``): River's error-stream detectors (DDM, EDDM,
   HDDM_A, HDDM_W, ADWIN) see the per-row error (0/1, or the absolute error for ADWIN on
   regression) in the same sorted order.

@@ -3,7 +3,10 @@
 A :class:`MonitorSpec` is immutable and validated on construction; every error names the
 setting (``window.size``, ``thresholds.psi`` …) so a bad config fails at start-up.
 
-Tests (per feature, per closed window; each needs an effect *and* significance):
+Tests (per feature, per closed window). With ``threshold_mode = "reference"`` (default)
+each is judged against a threshold calibrated on the reference at the model's budget
+(:mod:`streamdrift.core.calibration`; ``min_effect`` an optional floor); with ``"fixed"``
+each needs an effect (the defaults below) *and* significance:
 
 ========== ============================ ============================= =========
 test       effect statistic              p-value                       default
