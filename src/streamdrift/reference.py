@@ -224,7 +224,7 @@ def build_profile(
     )
     profiles = fit_profiles(selected, spec)
     if spec.threshold_mode == "reference":  # the file's row order calibrates the thresholds
-        profiles = calibrate_profiles(profiles, selected, spec.calibration_window)
+        profiles = calibrate_profiles(profiles, selected, spec.calibration_window, spec.tests)
     doc = {
         "format": "streamdrift.reference",
         "version": FORMAT_VERSION,

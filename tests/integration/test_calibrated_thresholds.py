@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-
 from load.ar1 import ar1_dataset
 from load.datasets import Dataset, load, prediction_events
+
 from streamdrift.broker import LocalBroker
 from streamdrift.config import Settings
 from tests.integration import traffic

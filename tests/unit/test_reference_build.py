@@ -319,7 +319,8 @@ def test_parse_profile_round_trip() -> None:
     selected = {k: v for k, v in columns.items() if k not in ("id", "label", "prediction")}
     selected[PREDICTION] = columns["prediction"]
     fitted = fit_profiles(selected, monitor_spec)  # calibrated on the rows in file order
-    assert profiles == calibrate_profiles(fitted, selected, monitor_spec.calibration_window)
+    window, tests = monitor_spec.calibration_window, monitor_spec.tests
+    assert profiles == calibrate_profiles(fitted, selected, window, tests)
     assert all(ref.calibration for ref in profiles.values())
     assert isinstance(profiles["income"], NumericReference)
     assert isinstance(profiles["region"], CategoricalReference)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -49,9 +49,13 @@ def calibrate_profiles(
     profiles: Mapping[str, NumericReference | CategoricalReference],
     columns: Mapping[str, list[Scalar]],
     window_size: int,
+    tests: Iterable[str] = ("ks",),
     seed: int = 0,
 ) -> dict[str, NumericReference | CategoricalReference]:
-    """The profiles with each feature's calibration from its ordered reference column."""
+    """The profiles with each feature's calibration from its ordered reference column
+    (the KS family only when ``tests`` has ``ks`` or ``wasserstein``: a window judged by
+    KS without it takes the binned family's top inflation)."""
+    with_ks = bool({"ks", "wasserstein"} & set(tests))
     out: dict[str, NumericReference | CategoricalReference] = {}
     for name, ref in profiles.items():
         values = columns.get(name)
@@ -74,7 +78,8 @@ def calibrate_profiles(
                 cal["bins"] = binned_inflation(
                     codes, ref.edges.size + 1, window_size, seed
                 ).to_dict()
-                cal["ks"] = ks_inflation(x, window_size, seed).to_dict()
+                if with_ks:
+                    cal["ks"] = ks_inflation(x, window_size, seed).to_dict()
             missing = ~finite
         else:
             cats = as_categories(list(values))
@@ -100,6 +105,14 @@ def calibrate_profiles(
             cal["missing"] = share_inflation(missing, window_size, seed).to_dict()
         out[name] = dataclasses.replace(ref, calibration=cal)
     return out
+
+
+def ks_inflation_of(cal: Mapping[str, Any] | None) -> float:
+    """The KS family's inflation, or the binned family's top one where the reference was
+    calibrated without KS (both are dominated by a shift of location)."""
+    if cal and "ks" not in cal and "bins" in cal:
+        return float(cal["bins"].get("top", cal["bins"]["inflation"]))
+    return inflation_of(cal, "ks")
 
 
 def z_of(p: float) -> float:
@@ -185,7 +198,7 @@ def calibrated_checks(
                 js_crit = math.sqrt(x_crit * scale / (8.0 * math.log(2.0)))
                 check("js", "jensen_shannon", cmp.jensen_shannon, js_crit, p_bins, detail, decided)
         if isinstance(cmp, NumericComparison) and tests & {"ks", "wasserstein"}:
-            infl_ks = inflation_of(cal, "ks")
+            infl_ks = ks_inflation_of(cal)
             en = n * m / (n + m) / infl_ks
             d_crit = ks_critical(level, en)
             p_ks = min(1.0, 2.0 * math.exp(-2.0 * en * cmp.ks**2))

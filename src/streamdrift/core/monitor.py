@@ -235,7 +235,7 @@ class DriftMonitor:
         self.profiles = self._fit(self._ref_columns)
         if self.spec.threshold_mode == "reference":  # the reference's own order calibrates it
             self.profiles = calibrate_profiles(
-                self.profiles, self._ref_columns, self.spec.calibration_window
+                self.profiles, self._ref_columns, self.spec.calibration_window, self.spec.tests
             )
         self.reference_count = len(self._ref_stamps)
         self.reference_source = "first-events"
@@ -297,7 +297,7 @@ class DriftMonitor:
             if isinstance(ref, NumericReference):
                 cmp: Any = compare_numeric(
                     ref, coerce_numeric(values), wasserstein="wasserstein" in tests,
-                    js="js" in tests, bins=True,
+                    js="js" in tests, bins=True, ks="ks" in tests,
                 )  # fmt: skip
             else:
                 cmp = compare_categorical(ref, as_categories(values), js="js" in tests)

@@ -1,10 +1,11 @@
 """Thresholds from the reference's own variation: design effects and critical values.
 
 A statistic whose i.i.d. null is known (chi-squared over bins, ``n D²`` of KS, the
-squared z of a share) is computed on contiguous windows of the reference *as it is
-ordered* and on windows of the same reference shuffled (its i.i.d. twin: same values,
-same sizes, same overlap with the pooled reference). The ratio of their means is the
-statistic's **design effect** (variance inflation, Rao–Scott's first-order correction):
+squared z of a mean or share) is computed on contiguous windows of the reference *as it
+is ordered* and compared with its i.i.d. expectation for windows drawn from the same
+reference (exact for bins and means: a sample without replacement; for KS, measured on
+the reference shuffled). The ratio is the statistic's **design effect** (variance
+inflation, Rao–Scott's first-order correction):
 autocorrelation and grouping raise it exactly as much as they widen natural variation.
 A live window is then judged with the i.i.d. null at the effective sample size
 ``n / inflation`` (equivalently, the statistic divided by the inflation).
@@ -170,13 +171,10 @@ def binned_inflation(codes: np.ndarray, n_bins: int, window_size: int, seed: int
         return z
 
     z = deviations(kept)
-    rng = np.random.default_rng(seed)
-    iid = float(
-        np.mean([np.mean(np.sum(deviations(rng.permutation(kept)) ** 2, axis=1))
-                 for _ in range(N_SHUFFLES)])
-    ) / dof  # fmt: skip
-    if not iid > 0:
-        return Inflation(1.0, 1.0, k, n)
+    # i.i.d. rows: a window is a sample without replacement from the pooled reference, so
+    # each standardised count has variance (1 - p) (m - n) / (m - 1) (multivariate
+    # hypergeometric): exactly, no shuffle needed
+    iid = (kept.size - n) / (kept.size - 1)
     cov = z.T @ z / k / iid  # in units of the i.i.d. variance
     trace = float(np.trace(cov))
     # E tr(S²) = tr(Σ²) + tr(Σ)² / k for k windows: take the noise off
@@ -220,12 +218,15 @@ def mean_inflation(values: np.ndarray, window_size: int, seed: int = 0) -> Infla
     mu, var = float(x.mean()), float(x.var())
     if var <= 0.0:
         return IID
-
-    def stat(blocks: np.ndarray) -> np.ndarray:
-        n = blocks.shape[1]
-        return np.asarray((blocks.mean(axis=1) - mu) ** 2 / (var / n))
-
-    return _ratio(x, stat, window_size, 1.0, seed)
+    k, n = calibration_layout(x.size, window_size)
+    if k < 2:
+        return IID
+    # i.i.d. rows: Var(window mean) = σ²/n · (m - n)/(m - 1) for a window drawn without
+    # replacement from the m pooled values (exact: no shuffle needed)
+    iid = var / n * (x.size - n) / (x.size - 1)
+    estimate = float(np.mean((_blocks(x, k, n).mean(axis=1) - mu) ** 2)) / iid
+    upper = estimate * (1.0 + 2.0 * math.sqrt(2.0 / k))
+    return Inflation(max(1.0, upper), estimate, k, n)
 
 
 def share_inflation(flags: np.ndarray, window_size: int, seed: int = 0) -> Inflation:
@@ -272,8 +273,8 @@ def binned_critical(
     c, nu = float(bins["scale"]), min(float(dof), float(bins["dof"]))
     top, rest = float(bins["top"]), max(float(bins["trace"]) - float(bins["top"]), 0.0)
     critical = max(c * chi2_isf(level, nu), top * chi2_isf(level, 1.0) + rest)
-    p = max(chi2_sf(max(chi2 / c, 0.0), nu), chi2_sf(max((chi2 - rest) / top, 0.0), 1.0))
-    return critical, p
+    tail = math.erfc(math.sqrt(max((chi2 - rest) / top, 0.0) / 2.0))  # χ²_1's survival
+    return critical, max(chi2_sf(max(chi2 / c, 0.0), nu), tail)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -202,12 +202,14 @@ def compare_numeric(
     wasserstein: bool = True,
     js: bool = True,
     bins: bool = False,
+    ks: bool = True,
 ) -> NumericComparison:
     """All drift statistics of one numeric window, O(n log n), one sort of the window.
 
     ``wasserstein=False`` / ``js=False`` skip those two (NaN in the result) for callers
     that do not test them; PSI and KS (the p-value of every numeric check) always run.
-    ``bins=True`` adds the two-sample chi-squared test of the bin counts (``chi2``).
+    ``bins=True`` adds the two-sample chi-squared test of the bin counts (``chi2``);
+    ``ks=False`` with ``wasserstein=False`` skips the sort and KS (binned statistics only).
     """
     raw = np.asarray(window, dtype=np.float64).ravel()
     if raw.size == 0:
@@ -217,6 +219,22 @@ def compare_numeric(
     if kept.size == 0:
         nan = math.nan
         return NumericComparison(nan, nan, nan, nan, nan, missing_share, 0, n_missing)
+    if not (ks or wasserstein):  # binned statistics only: no sort, no KS
+        counts = bin_counts(ref.edges, kept)
+        chi2, dof, chi2_p = chi2_two_sample(ref.bin_counts, counts)
+        return NumericComparison(
+            psi=psi(ref.expected, counts),
+            ks=math.nan,
+            ks_pvalue=math.nan,
+            wasserstein_norm=math.nan,
+            jensen_shannon=jensen_shannon(ref.expected, counts) if js else math.nan,
+            missing_share=missing_share,
+            count=int(kept.size),
+            n_missing=n_missing,
+            chi2=chi2,
+            chi2_dof=dof,
+            chi2_pvalue=chi2_p,
+        )
     ordered = np.sort(kept)
     counts = bin_counts(ref.edges, ordered)
     d, p_value = ks_sorted(ref.sample, ordered)

@@ -163,7 +163,7 @@ def test_budget_and_min_effect_are_read_from_the_model_config() -> None:
     )
     assert parsed.budget.false_alerts_per_30_days == 0.5
     assert parsed.min_effect == {"psi": 0.05}
-    with pytest.raises(ValueError, match="defaults.budget"):
+    with pytest.raises(ValueError, match=r"defaults\.budget"):
         spec_from_mapping({"budget": {"false_alerts_per_30_days": 0}}, MonitorSpec(), "defaults")
     with pytest.raises(ValueError, match="threshold_mode"):
         spec_from_mapping({"threshold_mode": "magic"}, MonitorSpec(), "defaults")
