@@ -67,10 +67,12 @@ demo: kafka
 bench: kafka
 	$(BIN)/python -m load.bench $(if $(QUICK),--quick,) $(BENCH_ARGS)
 
-# Detection quality: streamdrift's defaults vs River's detectors on the scenarios (no broker)
+# Detection quality: streamdrift vs River's detectors on the scenarios, then on real datasets
+# and AR(1) streams (load/evaluate_real.py; no broker)
 evaluate: install
-	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	$(BIN)/python -m pip install --quiet -e ".[test,bench,evaluate]"
 	$(BIN)/python -m load.evaluate $(if $(QUICK),--quick,) $(EVAL_ARGS)
+	$(BIN)/python -m load.evaluate_real $(if $(QUICK),--quick,) $(EVAL_REAL_ARGS)
 
 # The recovery tests, bigger (ten times the events)
 soak: kafka

@@ -19,6 +19,7 @@ version take its ``performance`` whatever their mode.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,7 +42,10 @@ from streamdrift.core.multiclass_calibration import (
     build_multiclass_calibration,
     calibration_from_dict,
 )
+from streamdrift.core.performance import ERROR_DETECTORS
+from streamdrift.core.performance_calibration import calibrate_errors
 from streamdrift.core.spec import MonitorSpec
+from streamdrift.core.threshold_calibration import calibrate_profiles
 from streamdrift.records import PREDICTED_LABEL, PREDICTION, Scalar
 
 FORMAT_VERSION = 1
@@ -226,6 +230,8 @@ def build_profile(
         timestamp_column=timestamp_column,
     )
     profiles = fit_profiles(selected, spec)
+    if spec.threshold_mode == "reference":  # the file's row order calibrates the thresholds
+        profiles = calibrate_profiles(profiles, selected, spec.calibration_window, spec.tests)
     doc = {
         "format": "streamdrift.reference",
         "version": FORMAT_VERSION,
@@ -325,14 +331,18 @@ def build_performance(
         raise ConfigError(f"--label-column: no row has both {label_column!r} and a prediction")
     perf = spec.performance
     task = perf.task if perf.task != "auto" else infer_task_of(labels, preds)
-    metrics, _, rejected = task_metrics(task, labels, preds, perf.score_threshold)
+    metrics, errors, rejected = task_metrics(task, labels, preds, perf.score_threshold)
     if rejected:
         raise ConfigError(
             f"--label-column: {rejected} of {len(labels)} rows have a label or prediction "
             f"that does not fit the task {task!r}"
         )
+    reference = ReferencePerformance.of_window(task, metrics)
+    if spec.threshold_mode == "reference":  # the rows in file order calibrate the checks
+        calibration = calibrate_errors(errors, ERROR_DETECTORS, task == "regression")
+        reference = dataclasses.replace(reference, calibration=calibration)
     return {
-        **ReferencePerformance.of_window(task, metrics).to_dict(),
+        **reference.to_dict(),
         "rows": metrics.count,
         "rows_without_label": missing,
     }

@@ -158,7 +158,9 @@ def test_readme_cluster_commands_run_as_written_from_an_empty_directory(
         assert printed, f"alerts tail printed no drift alert: {lines}"
         drift = [line for line in lines if "data_drift" in line]
         assert all("credit-risk v7 income psi=" in line for line in drift), drift
-        assert drift[0].startswith("FIRING") and "threshold 0.2" in drift[0]
+        # the threshold is calibrated on the reference: printed to three digits
+        assert drift[0].startswith("FIRING")
+        assert re.search(r"\(threshold 0\.\d{1,3}, detector psi", drift[0]), drift[0]
     finally:
         for proc, _ in background:
             if proc.poll() is None:

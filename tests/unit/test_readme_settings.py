@@ -16,7 +16,7 @@ from streamdrift.core import spec
 from streamdrift.experiments.spec import EXPERIMENT_KEYS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-TABLES = {"window", "reference", "performance", "thresholds", "retrain"}  # keys that are sub-tables
+TABLES = {"window", "reference", "performance", "thresholds", "retrain", "min_effect", "budget"}
 
 
 def configuration_section() -> str:
@@ -41,6 +41,8 @@ def toml_keys() -> set[str]:
     keys = {k for k in spec._SPEC_KEYS if k not in TABLES}
     keys |= window | {f"reference.{k}" for k in spec._REFERENCE_KEYS}
     keys |= {f"thresholds.{test}" for test in spec.TESTS}
+    keys |= {f"min_effect.{test}" for test in spec.TESTS}
+    keys |= {f"budget.{k}" for k in spec._BUDGET_KEYS}
     keys |= {f"performance.{k}" for k in spec._PERFORMANCE_KEYS if k != "window"}
     keys |= {f"performance.{k}" for k in window}
     keys |= {f"experiments.<name>.{k}" for k in EXPERIMENT_KEYS}

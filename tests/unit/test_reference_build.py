@@ -21,6 +21,7 @@ from streamdrift import codec
 from streamdrift.config import ConfigError
 from streamdrift.core.monitor import DriftMonitor, fit_profiles
 from streamdrift.core.spec import MonitorSpec, ReferenceSpec
+from streamdrift.core.threshold_calibration import calibrate_profiles
 from streamdrift.records import PREDICTION, PredictionBatch
 from streamdrift.reference import (
     FORMAT_VERSION,
@@ -317,7 +318,10 @@ def test_parse_profile_round_trip() -> None:
     assert (model, version, count) == ("credit-risk", "7", N)
     selected = {k: v for k, v in columns.items() if k not in ("id", "label", "prediction")}
     selected[PREDICTION] = columns["prediction"]
-    assert profiles == fit_profiles(selected, monitor_spec)
+    fitted = fit_profiles(selected, monitor_spec)  # calibrated on the rows in file order
+    window, tests = monitor_spec.calibration_window, monitor_spec.tests
+    assert profiles == calibrate_profiles(fitted, selected, window, tests)
+    assert all(ref.calibration for ref in profiles.values())
     assert isinstance(profiles["income"], NumericReference)
     assert isinstance(profiles["region"], CategoricalReference)
 

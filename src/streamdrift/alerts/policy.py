@@ -208,6 +208,9 @@ def _measurement(test: CheckResult) -> str:
         return f"{value} ({bound} {test.threshold:g}), {test.detail}"
     if test.p_value is None:
         return f"{value} {test.detail}"
+    if test.threshold_source == "reference":  # the detail says where the threshold comes from
+        side = "above" if test.value >= test.threshold else "below"
+        return f"{value} {side} {test.threshold:.3g}, {test.detail}"
     return f"{value} (threshold {test.threshold:g}), p={test.p_value:.2e}, {test.detail}"
 
 

@@ -23,9 +23,15 @@ def format_alert(alert: dict[str, Any]) -> str:
         f"{alert.get('status', '?').upper():8} {alert.get('severity', ''):8} "
         f"{alert.get('kind')}: {where} {subject} "
         f"{alert.get('statistic')}={alert.get('value', float('nan')):.3f} "
-        f"(threshold {alert.get('threshold')}, detector {alert.get('detector')}, "
+        f"(threshold {_number(alert.get('threshold'))}, detector {alert.get('detector')}, "
         f"{format_window(window)}) id={alert.get('alert_id')}"
     )
+
+
+def _number(value: Any) -> str:
+    """A threshold as people read it: three significant digits (a calibrated one is not a
+    round number)."""
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def format_window(window: dict[str, Any]) -> str:

@@ -197,8 +197,14 @@ class DegradationFleet:
     def _monitor(self, key: Key) -> PerformanceMonitor:
         monitor = self.monitors.get(key)
         if monitor is None:
-            spec = self.specs.for_model(key[0]).performance
-            monitor = self.monitors[key] = PerformanceMonitor(*key, spec)
+            model_spec = self.specs.for_model(key[0])
+            monitor = self.monitors[key] = PerformanceMonitor(
+                *key,
+                model_spec.performance,
+                calibrated=model_spec.threshold_mode == "reference",
+                budget=model_spec.budget,
+                max_segments=model_spec.max_segments,
+            )
             reference = self.references.get((key[0], key[1]))
             if reference is not None:
                 monitor.use_reference(reference)
@@ -231,8 +237,10 @@ class DegradationFleet:
         fleet.join = FeedbackJoin.from_dict(d["join"])
         fleet._configure_join()
         for state in d["monitors"]:
-            spec = specs.for_model(state["model_id"]).performance
-            monitor = PerformanceMonitor.from_dict(state, spec)
+            model_spec = specs.for_model(state["model_id"])
+            monitor = PerformanceMonitor.from_dict(
+                state, model_spec.performance, model_spec.budget, model_spec.max_segments
+            )
             fleet.monitors[(monitor.model_id, monitor.model_version, monitor.segment)] = monitor
         if "coverage" in d:  # checkpoints before coverage periods: start counting afresh
             fleet.coverage = LabelCoverage.from_dict(d["coverage"])

@@ -119,7 +119,7 @@ class EstimatedPerformanceMonitor:
         checks: tuple[CheckResult, ...] = ()
         reference = self.profile.reference.get("accuracy")
         if reference is not None:
-            checks = (estimated_drop_check(reference, est, self.spec.margin, confidence),)
+            checks = (estimated_drop_check(reference, est, self.spec.estimate_margin, confidence),)
         result = WindowResult(
             self.model_id,
             self.model_version,

@@ -113,7 +113,7 @@ class EstimatorDivergenceMonitor:
         checks: tuple[CheckResult, ...] = ()
         if n >= self.spec.min_labels:
             z = divergence_z(correct, expected)
-            out = abs(z) > half and abs(realized - estimated) >= self.spec.margin
+            out = abs(z) > half and abs(realized - estimated) >= self.spec.estimate_margin
             self.outside = [*self.outside, out][-self.spec.divergence_windows :]
             hits = sum(self.outside)
             checks = (

@@ -226,6 +226,8 @@ class ReferencePerformance:
     task: str
     metrics: Mapping[str, Any]
     summary: Mapping[str, float | None] = field(default_factory=dict)  # for people: None = NaN
+    # the labelled reference's own variation (core.performance_calibration); {}: none
+    calibration: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -273,7 +275,10 @@ class ReferencePerformance:
         return cls(task, metrics, headline)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"task": self.task, "metrics": dict(self.metrics), "summary": dict(self.summary)}
+        d = {"task": self.task, "metrics": dict(self.metrics), "summary": dict(self.summary)}
+        if self.calibration:
+            d["calibration"] = dict(self.calibration)
+        return d
 
     @classmethod
     def from_dict(cls, d: Any) -> ReferencePerformance:
@@ -282,4 +287,7 @@ class ReferencePerformance:
         headline = d.get("summary", {})
         if not isinstance(headline, Mapping):
             raise ValueError("performance.summary: expected an object")
-        return cls(str(d.get("task")), d.get("metrics"), dict(headline))  # type: ignore[arg-type]
+        calibration = d.get("calibration") or {}
+        if not isinstance(calibration, Mapping):
+            raise ValueError("performance.calibration: expected an object")
+        return cls(str(d.get("task")), d.get("metrics"), dict(headline), dict(calibration))  # type: ignore[arg-type]

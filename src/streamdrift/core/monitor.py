@@ -12,10 +12,14 @@ Life of a :class:`DriftMonitor`:
    by event time, tumbling or sliding. Windows depend on event order and event time only,
    so live traffic and a replay produced as fast as possible give the same windows.
 3. **Tests.** Each closed window is compared with the reference, feature by feature, on
-   whole numpy arrays (:mod:`streamdrift.core.spec` lists the tests). A check *drifts*
-   when its effect reaches its threshold **and** its p-value is rejected by
-   Benjamini–Hochberg at ``alpha`` over all checks of the window. River detectors can
-   also watch each feature's per-window PSI series and the per-event prediction scores.
+   whole numpy arrays (:mod:`streamdrift.core.spec` lists the tests). With
+   ``threshold_mode = "reference"`` (default) each threshold is calibrated on the
+   reference's own windows at the model's false-alarm budget
+   (:mod:`streamdrift.core.threshold_calibration`) and a CUSUM accumulates the windows' evidence;
+   with ``"fixed"`` a check drifts when its effect reaches its threshold **and** its
+   p-value is rejected by Benjamini–Hochberg at ``alpha`` over all checks of the window.
+   River detectors can also watch each feature's per-window PSI series and the per-event
+   prediction scores.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from streamdrift.core.budget import DRIFT_SHARE, WindowRate, per_check_level
 from streamdrift.core.columns import (
     as_categories,
     as_numeric,
@@ -35,6 +40,13 @@ from streamdrift.core.columns import (
     prediction_values,
 )
 from streamdrift.core.spec import CATEGORICAL_TESTS, NUMERIC_TESTS, MonitorSpec
+from streamdrift.core.threshold_calibration import (
+    REFERENCE,
+    calibrate_profiles,
+    calibrated_checks,
+    family_of,
+    z_of,
+)
 from streamdrift.core.windows import ClosedWindow, WindowBuffer, make_windows
 from streamdrift.detectors import DriftDetector, from_state, make_detector
 from streamdrift.detectors.registry import DECISION_PARAM, describe
@@ -56,6 +68,7 @@ from streamdrift.stats import (
     compare_numeric,
     proportion_ztest,
 )
+from streamdrift.stats.cusum import CUSUM_K, Cusum, cusum_threshold
 
 Reference = NumericReference | CategoricalReference
 Profiles = dict[str, Reference]
@@ -87,6 +100,8 @@ class DriftMonitor:
     _rolling: deque[Profiles] = field(default_factory=deque)
     _sequential: dict[str, DriftDetector] = field(default_factory=dict)  # "feature|detector"
     _prediction: dict[str, DriftDetector] = field(default_factory=dict)
+    _rate: WindowRate = field(default_factory=WindowRate)  # the budget's window rate
+    _cusums: dict[str, Cusum] = field(default_factory=dict)  # "feature|family"
 
     def __post_init__(self) -> None:
         if self._windows is None:
@@ -222,6 +237,10 @@ class DriftMonitor:
 
     def _fit_first_reference(self) -> None:
         self.profiles = self._fit(self._ref_columns)
+        if self.spec.threshold_mode == "reference":  # the reference's own order calibrates it
+            self.profiles = calibrate_profiles(
+                self.profiles, self._ref_columns, self.spec.calibration_window, self.spec.tests
+            )
         self.reference_count = len(self._ref_stamps)
         self.reference_source = "first-events"
         self._ref_stamps, self._ref_columns = [], {}
@@ -237,10 +256,13 @@ class DriftMonitor:
             reference = self._rolling.popleft()
         checks: list[CheckResult] = []
         psi_values: dict[str, float] = {}
-        for name, ref in reference.items():
-            values = window.columns.get(name) or [None] * len(window.timestamps)
-            checks.extend(self._check_feature(name, ref, values, psi_values))
-        checks = _correct(checks, self.spec.alpha)
+        if self.spec.threshold_mode == "reference":
+            checks = self._calibrated(reference, window, psi_values)
+        else:
+            for name, ref in reference.items():
+                values = window.columns.get(name) or [None] * len(window.timestamps)
+                checks.extend(self._check_feature(name, ref, values, psi_values))
+            checks = _correct(checks, self.spec.alpha)
         checks.extend(self._sequential_checks(psi_values))
         checks.extend(self._prediction_checks(window.columns.get(PREDICTION)))
         info = WindowInfo(window.start, window.end, len(window.timestamps), partial)
@@ -255,6 +277,95 @@ class DriftMonitor:
         )
         self.windows_closed += 1
         return result
+
+    def _calibrated(
+        self, reference: Profiles, window: ClosedWindow, psi_values: dict[str, float]
+    ) -> list[CheckResult]:
+        """Every feature's checks against its calibrated thresholds at the budget's level,
+        then the accumulated (CUSUM) decision of each feature and statistic family."""
+        spec, budget = self.spec, self.spec.budget
+        tests = frozenset(spec.tests)
+        segments = spec.max_segments if self.segment is not None else 1
+        share = DRIFT_SHARE * (1.0 - budget.accumulated_share)
+        level = per_check_level(budget, self._rate, share, len(reference) * len(tests), segments)
+        why = (
+            f"{budget.false_alerts_per_30_days:g} false alert per 30 days at "
+            f"{self._rate.describe(budget.min_window_seconds)}"
+        )
+        checks: list[CheckResult] = []
+        evidence: list[tuple[str, AlertKind, str, float, float]] = []
+        n = len(window.timestamps)
+        for name, ref in reference.items():
+            values = window.columns.get(name) or [None] * n
+            kind = AlertKind.PREDICTION_DRIFT if name in _MODEL_OUTPUTS else AlertKind.DATA_DRIFT
+            if isinstance(ref, NumericReference):
+                cmp: Any = compare_numeric(
+                    ref, coerce_numeric(values), wasserstein="wasserstein" in tests,
+                    js="js" in tests, bins=True, ks="ks" in tests,
+                )  # fmt: skip
+            else:
+                cmp = compare_categorical(ref, as_categories(values), js="js" in tests)
+            if cmp.count < spec.min_window_count:
+                cmp = dataclasses.replace(cmp, count=0)  # too few values: only missingness
+            else:
+                psi_values[name] = cmp.psi
+            found, pvalues = calibrated_checks(
+                name, kind, ref, cmp, tests, cmp.n_missing, n, level, spec.min_effect, why
+            )
+            checks.extend(found)
+            shared = cmp.count / (cmp.count + ref.count)  # the reference's share of the noise
+            evidence.extend((name, kind, fam, p, shared) for fam, p in pvalues.items())
+        if budget.accumulated_share > 0:
+            flagged = {(c.feature, family_of(c.detector)) for c in checks if c.drifted}
+            checks.extend(self._accumulated(evidence, segments, why, flagged))
+        self._rate.add(window.end - window.start)
+        return checks
+
+    def _accumulated(
+        self,
+        evidence: list[tuple[str, AlertKind, str, float, float]],
+        segments: int,
+        why: str,
+        flagged: set[tuple[str, str]],
+    ) -> list[CheckResult]:
+        """Each window is compared with the same reference, whose own sampling error is a
+        persistent shift of the z-scores (a share ``shared`` of their variance): the CUSUM's
+        allowance grows by three of its standard deviations, so a reference's chance
+        offset does not accumulate into an alert. A CUSUM that reaches its threshold in a
+        window whose own checks of the same family drifted raises no second alert; it stays
+        at its threshold, so the next window alerts if the shift persists below the
+        per-window threshold."""
+        budget = self.spec.budget
+        share = DRIFT_SHARE * budget.accumulated_share
+        level = per_check_level(budget, self._rate, share, len(evidence), segments)
+        out = []
+        for name, kind, family, p, shared in evidence:
+            k = CUSUM_K + 3.0 * math.sqrt(shared)
+            h = cusum_threshold(level, k)
+            key = f"{name}|{family}"
+            cusum = self._cusums.setdefault(key, Cusum())
+            fired = cusum.update(z_of(p), h, k)
+            over = f"{cusum.windows} window{'s' * (cusum.windows != 1)}"
+            out.append(
+                CheckResult(
+                    name,
+                    kind,
+                    f"cusum_{family}",
+                    "cusum",
+                    cusum.s,
+                    h,
+                    p,
+                    drifted=fired and (name, family) not in flagged,
+                    detail=f"accumulated over {over}: the CUSUM of the "
+                    f"{family} test's calibrated z-scores, the threshold for {why}",
+                    threshold_source=REFERENCE,
+                )
+            )
+            if fired and (name, family) in flagged:
+                cusum.s = h  # the window said it already: keep the evidence, no second alert
+            elif fired:
+                cusum.restart()
+        return out
 
     def _check_feature(
         self, name: str, ref: Reference, values: list[Scalar], psi_values: dict[str, float]
@@ -402,6 +513,8 @@ class DriftMonitor:
             "rolling": [profiles_to_dict(p) for p in self._rolling],
             "sequential": {k: d.to_dict() for k, d in self._sequential.items()},
             "prediction": {k: d.to_dict() for k, d in self._prediction.items()},
+            "rate": self._rate.to_dict(),
+            "cusums": {k: c.to_dict() for k, c in self._cusums.items()},
         }
 
     @classmethod
@@ -425,6 +538,8 @@ class DriftMonitor:
             _rolling=deque(profiles_from_dict(p) for p in d["rolling"]),
             _sequential={k: from_state(v) for k, v in d["sequential"].items()},
             _prediction={k: from_state(v) for k, v in d["prediction"].items()},
+            _rate=WindowRate.from_dict(d.get("rate", {})),
+            _cusums={k: Cusum.from_dict(v) for k, v in d.get("cusums", {}).items()},
         )
 
 

@@ -15,8 +15,10 @@ crash reproduces them.
   else the first window with at least ``min_labels`` labels. The degradation check says
   which one it used.
 * **Degradation** (``performance_degradation``): a window's accuracy (classification) or
-  MAE (regression) is worse than the reference by at least ``margin`` *and* a one-sided
-  test says so at ``alpha`` (pooled two-proportion z-test; Welch z-test for MAE).
+  MAE (regression) is worse than the reference by the threshold the labelled reference's
+  own variation sets at the model's budget (:mod:`streamdrift.core.performance_calibration`;
+  ``margin`` an optional minimum); with ``threshold_mode = "fixed"``, by at least ``margin``
+  *and* a one-sided test at ``alpha`` (pooled two-proportion z-test; Welch z-test for MAE).
 * **Concept drift** (``concept_drift``): River's error-stream detectors (DDM, EDDM,
   HDDM_A, HDDM_W, ADWIN) see the per-row error (0/1, or the absolute error for ADWIN on
   regression) in the same sorted order.
@@ -31,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from streamdrift.core.budget import DRIFT_SHARE, BudgetSpec, WindowRate, per_check_level
 from streamdrift.core.join import LabelledPrediction
 from streamdrift.core.labelled_metrics import (
     Metrics,
@@ -38,6 +41,13 @@ from streamdrift.core.labelled_metrics import (
     infer_task_of,
     summary,
     task_metrics,
+)
+from streamdrift.core.performance_calibration import (
+    calibrate_errors,
+    error_inflation,
+)
+from streamdrift.core.performance_calibration import (
+    describe as describe_calibration,
 )
 from streamdrift.core.windows import WindowBuffer, WindowSpec, make_windows
 from streamdrift.detectors import DriftDetector, from_state, make_detector
@@ -50,6 +60,7 @@ from streamdrift.stats.performance import (
     accuracy_drop_test,
     mae_increase_test,
 )
+from streamdrift.stats.threshold_calibration import normal_isf
 
 __all__ = [
     "ERROR_DETECTORS",
@@ -71,6 +82,7 @@ UNKNOWN_MODEL_FEEDBACK = ("reject", "wait")
 # where a monitor's reference performance came from (named in the degradation alert)
 FROM_FIRST_WINDOW = "first labelled window"
 FROM_PROFILE = "reference profile"
+FIXED_MARGIN = 0.05  # the degradation gate of threshold_mode = "fixed" without a margin
 
 
 class PerformanceSpecError(ValueError):
@@ -86,7 +98,9 @@ class PerformanceSpec:
     task: str = "auto"
     score_threshold: float = 0.5
     min_labels: int = 100
-    margin: float = 0.05  # accuracy points, or relative MAE increase for regression
+    # accuracy points, or relative MAE increase for regression: with calibrated thresholds an
+    # optional minimum (None: none); with threshold_mode = "fixed" the gate (None: 0.05)
+    margin: float | None = None
     alpha: float = 0.01
     error_detectors: tuple[str, ...] = ("hddm_a",)
     prediction_ttl: float = 7 * 86400.0
@@ -102,6 +116,12 @@ class PerformanceSpec:
     divergence_windows: int = 6  # estimator_divergence: of the last this many windows …
     divergence_hits: int = 3  # … at least this many outside the estimate's interval
 
+    @property
+    def estimate_margin(self) -> float:
+        """The gap the label-free estimates need (``core/estimates.py``): ``margin``, else
+        ``FIXED_MARGIN`` (they have no threshold calibrated on the reference yet)."""
+        return FIXED_MARGIN if self.margin is None else self.margin
+
     def __post_init__(self) -> None:
         if self.by not in ("label_time", "prediction_time"):
             raise PerformanceSpecError(
@@ -116,7 +136,7 @@ class PerformanceSpec:
                 )
         if not 0 < self.alpha < 1:
             raise PerformanceSpecError(f"performance.alpha: in (0, 1), got {self.alpha}")
-        if not self.margin > 0:
+        if self.margin is not None and not self.margin > 0:
             raise PerformanceSpecError(f"performance.margin: must be > 0, got {self.margin}")
         if self.min_labels < 10:
             raise PerformanceSpecError(f"performance.min_labels: >= 10, got {self.min_labels}")
@@ -175,6 +195,12 @@ class PerformanceMonitor:
     latest: dict[str, float] = field(default_factory=dict)
     _windows: WindowBuffer | None = None
     _detectors: dict[str, DriftDetector] = field(default_factory=dict)
+    # thresholds from the labelled reference at the model's budget (threshold_mode reference)
+    calibrated: bool = True
+    budget: BudgetSpec = field(default_factory=BudgetSpec)
+    max_segments: int = 100  # the model's: a segment's share of the budget (Bonferroni)
+    reference_calibration: dict[str, Any] | None = None
+    _rate: WindowRate = field(default_factory=WindowRate)
 
     def __post_init__(self) -> None:
         if not self.task and self.spec.task != "auto":
@@ -210,6 +236,7 @@ class PerformanceMonitor:
         self.reference = dict(profile.metrics)
         self.reference_count = profile.count
         self.reference_source = FROM_PROFILE
+        self.reference_calibration = dict(profile.calibration) or None
         return True
 
     def observe(self, rows: Sequence[LabelledPrediction]) -> list[WindowResult]:
@@ -260,9 +287,15 @@ class PerformanceMonitor:
                 self.reference = metrics.to_dict()
                 self.reference_count = metrics.count
                 self.reference_source = FROM_FIRST_WINDOW
+                if self.calibrated:  # the window's own rows, in order, calibrate it
+                    self.reference_calibration = calibrate_errors(
+                        errors, self.spec.error_detectors, self.task == "regression"
+                    )
         elif metrics.count >= self.spec.min_labels:
             checks.append(self._degradation(metrics))
-        checks.extend(self._concept_drift(errors, self._reference_error(metrics)))
+        degraded = any(c.drifted for c in checks)
+        checks.extend(self._concept_drift(errors, self._reference_error(metrics), degraded))
+        self._rate.add(end - start)
         info = WindowInfo(start=start, end=end, count=len(stamps))
         result = WindowResult(
             self.model_id,
@@ -286,7 +319,9 @@ class PerformanceMonitor:
 
     def _degradation(self, metrics: Metrics) -> CheckResult:
         assert self.reference is not None
-        spec = self.spec
+        if self.calibrated:
+            return self._calibrated_degradation(metrics)
+        spec, margin = self.spec, self.spec.margin or FIXED_MARGIN
         if isinstance(metrics, RegressionWindow):
             ref = RegressionWindow.from_dict(self.reference)
             increase, p = mae_increase_test(ref, metrics)
@@ -297,9 +332,9 @@ class PerformanceMonitor:
                 "mae_increase",
                 "mae_relative_increase",
                 relative,
-                spec.margin,
+                margin,
                 p,
-                drifted=relative >= spec.margin and p < spec.alpha,
+                drifted=relative >= margin and p < spec.alpha,
                 detail=f"MAE {metrics.mae:.4g} vs {ref.mae:.4g} in the {self.reference_source} "
                 f"(n={metrics.count} vs {ref.count}, Welch z-test)",
             )
@@ -315,13 +350,68 @@ class PerformanceMonitor:
             "accuracy_drop",
             "accuracy_drop",
             drop,
-            spec.margin,
+            margin,
             p,
-            drifted=drop >= spec.margin and p < spec.alpha,
+            drifted=drop >= margin and p < spec.alpha,
             detail=f"accuracy {metrics.accuracy:.3f} vs {ref_window.accuracy:.3f} in the "
             f"{self.reference_source} (n={metrics.count} vs {ref_window.count}, one-sided "
             "two-proportion z-test)",
         )
+
+    def _calibrated_degradation(self, metrics: Metrics) -> CheckResult:
+        """The drop (relative MAE increase) against the threshold the labelled reference's
+        own variation sets at the budget's per-window level (one check per window: the
+        performance half of the model's budget)."""
+        assert self.reference is not None
+        spec, budget = self.spec, self.budget
+        segments = 1 if self.segment is None else self.max_segments
+        level = per_check_level(budget, self._rate, 1.0 - DRIFT_SHARE, 1, segments)
+        z_crit = normal_isf(level)
+        infl = error_inflation(self.reference_calibration)
+        floor = spec.margin or 0.0
+        why = (
+            f"the threshold for {budget.false_alerts_per_30_days:g} false alert per 30 days at "
+            f"{self._rate.describe(budget.min_window_seconds)} "
+            f"({describe_calibration(self.reference_calibration)})"
+        )
+        if floor > 0:
+            why += f", and at least {floor:g} (margin)"
+        if isinstance(metrics, RegressionWindow):
+            ref = RegressionWindow.from_dict(self.reference)
+            increase, p = mae_increase_test(ref, metrics)
+            se = math.sqrt(
+                infl * (ref.abs_err_variance / max(ref.count, 1)
+                        + metrics.abs_err_variance / max(metrics.count, 1))
+            )  # fmt: skip
+            scale = ref.mae if ref.mae > 0 else 1.0
+            relative = increase / scale
+            threshold = z_crit * se / scale
+            return CheckResult(
+                "mae", AlertKind.PERFORMANCE_DEGRADATION, "mae_increase", "mae_relative_increase",
+                relative, max(threshold, floor), p,
+                drifted=relative >= threshold and relative >= floor and relative > 0,
+                detail=f"{why}; MAE {metrics.mae:.4g} vs {ref.mae:.4g} in the "
+                f"{self.reference_source} (n={metrics.count} vs {ref.count})",
+                threshold_source="reference",
+            )  # fmt: skip
+        ref_window: Metrics
+        if isinstance(metrics, ClassificationWindow):
+            ref_window = ClassificationWindow.from_dict(self.reference)
+        else:
+            ref_window = MulticlassWindow.from_dict(self.reference)
+        drop, p = accuracy_drop_test(ref_window, metrics)
+        n1, n2 = ref_window.count, metrics.count
+        pooled = (ref_window.correct + metrics.correct) / (n1 + n2)
+        se = math.sqrt(infl * pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2))
+        threshold = z_crit * se
+        return CheckResult(
+            "accuracy", AlertKind.PERFORMANCE_DEGRADATION, "accuracy_drop", "accuracy_drop",
+            drop, max(threshold, floor), p,
+            drifted=drop >= threshold and drop >= floor and drop > 0,
+            detail=f"{why}; accuracy {metrics.accuracy:.3f} vs {ref_window.accuracy:.3f} in the "
+            f"{self.reference_source} (n={n2} vs {n1})",
+            threshold_source="reference",
+        )  # fmt: skip
 
     def _reference_error(self, metrics: Metrics) -> float | None:
         """The reference's error rate (MAE for regression), as the error stream measures it."""
@@ -333,7 +423,12 @@ class PerformanceMonitor:
             return 1.0 - ClassificationWindow.from_dict(self.reference).accuracy
         return 1.0 - MulticlassWindow.from_dict(self.reference).accuracy
 
-    def _concept_drift(self, errors: np.ndarray, reference: float | None) -> list[CheckResult]:
+    def _concept_drift(
+        self, errors: np.ndarray, reference: float | None, degraded: bool = False
+    ) -> list[CheckResult]:
+        """A detector that fired on the reference's own error stream only confirms a
+        degradation of the same window."""
+        noisy = set((self.reference_calibration or {}).get("noisy_detectors", ()))
         out = []
         for name, detector in self._detectors.items():
             if detector.name != "adwin" and self.task == "regression":
@@ -354,9 +449,15 @@ class PerformanceMonitor:
                     rate,
                     0.0,
                     None,
-                    drifted=bool(hits),
+                    drifted=bool(hits) and (name not in noisy or degraded),
                     detail=f"in this window{against}; {describe(detector)} watches the per-row "
-                    f"error stream: {where}{detector.n_seen} rows seen",
+                    f"error stream: {where}{detector.n_seen} rows seen"
+                    + (
+                        "; it fires on the reference's own errors, so it only confirms a "
+                        "degradation"
+                        if name in noisy
+                        else ""
+                    ),
                     threshold_source="none",  # a detector's own test: no threshold
                 )
             )
@@ -379,10 +480,19 @@ class PerformanceMonitor:
             "latest": self.latest,
             "windows": self._buffer.to_dict(),
             "detectors": {k: d.to_dict() for k, d in self._detectors.items()},
+            "calibrated": self.calibrated,
+            "reference_calibration": self.reference_calibration,
+            "rate": self._rate.to_dict(),
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], spec: PerformanceSpec) -> PerformanceMonitor:
+    def from_dict(
+        cls,
+        d: dict[str, Any],
+        spec: PerformanceSpec,
+        budget: BudgetSpec | None = None,
+        max_segments: int = 100,
+    ) -> PerformanceMonitor:
         return cls(
             model_id=d["model_id"],
             model_version=d["model_version"],
@@ -401,6 +511,11 @@ class PerformanceMonitor:
             latest=dict(d["latest"]),
             _windows=WindowBuffer.from_dict(d["windows"]),
             _detectors={k: from_state(v) for k, v in d["detectors"].items()},
+            calibrated=d.get("calibrated", False),
+            budget=budget or BudgetSpec(),
+            max_segments=max_segments,
+            reference_calibration=d.get("reference_calibration"),
+            _rate=WindowRate.from_dict(d.get("rate", {})),
         )
 
 

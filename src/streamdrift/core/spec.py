@@ -3,7 +3,10 @@
 A :class:`MonitorSpec` is immutable and validated on construction; every error names the
 setting (``window.size``, ``thresholds.psi`` …) so a bad config fails at start-up.
 
-Tests (per feature, per closed window; each needs an effect *and* significance):
+Tests (per feature, per closed window). With ``threshold_mode = "reference"`` (default)
+each is judged against a threshold calibrated on the reference at the model's budget
+(:mod:`streamdrift.core.threshold_calibration`; ``min_effect`` an optional floor); with ``"fixed"``
+each needs an effect (the defaults below) *and* significance:
 
 ========== ============================ ============================= =========
 test       effect statistic              p-value                       default
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from streamdrift.core.budget import BudgetSpec
 from streamdrift.core.performance import PerformanceSpec, PerformanceSpecError
 from streamdrift.core.retrain import RetrainSpec, RetrainSpecError
 from streamdrift.core.windows import WindowSpec
@@ -44,6 +48,8 @@ NUMERIC_TESTS = frozenset({"psi", "ks", "wasserstein", "js", "missing"})
 CATEGORICAL_TESTS = frozenset({"psi", "js", "chi2", "missing"})
 SEQUENTIAL = ("adwin", "page_hinkley", "kswin")
 REFERENCE_MODES = ("first", "profile", "rolling")
+THRESHOLD_MODES = ("reference", "fixed")
+CALIBRATION_WINDOW = 1000  # events per calibration window when windows are by time
 FEATURE_TYPES = ("numeric", "categorical")
 
 
@@ -117,8 +123,23 @@ class MonitorSpec:
     resolve_after: int = 3
     performance: PerformanceSpec = field(default_factory=PerformanceSpec)
     retrain: RetrainSpec = field(default_factory=RetrainSpec)
+    # "reference": thresholds from the reference's own windows and the budget
+    # (core.threshold_calibration);
+    # "fixed": the effect gates ``thresholds`` and Benjamini–Hochberg at ``alpha``
+    threshold_mode: str = "reference"
+    min_effect: Mapping[str, float] = field(default_factory=dict)  # optional, per test
+    budget: BudgetSpec = field(default_factory=BudgetSpec)
 
     def __post_init__(self) -> None:
+        if self.threshold_mode not in THRESHOLD_MODES:
+            raise SpecError(
+                f"threshold_mode: one of {THRESHOLD_MODES}, got {self.threshold_mode!r}"
+            )
+        for name, value in self.min_effect.items():
+            if name not in TESTS:
+                raise SpecError(f"min_effect.{name}: unknown test; known: {', '.join(TESTS)}")
+            if not value >= 0:
+                raise SpecError(f"min_effect.{name}: must be >= 0, got {value}")
         for test in self.tests:
             if test not in TESTS:
                 raise SpecError(f"tests: unknown test {test!r}; known: {', '.join(TESTS)}")
@@ -146,6 +167,14 @@ class MonitorSpec:
     def threshold(self, test: str) -> float:
         return self.thresholds.get(test, TESTS[test])
 
+    @property
+    def calibration_window(self) -> int:
+        """Events per window of the reference's calibration: the monitored count, or
+        ``CALIBRATION_WINDOW`` for time windows."""
+        if self.window.kind == "count":
+            return int(self.window.size)
+        return CALIBRATION_WINDOW
+
     def watches(self, feature: str) -> bool:
         if feature in self.ignore:
             return False
@@ -155,6 +184,7 @@ class MonitorSpec:
 _SPEC_KEYS = frozenset(MonitorSpec.__dataclass_fields__)
 _WINDOW_KEYS = frozenset({"kind", "size", "slide", "allowed_lateness"})
 _REFERENCE_KEYS = frozenset({"mode", "size", "lag", "profile"})
+_BUDGET_KEYS = frozenset(BudgetSpec.__dataclass_fields__)
 _TUPLE_KEYS = frozenset({"tests", "sequential", "prediction_detectors", "watch", "ignore"})
 
 
@@ -183,6 +213,14 @@ def spec_from_mapping(doc: Mapping[str, Any], base: MonitorSpec, where: str) -> 
             changes[key] = _performance(base.performance, value, f"{where}.performance")
         elif key == "retrain":
             changes[key] = _retrain(base.retrain, value, where)
+        elif key == "budget":
+            changes[key] = _sub(BudgetSpec, base.budget, value, _BUDGET_KEYS, f"{where}.budget")
+        elif key == "min_effect":
+            if not isinstance(value, Mapping):
+                raise SpecError(f"{where}.min_effect: expected a table of test = number")
+            for test, number in value.items():
+                _check_type(f"{where}.min_effect.{test}", 0.0, number)
+            changes[key] = {**base.min_effect, **value}
         elif key == "thresholds":
             if not isinstance(value, Mapping):
                 raise SpecError(f"{where}.thresholds: expected a table of test = number")

@@ -7,6 +7,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+# thresholds a value is compared with (a detector's sensitivity parameter is not)
+_COMPARED = ("configured", "reference")
+
 PREDICTION = "__prediction__"
 Doc = Mapping[str, Any]
 StreamKey = tuple[str, str | None]  # (model version, segment)
@@ -102,7 +105,7 @@ def series(
                     window["start"],
                     window["end"],
                     test["value"],
-                    test["threshold"] if test["threshold_source"] == "configured" else None,
+                    test["threshold"] if test["threshold_source"] in _COMPARED else None,
                     test["p_value"],
                     test["verdict"] == "drift",
                     bool(window["partial"]),
@@ -200,7 +203,7 @@ def rank(records: Sequence[Doc], found: Sequence[Episode] = ()) -> list[FeatureE
             row = table.setdefault(name, FeatureEvidence(name))
             tested[name] = tested.get(name, False) or test["verdict"] == "drift"
             value, threshold = test["value"], test["threshold"]
-            if test["threshold_source"] == "configured" and value is not None and threshold:
+            if test["threshold_source"] in _COMPARED and value is not None and threshold:
                 row.max_ratio = max(row.max_ratio, value / threshold)
             p = test["p_value"]
             if p is not None and (row.min_p is None or p < row.min_p):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ from streamdrift.stats.sketches import OTHER, bin_counts, split_missing
 from streamdrift.stats.tests import (
     _usable_scale,
     chi2_two_sample,
+    chi2_two_sample_statistic,
     cohens_w,
     jensen_shannon,
     ks_sorted,
@@ -47,6 +48,10 @@ def _frozen_array(values: Any, dtype: type) -> np.ndarray:
     arr: np.ndarray = np.array(values, dtype=dtype).ravel()
     arr.setflags(write=False)
     return arr
+
+
+def _calibration_doc(calibration: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {} if calibration is None else {"calibration": dict(calibration)}
 
 
 def _share(part: int, total: int) -> float:
@@ -71,6 +76,8 @@ class NumericReference:
     std: float
     count: int
     n_missing: int
+    # design effects from the reference's own windows (stats.threshold_calibration); None: i.i.d.
+    calibration: Mapping[str, Any] | None = None
     expected: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -141,6 +148,7 @@ class NumericReference:
             "std": self.std,
             "count": self.count,
             "n_missing": self.n_missing,
+            **_calibration_doc(self.calibration),
         }
 
     @classmethod
@@ -153,6 +161,7 @@ class NumericReference:
             std=float(d["std"]),
             count=int(d["count"]),
             n_missing=int(d["n_missing"]),
+            calibration=d.get("calibration"),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -181,15 +190,27 @@ class NumericComparison:
     missing_share: float
     count: int
     n_missing: int
+    # two-sample chi-squared of the window's bin counts against the reference's
+    chi2: float = math.nan
+    chi2_dof: int = 0
+    chi2_pvalue: float = math.nan
 
 
 def compare_numeric(
-    ref: NumericReference, window: np.ndarray, *, wasserstein: bool = True, js: bool = True
+    ref: NumericReference,
+    window: np.ndarray,
+    *,
+    wasserstein: bool = True,
+    js: bool = True,
+    bins: bool = False,
+    ks: bool = True,
 ) -> NumericComparison:
     """All drift statistics of one numeric window, O(n log n), one sort of the window.
 
     ``wasserstein=False`` / ``js=False`` skip those two (NaN in the result) for callers
     that do not test them; PSI and KS (the p-value of every numeric check) always run.
+    ``bins=True`` adds the two-sample chi-squared test of the bin counts (``chi2``);
+    ``ks=False`` with ``wasserstein=False`` skips the sort and KS (binned statistics only).
     """
     raw = np.asarray(window, dtype=np.float64).ravel()
     if raw.size == 0:
@@ -199,9 +220,27 @@ def compare_numeric(
     if kept.size == 0:
         nan = math.nan
         return NumericComparison(nan, nan, nan, nan, nan, missing_share, 0, n_missing)
+    if not (ks or wasserstein):  # binned statistics only: no sort, no KS, no p-value
+        counts = bin_counts(ref.edges, kept)
+        chi2, dof = chi2_two_sample_statistic(ref.bin_counts.astype(np.float64), counts * 1.0)
+        chi2_p = math.nan
+        return NumericComparison(
+            psi=psi(ref.expected, counts),
+            ks=math.nan,
+            ks_pvalue=math.nan,
+            wasserstein_norm=math.nan,
+            jensen_shannon=jensen_shannon(ref.expected, counts) if js else math.nan,
+            missing_share=missing_share,
+            count=int(kept.size),
+            n_missing=n_missing,
+            chi2=chi2,
+            chi2_dof=dof,
+            chi2_pvalue=chi2_p,
+        )
     ordered = np.sort(kept)
     counts = bin_counts(ref.edges, ordered)
     d, p_value = ks_sorted(ref.sample, ordered)
+    chi2, dof, chi2_p = chi2_two_sample(ref.bin_counts, counts) if bins else (math.nan, 0, math.nan)
     return NumericComparison(
         psi=psi(ref.expected, counts),
         ks=d,
@@ -215,6 +254,9 @@ def compare_numeric(
         missing_share=missing_share,
         count=int(ordered.size),
         n_missing=n_missing,
+        chi2=chi2,
+        chi2_dof=dof,
+        chi2_pvalue=chi2_p,
     )
 
 
@@ -230,6 +272,7 @@ class CategoricalReference:
     categories: tuple[str, ...]
     counts: np.ndarray
     n_missing: int
+    calibration: Mapping[str, Any] | None = None  # as NumericReference's
     expected: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -280,6 +323,7 @@ class CategoricalReference:
             "counts": self.counts[:-1].tolist(),
             OTHER: int(self.counts[-1]),
             "n_missing": self.n_missing,
+            **_calibration_doc(self.calibration),
         }
 
     @classmethod
@@ -288,6 +332,7 @@ class CategoricalReference:
             categories=tuple(str(c) for c in d["categories"]),
             counts=np.array([*d["counts"], d[OTHER]], dtype=np.int64),
             n_missing=int(d["n_missing"]),
+            calibration=d.get("calibration"),
         )
 
     def __eq__(self, other: object) -> bool:

@@ -206,7 +206,7 @@ def test_an_accuracy_drop_is_flagged_and_a_stable_accuracy_is_not(seed: int) -> 
         "accuracy_drop",
     )
     assert drop.value == pytest.approx(0.25, abs=0.07)
-    assert drop.threshold == 0.05
+    assert drop.threshold_source == "reference" and 0 < drop.threshold < drop.value
     assert drop.p_value is not None and drop.p_value < 0.01
 
     stable = PerformanceMonitor("m", "1", None, count_spec())
