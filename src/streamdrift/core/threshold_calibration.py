@@ -165,25 +165,18 @@ def calibrated_checks(
         threshold: float,
         p: float,
         d: str,
-        decided_by: tuple[str, float, float] | None = None,
+        decided: bool | None = None,
     ) -> None:
-        """``decided_by``: (statistic, value, threshold) of the statistic that decides
-        this check; it is what the check reports (value >= threshold whenever drifted),
-        the check's own statistic is context (and what ``min_effect`` gates)."""
         floor = min_effect.get(test, 0.0)
-        own = math.isfinite(value) and value >= floor and value > 0
+        above = math.isfinite(value) and value >= threshold and value > 0
+        drifted = (above if decided is None else decided) and value >= floor and value > 0
         fam = family_of(test)
         text = _explain(cal, fam, inflation_of(cal, fam), why)
         if floor > 0:
-            text += f", and {statistic} at least {floor:g} (min_effect)"
-        if decided_by is not None:
-            d = f"{d}; {statistic}={value:.3g} as context"
-            statistic, value, threshold = decided_by
-            floor = 0.0
-        above = math.isfinite(value) and value >= threshold and value > 0
+            text += f", and at least {floor:g} (min_effect)"
         out.append(
             CheckResult(name, kind, test, statistic, value, max(threshold, floor), p,
-                        drifted=above and own, detail=f"{text}; {d}", threshold_source=REFERENCE)
+                        drifted=drifted, detail=f"{text}; {d}", threshold_source=REFERENCE)
         )  # fmt: skip
 
     if n > 0:
@@ -194,8 +187,8 @@ def calibrated_checks(
             pvalues["bins"] = p_bins
             # the binned chi-squared decides (its null is what the calibration measured);
             # each statistic's threshold is its equivalent in the statistic's own units
-            decided = ("chi2", chi2, x_crit)
-            detail = f"decided by the binned chi-squared, dof={dof}"
+            decided = chi2 >= x_crit
+            detail = f"decided by chi2={chi2:.1f} vs {x_crit:.1f}, dof={dof}"
             if "psi" in tests:
                 check("psi", "psi", cmp.psi, x_crit * scale, p_bins, detail, decided)
             if "chi2" in tests and isinstance(cmp, CategoricalComparison):
@@ -214,7 +207,8 @@ def calibrated_checks(
                 check("ks", "ks_distance", cmp.ks, d_crit, p_ks, f"n={n}")
             if "wasserstein" in tests:  # judged by KS: W1 has no tractable tail
                 check("wasserstein", "wasserstein_std", cmp.wasserstein_norm, 0.0, p_ks,
-                      "decided by KS", ("ks_distance", cmp.ks, d_crit))  # fmt: skip
+                      f"decided by KS D={cmp.ks:.3f} vs {d_crit:.3f}",
+                      decided=cmp.ks >= d_crit)  # fmt: skip
     if "missing" in tests and total > 0:
         infl = inflation_of(cal, "missing")
         share = n_missing / total
