@@ -6,8 +6,9 @@ come in runs inflate a long window more than a short one. Performance windows ar
 so their label count is known only when they close; one fixed calibration length (it was
 1,000 rows) misjudges every other count. The ladder measures the design effect on
 contiguous windows of the reference, in order, at doubling lengths (each with at least
-``MIN_WINDOWS`` = 30 windows, so that each estimate is within about ±30 %), and a window of ``n`` labels reads it at ``n``: interpolated
-in ``log n`` between the two rungs around it, the nearest rung outside them.
+``MIN_WINDOWS`` = 30 windows, so each estimate is within about ±30 %), and a window of
+``n`` labels reads it at ``n``: interpolated in ``log n`` between the two rungs around it,
+the nearest rung outside them.
 
 >>> import numpy as np
 >>> x = (np.random.default_rng(0).random(20_000) < 0.1).astype(float)
@@ -20,6 +21,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -58,7 +60,7 @@ def inflation_at(rungs: Sequence[Inflation], count: int) -> float:
     ordered = sorted(rungs, key=lambda r: r.window_size)
     if count <= ordered[0].window_size:
         return ordered[0].factor
-    for lo, hi in zip(ordered, ordered[1:], strict=False):
+    for lo, hi in itertools.pairwise(ordered):
         if count <= hi.window_size:
             t = math.log(count / lo.window_size) / math.log(hi.window_size / lo.window_size)
             return math.exp((1 - t) * math.log(lo.factor) + t * math.log(hi.factor))

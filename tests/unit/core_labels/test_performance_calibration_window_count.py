@@ -13,12 +13,12 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from tests.unit.core_labels.test_performance_calibration import degradation, rows_with_accuracy
 
 from streamdrift.core.labelled_metrics import ReferencePerformance, task_metrics
 from streamdrift.core.performance import PerformanceMonitor, PerformanceSpec
 from streamdrift.core.performance_calibration import calibrate_errors, error_inflation
 from streamdrift.core.windows import WindowSpec
-from tests.unit.core_labels.test_performance_calibration import degradation, rows_with_accuracy
 
 PERIOD, REFERENCE = 1000, 40_000
 
