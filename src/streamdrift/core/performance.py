@@ -367,12 +367,12 @@ class PerformanceMonitor:
         segments = 1 if self.segment is None else self.max_segments
         level = per_check_level(budget, self._rate, 1.0 - DRIFT_SHARE, 1, segments)
         z_crit = normal_isf(level)
-        infl = error_inflation(self.reference_calibration)
+        infl = error_inflation(self.reference_calibration, metrics.count)
         floor = spec.margin or 0.0
         why = (
             f"the threshold for {budget.false_alerts_per_30_days:g} false alert per 30 days at "
             f"{self._rate.describe(budget.min_window_seconds)} "
-            f"({describe_calibration(self.reference_calibration)})"
+            f"({describe_calibration(self.reference_calibration, metrics.count)})"
         )
         if floor > 0:
             why += f", and at least {floor:g} (margin)"
