@@ -323,6 +323,10 @@ class CheckResult:
     # where ``threshold`` came from: "configured" (the model's spec) or "detector" (a
     # sequential detector's sensitivity parameter, not compared with ``value``)
     threshold_source: str = "configured"
+    # (statistic, value, threshold) of the test that decided this check when it is not the
+    # check's own statistic (PSI, JS and Cohen's w are decided by the binned chi-squared,
+    # Wasserstein by KS): then ``drifted`` follows it, not ``value >= threshold``
+    decided_by: tuple[str, float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)

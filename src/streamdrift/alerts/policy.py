@@ -209,6 +209,9 @@ def _measurement(test: CheckResult) -> str:
     if test.p_value is None:
         return f"{value} {test.detail}"
     if test.threshold_source == "reference":  # the detail says where the threshold comes from
+        if test.decided_by is not None and test.value < test.threshold:
+            # another statistic decided (the detail names it and its threshold)
+            return f"{value} (below its equivalent threshold {test.threshold:.3g}), {test.detail}"
         side = "above" if test.value >= test.threshold else "below"
         return f"{value} {side} {test.threshold:.3g}, {test.detail}"
     return f"{value} (threshold {test.threshold:g}), p={test.p_value:.2e}, {test.detail}"

@@ -165,18 +165,20 @@ def calibrated_checks(
         threshold: float,
         p: float,
         d: str,
-        decided: bool | None = None,
+        decided_by: tuple[str, float, float] | None = None,
     ) -> None:
         floor = min_effect.get(test, 0.0)
         above = math.isfinite(value) and value >= threshold and value > 0
-        drifted = (above if decided is None else decided) and value >= floor and value > 0
+        decided = above if decided_by is None else decided_by[1] >= decided_by[2]
+        drifted = decided and value >= floor and value > 0
         fam = family_of(test)
         text = _explain(cal, fam, inflation_of(cal, fam), why)
         if floor > 0:
             text += f", and at least {floor:g} (min_effect)"
         out.append(
             CheckResult(name, kind, test, statistic, value, max(threshold, floor), p,
-                        drifted=drifted, detail=f"{text}; {d}", threshold_source=REFERENCE)
+                        drifted=drifted, detail=f"{text}; {d}", threshold_source=REFERENCE,
+                        decided_by=decided_by)
         )  # fmt: skip
 
     if n > 0:
@@ -187,7 +189,7 @@ def calibrated_checks(
             pvalues["bins"] = p_bins
             # the binned chi-squared decides (its null is what the calibration measured);
             # each statistic's threshold is its equivalent in the statistic's own units
-            decided = chi2 >= x_crit
+            decided = ("chi2", chi2, x_crit)
             detail = f"decided by chi2={chi2:.1f} vs {x_crit:.1f}, dof={dof}"
             if "psi" in tests:
                 check("psi", "psi", cmp.psi, x_crit * scale, p_bins, detail, decided)
@@ -208,7 +210,7 @@ def calibrated_checks(
             if "wasserstein" in tests:  # judged by KS: W1 has no tractable tail
                 check("wasserstein", "wasserstein_std", cmp.wasserstein_norm, 0.0, p_ks,
                       f"decided by KS D={cmp.ks:.3f} vs {d_crit:.3f}",
-                      decided=cmp.ks >= d_crit)  # fmt: skip
+                      decided_by=("ks_distance", cmp.ks, d_crit))  # fmt: skip
     if "missing" in tests and total > 0:
         infl = inflation_of(cal, "missing")
         share = n_missing / total

@@ -106,7 +106,15 @@ def _test(check: CheckResult) -> dict[str, Any]:
         "e_value": None,  # no test reports one yet
         "verdict": "drift" if check.drifted else "ok",
         "detail": check.detail,
+        "decided_by": _decided_by(check.decided_by),
     }
+
+
+def _decided_by(decided: tuple[str, float, float] | None) -> dict[str, Any] | None:
+    if decided is None:
+        return None
+    statistic, value, threshold = decided
+    return {"statistic": statistic, "value": _number(value), "threshold": _number(threshold)}
 
 
 def _number(value: float | None) -> float | None:
