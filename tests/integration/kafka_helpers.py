@@ -144,6 +144,12 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
+def firing(alerts: list[dict[str, Any]], model: str, kind: str) -> list[dict[str, Any]]:
+    """The firing alerts of one kind of one model."""
+    wanted = (model, kind, "firing")
+    return [a for a in alerts if (a["model_id"], a["kind"], a["status"]) == wanted]
+
+
 def model_alerts(
     settings: config.Settings, model: str, until: Any, timeout: float
 ) -> list[dict[str, Any]]:

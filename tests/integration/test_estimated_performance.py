@@ -26,6 +26,7 @@ from streamdrift.broker import LocalBroker
 from streamdrift.records import FeedbackEvent, PredictionBatch
 from tests.integration import traffic
 from tests.integration.kafka_helpers import (
+    firing,
     read_alerts,
     running_worker,
     scrape,
@@ -59,11 +60,6 @@ def feedback(b: PredictionBatch, labels: np.ndarray, delay: float) -> list[Feedb
         FeedbackEvent(b.model_id, b.prediction_ids[i], b.timestamps[i] + delay, int(labels[i]))
         for i in range(len(b))
     ]
-
-
-def kinds(alerts: list[dict[str, Any]], model: str, kind: str) -> list[dict[str, Any]]:
-    wanted = (model, kind, "firing")
-    return [a for a in alerts if (a["model_id"], a["kind"], a["status"]) == wanted]
 
 
 def test_estimate_fires_before_labels_and_divergence_flags_a_concept_shift(
@@ -108,12 +104,12 @@ def test_estimate_fires_before_labels_and_divergence_flags_a_concept_shift(
         before = traffic.run(
             read_alerts(
                 settings,
-                until=lambda a: kinds(a, "drop", "estimated_performance"),
+                until=lambda a: firing(a, "drop", "estimated_performance"),
                 timeout=90,
                 topics=topics,
             )
         )
-        estimated = kinds(before, "drop", "estimated_performance")
+        estimated = firing(before, "drop", "estimated_performance")
         assert estimated, f"{before}\n{worker.log_text()[-3000:]}"
         gauge = scrape(settings.metrics_port)
         # 2. the labels arrive
@@ -127,8 +123,8 @@ def test_estimate_fires_before_labels_and_divergence_flags_a_concept_shift(
 
         def complete(alerts: list[dict[str, Any]]) -> bool:
             return bool(
-                kinds(alerts, "drop", "performance_degradation")
-                and kinds(alerts, "shift", "estimator_divergence")
+                firing(alerts, "drop", "performance_degradation")
+                and firing(alerts, "shift", "estimator_divergence")
             )
 
         after = traffic.run(read_alerts(settings, until=complete, timeout=120, topics=topics))
@@ -138,13 +134,13 @@ def test_estimate_fires_before_labels_and_divergence_flags_a_concept_shift(
     # fired on a window of the bad period, from predictions alone, before its first label
     assert bad_starts <= first["window"]["end"] < first_bad_label
     assert first["window"]["start"] >= bad_starts - 10.0  # no earlier (good) window fired
-    assert len(kinds(before, "drop", "estimated_performance")) == 1
-    assert not kinds(before, "shift", "estimated_performance")  # its scores did not move
+    assert len(firing(before, "drop", "estimated_performance")) == 1
+    assert not firing(before, "shift", "estimated_performance")  # its scores did not move
     assert 0.55 < gauge['streamdrift_estimated_performance{metric="accuracy",model="drop"}'] < 0.7
-    realized = kinds(after, "drop", "performance_degradation")
+    realized = firing(after, "drop", "performance_degradation")
     assert realized, after
     # the realized degradation is judged on labels, which exist only from first_bad_label on
     assert realized[0]["window"]["end"] > first_bad_label
-    assert kinds(after, "shift", "estimator_divergence"), after
-    assert not kinds(after, "shift", "estimated_performance")
-    assert not kinds(after, "drop", "estimator_divergence")  # the calibration still holds
+    assert firing(after, "shift", "estimator_divergence"), after
+    assert not firing(after, "shift", "estimated_performance")
+    assert not firing(after, "drop", "estimator_divergence")  # the calibration still holds

@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -23,7 +22,13 @@ from load import cbpe_multiclass as data
 from streamdrift.broker import LocalBroker
 from streamdrift.records import FeedbackEvent, PredictionBatch
 from tests.integration import traffic
-from tests.integration.kafka_helpers import read_alerts, running_worker, unique_settings, wait_for
+from tests.integration.kafka_helpers import (
+    firing,
+    read_alerts,
+    running_worker,
+    unique_settings,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -52,11 +57,6 @@ def feedback(b: PredictionBatch, labels: np.ndarray, delay: float) -> list[Feedb
         )
         for i in range(len(b))
     ]
-
-
-def kinds(alerts: list[dict[str, Any]], model: str, kind: str) -> list[dict[str, Any]]:
-    wanted = (model, kind, "firing")
-    return [a for a in alerts if (a["model_id"], a["kind"], a["status"]) == wanted]
 
 
 def test_multiclass_estimate_fires_before_labels_and_relabelling_raises_divergence(
@@ -99,12 +99,12 @@ def test_multiclass_estimate_fires_before_labels_and_relabelling_raises_divergen
         before = traffic.run(
             read_alerts(
                 settings,
-                until=lambda a: kinds(a, "mdrop", "estimated_performance"),
+                until=lambda a: firing(a, "mdrop", "estimated_performance"),
                 timeout=90,
                 topics=topics,
             )
         )
-        estimated = kinds(before, "mdrop", "estimated_performance")
+        estimated = firing(before, "mdrop", "estimated_performance")
         assert estimated, f"{before}\n{worker.log_text()[-3000:]}"
         traffic.run(
             traffic.publish_feedback(
@@ -116,7 +116,7 @@ def test_multiclass_estimate_fires_before_labels_and_relabelling_raises_divergen
         after = traffic.run(
             read_alerts(
                 settings,
-                until=lambda a: bool(kinds(a, "mshift", "estimator_divergence")),
+                until=lambda a: bool(firing(a, "mshift", "estimator_divergence")),
                 timeout=120,
                 topics=topics,
             )
@@ -126,6 +126,6 @@ def test_multiclass_estimate_fires_before_labels_and_relabelling_raises_divergen
     first = estimated[0]
     assert bad_starts <= first["window"]["end"] < first_bad_label
     assert first["window"]["start"] >= bad_starts - 10.0  # no earlier (good) window fired
-    assert not kinds(before, "mshift", "estimated_performance")
-    assert kinds(after, "mshift", "estimator_divergence"), after
-    assert not kinds(after, "mdrop", "estimator_divergence")  # its calibration still holds
+    assert not firing(before, "mshift", "estimated_performance")
+    assert firing(after, "mshift", "estimator_divergence"), after
+    assert not firing(after, "mdrop", "estimator_divergence")  # its calibration still holds
