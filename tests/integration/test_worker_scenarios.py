@@ -119,8 +119,11 @@ def test_categorical_share_shift_is_flagged_on_that_feature_only(worker: Any) ->
     time.sleep(2.0)
     alerts = alerts_of(settings, "cat", lambda a: False, timeout=3)
     # calibrated thresholds: PSI and Cohen's w share the binned chi-squared's decision, and
-    # the accumulated (CUSUM) check may flag a window the per-window checks did not
-    assert {(a["feature"], a["status"]) for a in alerts} == {("region", "firing")}
+    # the accumulated (CUSUM) check may flag a window the per-window checks did not; this
+    # shift (Cohen's w about 0.2-0.27 per 1,000-event window) sits near the budget's threshold,
+    # so an episode may resolve after 3 windows below it while the shift goes on
+    assert {a["feature"] for a in alerts} == {"region"}, alerts
+    assert ("region", "firing") in {(a["feature"], a["status"]) for a in alerts}
     assert {a["detector"] for a in alerts} <= {"chi2", "psi", "cusum_bins"}
     assert "chi2" in {a["detector"] for a in alerts}
     for alert in alerts:
