@@ -42,7 +42,7 @@ tools:
 
 # Resolve the Apache Kafka jars with Maven (cached in ~/.m2; the classpath in ~/.cache/streamdrift)
 kafka: install
-	$(BIN)/python -c 'from streamdrift.broker import resolve_classpath as r; r(); print("Apache Kafka resolved")'
+	$(BIN)/python -c 'from streamdrift.devtools.broker import resolve_classpath as r; r(); print("Apache Kafka resolved")'
 
 lint: install
 	$(BIN)/ruff check src tests load

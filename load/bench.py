@@ -430,8 +430,8 @@ class Bench:
 
     @staticmethod
     async def _produce(broker: str, topics: dict[str, list[bench_data.Message]]) -> dict[str, Any]:
-        from streamdrift import topics as topic_specs
-        from streamdrift.config import BrokerAddress
+        from streamdrift.config.settings import BrokerAddress
+        from streamdrift.kafka import topics as topic_specs
 
         bootstrap = BrokerAddress.parse(broker).bootstrap_servers
         specs = [
@@ -710,7 +710,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.broker:
             url = args.broker
         else:
-            from streamdrift.broker import BrokerError, LocalBroker, free_port
+            from streamdrift.devtools.broker import BrokerError, LocalBroker, free_port
 
             broker_handle = LocalBroker(data_dir=workdir / "broker", port=free_port())
             say("bench", "starting a local Kafka broker")

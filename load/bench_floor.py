@@ -182,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if not (args.broker and args.topic and args.messages):
         p.error("give --broker, --topic and --messages (or --events for the offline run)")
-    from streamdrift.config import BrokerAddress
+    from streamdrift.config.settings import BrokerAddress
 
     bootstrap = BrokerAddress.parse(args.broker).bootstrap_servers
     passes = [

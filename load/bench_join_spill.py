@@ -26,9 +26,10 @@ import uuid
 from pathlib import Path
 
 from streamdrift import codec
-from streamdrift.core.join import FeedbackEvent, FeedbackJoin
-from streamdrift.core.join_spill import SpillTier
+from streamdrift.labels.join import FeedbackEvent, FeedbackJoin
+from streamdrift.labels.join_spill import SpillTier
 from streamdrift.records import PredictionBatch
+from streamdrift.storage.sqlite_spill import SqliteSpillStore
 
 BATCH = 2000
 T0 = 1_700_000_000.0
@@ -84,7 +85,7 @@ def _run(n: int, memory_pending: int, tmp: Path) -> None:
     )
 
     disk = FeedbackJoin(max_pending=10 * n)
-    disk.attach_spill(SpillTier(tmp / "a" / "p0.sqlite", memory_pending))
+    disk.attach_spill(SpillTier(tmp / "a" / "p0.sqlite", memory_pending, SqliteSpillStore))
     fill = _fill(disk, ids)
     tier = disk.tier
     assert tier is not None
@@ -108,11 +109,13 @@ def _run(n: int, memory_pending: int, tmp: Path) -> None:
 
     started = time.perf_counter()
     same = FeedbackJoin.from_dict(state)
-    same.attach_spill(SpillTier(tmp / "a" / "p0.sqlite", memory_pending))
+    same.attach_spill(SpillTier(tmp / "a" / "p0.sqlite", memory_pending, SqliteSpillStore))
     print(f"restore, same machine (file reused): {time.perf_counter() - started:.2f} s")
     started = time.perf_counter()
     other = FeedbackJoin.from_dict(state)
-    other.attach_spill(SpillTier(tmp / "b" / "p0.sqlite", memory_pending), published.get)
+    other.attach_spill(
+        SpillTier(tmp / "b" / "p0.sqlite", memory_pending, SqliteSpillStore), published.get
+    )
     print(f"restore, other machine (rebuilt from segments): {time.perf_counter() - started:.2f} s")
     if other.tier is not None:
         other.tier.close()

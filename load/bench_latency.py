@@ -37,9 +37,10 @@ from typing import Any
 from load import bench_data
 from load.bench_common import bench_settings, emit, percentile, say, unique_tag
 from load.scenarios import Timing
-from streamdrift import codec, topics
-from streamdrift.broker import free_port
-from streamdrift.config import Settings
+from streamdrift import codec
+from streamdrift.config.settings import Settings
+from streamdrift.devtools.broker import free_port
+from streamdrift.kafka import topics
 
 REFERENCE = 2000
 WINDOW = 1000
@@ -151,7 +152,7 @@ def _income_alert(
 
 
 def one_run(broker: str, rate: float, logs: Path, k: int) -> dict[str, Any]:
-    from streamdrift.worker import ensure_topics
+    from streamdrift.service.worker import ensure_topics
 
     tag = unique_tag()
     port = free_port()

@@ -2,7 +2,7 @@
 
     python -m load.bench_limit --broker kafka://127.0.0.1:9092 --topic T --messages M [--passes 3]
 
-Same consumer settings as streamdrift's :class:`~streamdrift.runner.StreamRunner` (a fresh
+Same consumer settings as streamdrift's :class:`~streamdrift.kafka.runner.StreamRunner` (a fresh
 group, from the beginning, ``getmany`` of up to 2,000 records, 64 MiB fetches), so the
 only difference to (c)/(d) is what happens to a record after it was fetched. Events are
 rows: 1 per single-event message, ``len(prediction_id)`` per batch envelope. Throughput is
@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from load.bench_common import emit, median_pass, say, unique_tag
-from streamdrift.config import BrokerAddress
+from streamdrift.config.settings import BrokerAddress
 
 
 async def consume(bootstrap: str, topic: str, messages: int) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
     python -m load.bench_memory --models 32 [--max-pending N]
 
-No Kafka: one :class:`~streamdrift.agents.processor.Processor` with default settings owns
+No Kafka: one :class:`~streamdrift.engine.processor.Processor` with default settings owns
 the 8 partitions and is fed batch envelopes (encoded, as they come from Kafka) of
 ``--models`` models × 8 features (+ the prediction, monitored too). RSS is VmRSS of
 /proc/self/status after a garbage collection:
@@ -35,10 +35,12 @@ from typing import Any
 from load import bench_data
 from load.bench_common import emit, rss_bytes, say
 from streamdrift import codec, config
-from streamdrift.agents.processor import InputRecord, Processor
 from streamdrift.codec import encode_checkpoint
-from streamdrift.core.spec import ModelSpecs
+from streamdrift.config.spec import ModelSpecs
+from streamdrift.engine.messages import InputRecord
+from streamdrift.engine.processor import Processor
 from streamdrift.metrics import Metrics
+from streamdrift.storage.sqlite_spill import SqliteSpillStore
 
 FEATURES = len(bench_data.FEATURES)
 CHUNK = 4000  # events generated, encoded and fed at a time
@@ -101,7 +103,7 @@ def _measure(settings: config.Settings, models: int, max_pending: int | None) ->
         specs = ModelSpecs.from_mapping(
             {"defaults": {"performance": {"max_pending": max_pending}}}, settings.base_spec()
         )
-    processor = Processor(settings, Metrics(), specs)
+    processor = Processor(settings, Metrics(), specs, spill_store=SqliteSpillStore)
     for p in range(bench_data.PARTITIONS):
         processor.restore(p, None)
     gen = bench_data.generator(models, chunk_size=CHUNK)

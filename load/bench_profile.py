@@ -3,9 +3,9 @@
     python -m load.bench_profile --events 50000 [--top 8]
 
 No Kafka: the benchmark's events are encoded as single-event messages and as batch
-envelopes, wrapped in :class:`~streamdrift.agents.processor.InputRecord` objects per
+envelopes, wrapped in :class:`~streamdrift.engine.messages.InputRecord` objects per
 partition (as the runner builds them from fetched records) and handed to a fresh
-:class:`~streamdrift.agents.processor.Processor` (default settings) in slices of 2,000
+:class:`~streamdrift.engine.processor.Processor` (default settings) in slices of 2,000
 records (``batch_max``). Each format is run on fresh processors: without the profiler
 (events/s of the processor alone; ``--repeat N``: the best of N runs) and under cProfile.
 Reported per format: the inclusive time of each stage of ``Processor.process`` as a share
@@ -14,7 +14,7 @@ the events/s of the floor work alone (:func:`load.bench_floor.offline`: ``orjson
 plus the least numpy work any monitor must do) on the same envelopes.
 
 The garbage collector is tuned as the worker tunes it after start-up
-(:func:`streamdrift.worker.tune_gc`), so the profile measures what the worker runs;
+(:func:`streamdrift.service.worker.tune_gc`), so the profile measures what the worker runs;
 ``--gc-default`` keeps Python's defaults.
 """
 
@@ -30,9 +30,11 @@ from typing import Any
 from load import bench_data, bench_floor
 from load.bench_common import emit, say
 from streamdrift import config
-from streamdrift.agents.processor import InputRecord, Processor
+from streamdrift.engine.messages import InputRecord
+from streamdrift.engine.processor import Processor
 from streamdrift.metrics import Metrics
-from streamdrift.worker import tune_gc
+from streamdrift.service.worker import tune_gc
+from streamdrift.storage.sqlite_spill import SqliteSpillStore
 
 TOPIC = "predictions"
 
@@ -40,11 +42,11 @@ TOPIC = "predictions"
 STAGES: tuple[tuple[str, str, str], ...] = (
     ("decode + validate (codec)", "streamdrift/codec.py", "decode_prediction"),
     ("regroup into batches (records.to_batches)", "streamdrift/records.py", "to_batches"),
-    ("drift monitors (MonitorFleet.observe)", "streamdrift/core/fleet.py", "observe"),
-    ("  of which window tests (_test_window)", "streamdrift/core/monitor.py", "_test_window"),
+    ("drift monitors (MonitorFleet.observe)", "streamdrift/drift/fleet.py", "observe"),
+    ("  of which window tests (_test_window)", "streamdrift/drift/monitor.py", "_test_window"),
     (
         "label join buffer (labels.add_predictions)",
-        "streamdrift/core/degradation.py",
+        "streamdrift/labels/degradation.py",
         "add_predictions",
     ),
 )
@@ -62,7 +64,7 @@ def records_of(messages: list[bench_data.Message]) -> dict[int, list[InputRecord
 
 def run(records: dict[int, list[InputRecord]], batch: int = 2000) -> Callable[[], None]:
     settings = config.load({"topic_predictions": TOPIC, "metrics_port": 0}, environ={})
-    processor = Processor(settings, Metrics())
+    processor = Processor(settings, Metrics(), spill_store=SqliteSpillStore)
     for p in records:
         processor.restore(p, None)
 
@@ -147,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.ERROR)
     encoded = bench_data.encode(args.events)
     if not args.gc_default:
-        tune_gc()  # as streamdrift.worker.run_worker does after start-up
+        tune_gc()  # as streamdrift.service.worker.run_worker does after start-up
     result = {
         "single": profile("single", encoded.single, args.events, args.top, args.repeat),
         "envelopes": profile("envelopes", encoded.envelopes, args.events, args.top, args.repeat),

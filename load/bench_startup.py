@@ -24,13 +24,13 @@ from typing import Any
 
 from load.bench_common import bench_settings, emit, say, unique_tag
 from load.bench_latency import metric, worker_env
-from streamdrift.broker import free_port
+from streamdrift.devtools.broker import free_port
 
 EVICTED = "member_id was not recognized"
 
 
 def probe(broker: str, observe: float, workdir: Path) -> dict[str, Any]:
-    from streamdrift.worker import ensure_topics
+    from streamdrift.service.worker import ensure_topics
 
     tag = unique_tag()
     port = free_port()

@@ -3,8 +3,8 @@
     python -m load.bench_streamdrift --broker kafka://127.0.0.1:9092 --topic T \\
         --counts '{"0": [messages, events], ...}' [--group G]
 
-Runs the worker's real :class:`~streamdrift.runner.StreamRunner` over a
-:class:`~streamdrift.agents.processor.Processor` with default settings, except a unique
+Runs the worker's real :class:`~streamdrift.kafka.runner.StreamRunner` over a
+:class:`~streamdrift.engine.processor.Processor` with default settings, except a unique
 app id (a fresh consumer group, so it reads from the beginning), unique names for the
 topics it writes, and ``topic_predictions`` pointed at ``T``. ``--counts`` gives the
 number of messages and of events in each partition of ``T``; the process is done when it
@@ -33,9 +33,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from load.bench_common import bench_settings, emit, say, unique_tag
-from streamdrift.agents.processor import InputRecord, OutputRecord, Processor
+from streamdrift.engine.messages import InputRecord, OutputRecord
+from streamdrift.engine.processor import Processor
+from streamdrift.kafka.runner import StreamRunner
 from streamdrift.metrics import Metrics
-from streamdrift.runner import StreamRunner
+from streamdrift.storage.sqlite_spill import SqliteSpillStore
 
 
 class CountingProcessor(Processor):
@@ -95,7 +97,7 @@ def _read_stdin(loop: asyncio.AbstractEventLoop, gate: asyncio.Event) -> None:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    from streamdrift.worker import ensure_topics
+    from streamdrift.service.worker import ensure_topics
 
     counts = {int(p): (int(m), int(e)) for p, (m, e) in json.loads(args.counts).items()}
     # workers of one group share every topic: their names derive from the group
@@ -106,7 +108,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = bench_settings(args.broker, tag, **overrides)
     await asyncio.to_thread(ensure_topics, settings)
     metrics = Metrics()
-    processor = CountingProcessor(settings, metrics, topic=args.topic)
+    processor = CountingProcessor(settings, metrics, topic=args.topic, spill_store=SqliteSpillStore)
     gate = asyncio.Event()
     runner = GatedRunner(settings, processor, metrics, gate=gate)
     loop = asyncio.get_running_loop()
@@ -173,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # and assignments are logged, alerts (WARNING) too
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("aiokafka.consumer.group_coordinator").setLevel(logging.INFO)
-    logging.getLogger("streamdrift.runner").setLevel(logging.INFO)
+    logging.getLogger("streamdrift.kafka.runner").setLevel(logging.INFO)
     # aiokafka logs an error for topics created a moment ago that its metadata lacks yet
     logging.getLogger("aiokafka.cluster").setLevel(logging.CRITICAL)
     result = asyncio.run(run(args))

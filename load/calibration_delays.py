@@ -24,8 +24,8 @@ import argparse
 import numpy as np
 
 from load.ar1 import ar1
-from streamdrift.core.monitor import DriftMonitor
-from streamdrift.core.spec import MonitorSpec, ReferenceSpec
+from streamdrift.config.spec import MonitorSpec, ReferenceSpec
+from streamdrift.drift.monitor import DriftMonitor
 from streamdrift.records import PredictionBatch, WindowResult
 
 T0 = 1.7e9
@@ -86,8 +86,8 @@ def main() -> None:
 
 
 def tail() -> None:
-    from streamdrift.core.monitor import fit_profiles
-    from streamdrift.core.threshold_calibration import calibrate_profiles, calibrated_checks
+    from streamdrift.drift.profiles import fit_profiles
+    from streamdrift.drift.threshold_calibration import calibrate_profiles, calibrated_checks
     from streamdrift.records import AlertKind
     from streamdrift.stats import NumericReference, compare_numeric
 

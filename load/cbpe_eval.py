@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 
 from load import cbpe_multiclass
-from streamdrift.core.calibration_profile import CalibrationProfile, build_calibration
-from streamdrift.core.estimated_performance import EstimatedPerformanceMonitor
-from streamdrift.core.performance import PerformanceSpec
-from streamdrift.core.windows import WindowSpec
+from streamdrift.drift.windows import WindowSpec
+from streamdrift.labels.calibration_profile import CalibrationProfile, build_calibration
+from streamdrift.labels.estimated_performance import EstimatedPerformanceMonitor
+from streamdrift.labels.performance import PerformanceSpec
 from streamdrift.records import PredictionBatch
 from streamdrift.stats.cbpe import METRICS, estimate
 

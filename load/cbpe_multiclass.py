@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from streamdrift.core.multiclass_calibration import (
+from streamdrift.labels.multiclass_calibration import (
     MulticlassCalibrationProfile,
     build_multiclass_calibration,
 )

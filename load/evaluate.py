@@ -58,8 +58,8 @@ from load import cbpe_eval, experiments
 from load.scenarios import PREDICTION, Chunk, Timing, TrafficGenerator, load_scenario
 from load.spec import CategoricalFeature, Scenario
 from streamdrift import config
-from streamdrift.core.fleet import MonitorFleet
 from streamdrift.detectors import make_detector
+from streamdrift.drift.fleet import MonitorFleet
 from streamdrift.records import AlertStatus
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"

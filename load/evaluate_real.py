@@ -40,12 +40,12 @@ from load.ar1 import ar1_dataset
 from load.datasets import Dataset, fit_scores, load, prediction_events
 from load.evaluate import RIVER_METHODS, RiverMethod, run_detector
 from streamdrift.alerts.policy import AlertPolicy
-from streamdrift.core.degradation import DegradationFleet
-from streamdrift.core.fleet import MonitorFleet
-from streamdrift.core.labelled_metrics import ReferencePerformance
-from streamdrift.core.spec import ModelSpecs, MonitorSpec
+from streamdrift.config.spec import ModelSpecs, MonitorSpec
+from streamdrift.drift.fleet import MonitorFleet
+from streamdrift.engine.references import build_performance
+from streamdrift.labels.degradation import DegradationFleet
+from streamdrift.labels.labelled_metrics import ReferencePerformance
 from streamdrift.records import PREDICTION, AlertKind, AlertStatus, WindowResult
-from streamdrift.reference import build_performance
 
 PERFORMANCE = "performance"  # the moved "stream" of an accuracy change
 START = 1_700_000_000.0

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from streamdrift.config.experiments import ExperimentSpec
 from streamdrift.experiments.assignment import AssignmentBuckets
 from streamdrift.experiments.comparison import Comparison, decisions
-from streamdrift.experiments.spec import ExperimentSpec
 from streamdrift.experiments.srm import SampleRatioTest, log_evalue_path
 
 BASE, GAIN, SHARED = 0.80, 0.02, 0.9

@@ -37,7 +37,7 @@ from typing import Any
 from load.scenarios import Chunk, FeedbackBatch, Timing, TrafficGenerator
 from load.spec import ScenarioError, load_scenario
 from streamdrift import codec
-from streamdrift.config import BrokerAddress, ConfigError
+from streamdrift.config.settings import BrokerAddress, ConfigError
 from streamdrift.records import PredictionEvent
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from streamdrift.broker import BrokerError, LocalBroker, free_port
+from streamdrift.devtools.broker import BrokerError, LocalBroker, free_port
 
 
 @pytest.fixture(scope="session")

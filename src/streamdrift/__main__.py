@@ -1,5 +1,5 @@
 import sys
 
-from streamdrift.cli import main
+from streamdrift.cli.main import main
 
 sys.exit(main())

@@ -34,7 +34,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from streamdrift import codec
-from streamdrift.config import BrokerAddress
+from streamdrift.config.settings import BrokerAddress
 from streamdrift.records import EndOfInput, FeedbackEvent, PredictionEvent, to_batches
 
 T = TypeVar("T")

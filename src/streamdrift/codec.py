@@ -479,7 +479,7 @@ def encode_alert(alert: Alert) -> bytes:
 
 
 def encode_window_record(record: Mapping[str, Any]) -> bytes:
-    """A ``drift-windows`` record (``core/window_record.py``); keys sorted, so the same
+    """A ``drift-windows`` record (``drift/window_record.py``); keys sorted, so the same
     window always gives the same bytes."""
     return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
 

@@ -227,7 +227,7 @@ class AlertKind(StrEnum):
     LABEL_HEALTH = "label_health"
     ESTIMATED_PERFORMANCE = "estimated_performance"
     ESTIMATOR_DIVERGENCE = "estimator_divergence"
-    TRAFFIC = "traffic"  # a model's or segment's event rate fell (core/traffic.py)
+    TRAFFIC = "traffic"  # a model's or segment's event rate fell (engine/traffic.py)
 
 
 class AlertStatus(StrEnum):
@@ -274,7 +274,7 @@ class Alert:
     detected_at: float  # wall clock, unix seconds; not part of the id
     message: str = ""
     window_index: int | None = None  # the monitor's index of ``window`` (drift-windows)
-    # why a resolved alert ended without a clean window: "stopped", "retired" (core/endings.py)
+    # why a resolved alert ended without a clean window: "stopped", "retired" (engine/endings.py)
     reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:

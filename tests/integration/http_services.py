@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from streamdrift.broker import free_port
+from streamdrift.devtools.broker import free_port
 
 
 class ServiceError(RuntimeError):

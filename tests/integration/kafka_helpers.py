@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from streamdrift import codec, config
-from streamdrift.broker import free_port
-from streamdrift.worker import ensure_topics
+from streamdrift.devtools.broker import free_port
+from streamdrift.service.worker import ensure_topics
 
 
 def unique_settings(broker_url: str, data_dir: Path, **overrides: Any) -> config.Settings:

@@ -19,8 +19,8 @@ import pytest
 from load.ar1 import ar1_dataset
 from load.datasets import Dataset, load, prediction_events
 
-from streamdrift.broker import LocalBroker
-from streamdrift.config import Settings
+from streamdrift.config.settings import Settings
+from streamdrift.devtools.broker import LocalBroker
 from tests.integration import traffic
 from tests.integration.kafka_helpers import (
     WorkerProcess,

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from streamdrift import simulator
-from streamdrift.broker import LocalBroker
-from streamdrift.simulator import Scenario
+from streamdrift.devtools import simulator
+from streamdrift.devtools.broker import LocalBroker
+from streamdrift.devtools.simulator import Scenario
 from tests.integration.kafka_helpers import read_alerts, run, running_worker, unique_settings
 
 pytestmark = pytest.mark.integration

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from load import cbpe_eval
 
-from streamdrift.broker import LocalBroker
+from streamdrift.devtools.broker import LocalBroker
 from streamdrift.records import FeedbackEvent, PredictionBatch
 from tests.integration import traffic
 from tests.integration.kafka_helpers import (

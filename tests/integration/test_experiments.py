@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from streamdrift.broker import LocalBroker
 from streamdrift.client import PredictionClient
-from streamdrift.config import Settings
+from streamdrift.config.settings import Settings
+from streamdrift.devtools.broker import LocalBroker
 from streamdrift.records import FeedbackEvent, PredictionEvent
 from tests.integration.kafka_helpers import read_alerts, run, running_worker, unique_settings
 

@@ -14,11 +14,11 @@ import pytest
 
 from streamdrift import codec
 from streamdrift.alerts.policy import AlertPolicy
-from streamdrift.broker import LocalBroker
-from streamdrift.config import Settings
-from streamdrift.forward import partitions
+from streamdrift.config.settings import Settings
+from streamdrift.devtools.broker import LocalBroker
+from streamdrift.kafka.forward import partitions
 from streamdrift.records import Alert, AlertKind, CheckResult, WindowInfo, WindowResult
-from streamdrift.worker import ensure_topics
+from streamdrift.service.worker import ensure_topics
 from tests.integration.http_services import (
     Server,
     faulty_endpoint,

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 from streamdrift import config
-from streamdrift.broker import LocalBroker, free_port
-from streamdrift.config import Settings
+from streamdrift.config.settings import Settings
+from streamdrift.devtools.broker import LocalBroker, free_port
 from streamdrift.records import FeedbackEvent, PredictionBatch
-from streamdrift.worker import ensure_topics
+from streamdrift.service.worker import ensure_topics
 from tests.integration import traffic
 from tests.integration.kafka_helpers import scrape, wait_for
 from tests.integration.test_recovery import Worker, _run_to_end

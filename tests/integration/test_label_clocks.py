@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from aiokafka.partitioner import murmur2
 
-from streamdrift.broker import LocalBroker
-from streamdrift.config import Settings
+from streamdrift.config.settings import Settings
+from streamdrift.devtools.broker import LocalBroker
 from streamdrift.records import FeedbackEvent, PredictionBatch
 from tests.integration import traffic
 from tests.integration.kafka_helpers import (

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from streamdrift.broker import LocalBroker
+from streamdrift.devtools.broker import LocalBroker
 from tests.integration.http_services import Server, get_json, start_prometheus
 from tests.integration.kafka_helpers import run, running_worker, unique_settings, wait_for
 from tests.integration.traffic import batch, publish

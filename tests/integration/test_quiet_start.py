@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from streamdrift import config
-from streamdrift.broker import LocalBroker, free_port
+from streamdrift.devtools.broker import LocalBroker, free_port
 from tests.integration.kafka_helpers import scrape, settings_args, wait_for
 
 pytestmark = pytest.mark.integration

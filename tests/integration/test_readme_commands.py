@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from streamdrift import cli, simulator
-from streamdrift.broker import LocalBroker, free_port
-from streamdrift.simulator import Scenario
+from streamdrift.cli import main as cli
+from streamdrift.devtools import simulator
+from streamdrift.devtools.broker import LocalBroker, free_port
+from streamdrift.devtools.simulator import Scenario
 from tests.integration.kafka_helpers import run, scrape, wait_for
 
 pytestmark = pytest.mark.integration

@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 
 from streamdrift import config
-from streamdrift.broker import LocalBroker, free_port
-from streamdrift.config import Settings
-from streamdrift.runner import checkpoint_topic, decode_checkpoint, spill_topic
+from streamdrift.config.settings import Settings
+from streamdrift.devtools.broker import LocalBroker, free_port
+from streamdrift.kafka.runner import checkpoint_topic, decode_checkpoint, spill_topic
 from tests.integration import traffic
 from tests.integration.kafka_helpers import read_alerts, scrape, settings_args, wait_for
 
@@ -177,8 +177,8 @@ def _with_spilled_rows(
     memory and the live rows of its on-disk segments (read back from the spill topic).
     Which predictions went to disk, and when, depends on fetch boundaries; what waits
     does not."""
-    from streamdrift.core.join_spill import _unpack
-    from streamdrift.core.join_store import decode_segment
+    from streamdrift.labels.join_spill import _unpack
+    from streamdrift.labels.spill_store import decode_segment
 
     spilled = [c for c in checkpoints.values() if "spill" in c["labels"]["join"]]
     blobs = _read_compacted(spill_topic(settings), settings) if spilled else {}
@@ -325,7 +325,7 @@ def baseline(
         '[models.rec-clf.performance]\nwindow = { kind = "time", size = 20.0 }\nmin_labels = 200\n'
     )
     settings = _settings(kafka_broker.url, tmp, "base")
-    from streamdrift.worker import ensure_topics
+    from streamdrift.service.worker import ensure_topics
 
     ensure_topics(settings)
     _input(settings, seed=31)
@@ -400,7 +400,7 @@ def test_a_30_second_broker_outage_is_survived(tmp_path: Path) -> None:
     try:
         (tmp_path / "models.toml").write_text("")
         settings = _settings(broker.url, tmp_path, "outage")
-        from streamdrift.worker import ensure_topics
+        from streamdrift.service.worker import ensure_topics
 
         ensure_topics(settings)
         rng = np.random.default_rng(41)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from streamdrift.broker import LocalBroker
+from streamdrift.devtools.broker import LocalBroker
 from tests.integration.kafka_helpers import (
     read_alerts,
     run,

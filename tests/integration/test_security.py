@@ -20,11 +20,12 @@ from typing import Any
 
 import pytest
 
-from streamdrift import config, security
-from streamdrift.broker import BrokerError, LocalBroker, answers_metadata, free_port
+from streamdrift import config
 from streamdrift.client import PredictionClient
+from streamdrift.devtools.broker import BrokerError, LocalBroker, answers_metadata, free_port
+from streamdrift.kafka import security
 from streamdrift.records import PredictionEvent
-from streamdrift.worker import ensure_topics
+from streamdrift.service.worker import ensure_topics
 from tests.integration.kafka_helpers import WorkerProcess, scrape, unique_settings, wait_for
 
 pytestmark = pytest.mark.integration

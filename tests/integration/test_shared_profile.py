@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from streamdrift.broker import LocalBroker
+from streamdrift.devtools.broker import LocalBroker
 from tests.integration import traffic
 from tests.integration.kafka_helpers import read_alerts, running_worker, unique_settings, wait_for
 

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from streamdrift.broker import LocalBroker
 from streamdrift.client import PredictionClient
-from streamdrift.config import Settings
+from streamdrift.config.settings import Settings
+from streamdrift.devtools.broker import LocalBroker
+from streamdrift.kafka.report_reader import read_model
 from streamdrift.records import PredictionEvent
-from streamdrift.report.reader import read_model
 from tests.integration.kafka_helpers import run, running_worker, unique_settings, wait_for
 
 pytestmark = pytest.mark.integration

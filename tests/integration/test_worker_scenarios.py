@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from streamdrift import codec
-from streamdrift.agents.processor import H_OFFSET, H_REASON, H_TOPIC
-from streamdrift.broker import LocalBroker
-from streamdrift.config import Settings
+from streamdrift.config.settings import Settings
+from streamdrift.devtools.broker import LocalBroker
+from streamdrift.engine.messages import H_OFFSET, H_REASON, H_TOPIC
 from streamdrift.records import FeedbackEvent
 from tests.integration import traffic
 from tests.integration.kafka_helpers import (

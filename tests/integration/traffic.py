@@ -10,7 +10,7 @@ import numpy as np
 
 from streamdrift import codec
 from streamdrift.client import PredictionClient
-from streamdrift.config import Settings
+from streamdrift.config.settings import Settings
 from streamdrift.records import FeedbackEvent, PredictionBatch, PredictionEvent
 
 T0 = 1_700_000_000.0

@@ -18,11 +18,12 @@ from hypothesis import strategies as st
 
 from streamdrift import codec
 from streamdrift.client import PredictionClient
-from streamdrift.core.columns import as_categories, category, coerce_numeric
-from streamdrift.core.monitor import DriftMonitor, Profiles, profiles_from_dict
-from streamdrift.core.spec import MonitorSpec, ReferenceSpec
+from streamdrift.config.spec import MonitorSpec, ReferenceSpec
+from streamdrift.drift.columns import as_categories, category, coerce_numeric
+from streamdrift.drift.monitor import DriftMonitor
+from streamdrift.drift.profiles import Profiles, profiles_from_dict
+from streamdrift.engine.references import build_profile, read_columns
 from streamdrift.records import PREDICTION, PredictionEvent, to_batches
-from streamdrift.reference import build_profile, read_columns
 from streamdrift.stats import CategoricalReference, compare_categorical, compare_numeric
 
 T0 = 1.7e9

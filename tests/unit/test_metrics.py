@@ -131,7 +131,7 @@ def test_series_with_labels_known_in_advance_exist_at_zero_from_start_up(tmp_pat
     # Prometheus' instrumentation guidance: rules and dashboards over labelled series need
     # them before the first alert or dead letter, so they are created at 0
     from streamdrift import config
-    from streamdrift.app import create_app
+    from streamdrift.service.app import create_app
 
     settings = config.load({"metrics_port": 0, "data_dir": str(tmp_path)}, environ={})
     text = generate_latest(create_app(settings).metrics.registry).decode()
@@ -163,7 +163,7 @@ def test_every_reason_the_codec_raises_is_declared() -> None:
     import re
 
     from streamdrift import codec
-    from streamdrift.agents import processor
+    from streamdrift.engine import messages, processor
 
     source = inspect.getsource(codec) + inspect.getsource(processor)
     raised = set(re.findall(r'DecodeError\(\s*"(\w+)"', source))
@@ -171,4 +171,4 @@ def test_every_reason_the_codec_raises_is_declared() -> None:
     # and every dead-letter reason the processor writes directly
     direct = set(re.findall(r'dead_letter\([^)]*?"(\w+)"', source))
     direct |= set(re.findall(r'dead_letter\.labels\("(\w+)"\)', source))
-    assert direct <= set(processor.DEAD_LETTER_REASONS), direct
+    assert direct <= set(messages.DEAD_LETTER_REASONS), direct

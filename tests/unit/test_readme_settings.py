@@ -1,7 +1,7 @@
 """The README's Configuration section names every setting the worker accepts, and no other.
 
 The keys come from the code: the fields of :class:`Settings` (flags and ``STREAMDRIFT_*``)
-and the key sets the model-config parser (``core/spec.py``) accepts, nested tables included.
+and the key sets the model-config parser (``config/spec.py``) accepts, nested tables included.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import tomllib
 from dataclasses import fields
 from pathlib import Path
 
-from streamdrift.config import Settings
-from streamdrift.core import spec
-from streamdrift.experiments.spec import EXPERIMENT_KEYS
+from streamdrift.config import spec
+from streamdrift.config.experiments import EXPERIMENT_KEYS
+from streamdrift.config.settings import Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 TABLES = {"window", "reference", "performance", "thresholds", "retrain", "min_effect", "budget"}

@@ -108,7 +108,7 @@ class AlertPolicy:
 
     def end(self, match: Callable[[AlertKey], bool]) -> list[tuple[AlertKey, int]]:
         """Close the open episodes whose key ``match``es, without a clean window (their
-        stream stopped, see ``core/endings.py``): ``(key, start window)`` of each."""
+        stream stopped, see ``engine/endings.py``): ``(key, start window)`` of each."""
         ended = [(key, e.start_window) for key, e in self.active.items() if match(key)]
         for key, _ in ended:
             del self.active[key]

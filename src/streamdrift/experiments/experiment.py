@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from streamdrift.config.experiments import ExperimentSpec
 from streamdrift.experiments.assignment import AssignmentBuckets
 from streamdrift.experiments.comparison import Checkpoint, Comparison, decisions
 from streamdrift.experiments.goodness import goodness
 from streamdrift.experiments.join import Scored
 from streamdrift.experiments.sequence import running_sum
-from streamdrift.experiments.spec import ExperimentSpec
 from streamdrift.experiments.srm import SampleRatioTest
 
 SRM = "sample_ratio_mismatch"

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from streamdrift.config.experiments import ExperimentSpec
 from streamdrift.experiments.experiment import ExperimentState
 from streamdrift.experiments.join import ExperimentJoin, Scored
-from streamdrift.experiments.spec import ExperimentSpec
 from streamdrift.records import FeedbackEvent, PredictionBatch
 
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from streamdrift.experiments.spec import ExperimentSpec
+from streamdrift.config.experiments import ExperimentSpec
 
 MAX_ENTRIES = 1_000_000
 NO_LABEL = "__no_label__"  # a waiting entry without its label yet (labels are never this)

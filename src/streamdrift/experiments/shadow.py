@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
-from streamdrift.experiments.spec import ExperimentSpec
+from streamdrift.config.experiments import ExperimentSpec
 from streamdrift.records import PredictionBatch
 
 T = TypeVar("T")

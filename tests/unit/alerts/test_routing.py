@@ -14,7 +14,7 @@ from streamdrift.alerts.routing import (
     slack_text,
     webhook_payload,
 )
-from streamdrift.forward import Alertmanager
+from streamdrift.kafka.forward import Alertmanager
 from streamdrift.records import AlertKind, CheckResult, WindowInfo, WindowResult
 
 T = 1_764_431_400.0

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from jsonschema import validators
 
-from streamdrift.config import Settings
+from streamdrift.config.settings import Settings
 from streamdrift.metrics import Metrics
 
 ROOT = Path(__file__).resolve().parents[3]

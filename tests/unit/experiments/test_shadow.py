@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.unit.agents.test_processor import make_processor, run, write_config
-from tests.unit.experiments.test_processor_experiments import TOML, docs, traffic
+from tests.unit.engine.test_processor import make_processor, run, write_config
+from tests.unit.engine.test_processor_experiments import TOML, docs, traffic
 
+from streamdrift.config.experiments import ExperimentSpec
 from streamdrift.experiments.shadow import served
-from streamdrift.experiments.spec import ExperimentSpec
 from streamdrift.records import PredictionBatch
 
 

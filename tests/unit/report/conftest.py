@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.unit.agents.test_processor import (
+from tests.unit.engine.test_processor import (
     CLASSIFIER_TOML,
     Feed,
     chunks,
@@ -19,7 +19,7 @@ from tests.unit.agents.test_processor import (
     write_config,
 )
 
-from streamdrift.agents.processor import OutputRecord
+from streamdrift.engine.messages import OutputRecord
 from streamdrift.records import PredictionEvent
 
 T0 = 1_764_000_000.0

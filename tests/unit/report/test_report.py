@@ -10,8 +10,8 @@ import sys
 import pytest
 from tests.unit.report.conftest import T0, Docs
 
+from streamdrift.kafka.report_reader import parse_since
 from streamdrift.report import html, model, terminal
-from streamdrift.report.reader import parse_since
 
 
 def test_windows_prints_one_mark_per_window_and_only_the_shifted_ones_drift(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from streamdrift.config import Settings
-from streamdrift.topics import load_specs
+from streamdrift.config.settings import Settings
+from streamdrift.kafka.topics import load_specs
 
 TOPICS_DIR = Path(__file__).resolve().parents[3] / "topics"
 SCHEMA = json.loads((TOPICS_DIR / "retrain-request.schema.json").read_text(encoding="utf-8"))

@@ -1,0 +1,551 @@
+"""Decode → core → emit, for the records of one input partition. No Kafka client here.
+
+:class:`Processor` owns one :class:`~streamdrift.engine.partition.PartitionState` per
+assigned partition. :meth:`Processor.process` takes the raw records the consumer fetched
+(any mix of the predictions and feedback topics of one partition), and returns the records
+to publish: alerts, and dead-letter records for input that cannot be processed. It never
+raises on bad input: every invalid message goes to the dead-letter topic with its reason
+and its origin in headers and its bytes untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from streamdrift import codec
+from streamdrift.alerts.policy import AlertPolicy
+from streamdrift.config.settings import Settings
+from streamdrift.config.spec import ModelSpecs
+from streamdrift.drift.fleet import FleetUpdate, MonitorFleet
+from streamdrift.drift.profiles import Profiles, profiles_to_dict
+from streamdrift.drift.window_record import monitor_of, window_record
+from streamdrift.engine import clock as engine_clock
+from streamdrift.engine.messages import (
+    H_ROWS,
+    InputRecord,
+    OutputRecord,
+    dead_letter,
+)
+from streamdrift.engine.partition import PartitionState
+from streamdrift.engine.retrain import retrain_records
+from streamdrift.experiments import shadow
+from streamdrift.labels.degradation import DegradationUpdate
+from streamdrift.labels.join_spill import SpillTier
+from streamdrift.labels.multiclass_calibration import Calibration
+from streamdrift.labels.performance import ReferencePerformance
+from streamdrift.labels.spill_store import OpenSpillStore, SpillStore
+from streamdrift.metrics import Metrics
+from streamdrift.records import (
+    Alert,
+    AlertKind,
+    AlertStatus,
+    EndOfInput,
+    FeedbackEvent,
+    PredictionBatch,
+    PredictionEvent,
+    WindowResult,
+    to_batches,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Processor:
+    """The per-partition monitoring state of one worker and the code that drives it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        metrics: Metrics,
+        specs: ModelSpecs | None = None,
+        clock: Callable[[], float] = time.time,
+        spill_store: OpenSpillStore | None = None,
+    ) -> None:
+        self.settings = settings
+        # opens the join's on-disk tier of a partition (the worker's: SQLite); without one,
+        # a join that must spill fails saying so
+        self.spill_store = spill_store or _no_spill_store
+        self.metrics = metrics
+        self.specs = specs or settings.model_specs()
+        self.clock = clock
+        self.runtime = settings.runtime_spec()
+        self._caps_hit: set[str] = set()  # caps already logged (one line per cap)
+        self.states: dict[int, PartitionState] = {}
+        # reference profiles from the references topic, by (model, version)
+        self.references: dict[tuple[str, str], tuple[Profiles, int]] = {}
+        # reference performance carried by those profiles, by (model, version)
+        self.performance_references: dict[tuple[str, str], ReferencePerformance] = {}
+        # score calibrations carried by those profiles, by (model, version)
+        self.calibrations: dict[tuple[str, str], Calibration] = {}
+        # outputs produced outside process() (a reference applied on restore), per partition
+        self.pending: dict[int, list[OutputRecord]] = {}
+        # join spill segments (seq, crc) retired by the last snapshot of each partition
+        self.retired: dict[int, list[tuple[int, int]]] = {}
+
+    # -- ownership --------------------------------------------------------------------------
+
+    @property
+    def owned(self) -> set[int]:
+        return set(self.states)
+
+    def restore(
+        self,
+        partition: int,
+        snapshot: dict[str, Any] | None,
+        segments: Mapping[int, bytes] | None = None,
+    ) -> PartitionState:
+        """Take ownership of ``partition``, from a checkpoint or fresh; ``segments``: the
+        published join spill segments the local state directory lacks (by seq)."""
+        if snapshot is None:
+            state = PartitionState.fresh(partition, self._fleet())
+        else:
+            state = PartitionState.from_dict(snapshot, self.specs)
+            state.fleet.alerts.clock = self.clock
+            state.runtime.resumed(self.clock())
+        old = self.states.get(partition)
+        if old is not None and old.labels.join.tier is not None:
+            old.labels.join.tier.close()  # restoring again (after a Kafka error)
+        self.retired.pop(partition, None)
+        join = state.labels.join
+        if self.settings.memory_pending:
+            join.attach_spill(self._spill_tier(partition), (segments or {}).get)
+        elif join.restored_spill is not None and join.restored_spill["segments"]:
+            raise ValueError(
+                f"the checkpoint of partition {partition} has waiting predictions on disk: "
+                "run the worker with memory_pending > 0 to restore it"
+            )
+        self.states[partition] = state
+        out: list[OutputRecord] = []
+        for (model, version), (profiles, count) in self.references.items():
+            known = state.fleet.references.get((model, version))
+            if (
+                known is None
+                or known[1] != count
+                or (profiles_to_dict(known[0]) != profiles_to_dict(profiles))
+            ):
+                self._emit(state.fleet.set_reference(model, version, profiles, count), out, state)
+        for (model, version), performance in self.performance_references.items():
+            if state.labels.references.get((model, version)) != performance:
+                update = state.labels.set_reference(model, version, performance)
+                self._emit_labels(state, update, out)
+        for (model, version), calibration in self.calibrations.items():
+            state.estimates.set_calibration(model, version, calibration)
+        if out:
+            self.pending.setdefault(partition, []).extend(out)
+        return state
+
+    def take_pending(self) -> list[OutputRecord]:
+        """Outputs produced outside :meth:`process` (publish them before checkpointing)."""
+        out = [record for records in self.pending.values() for record in records]
+        self.pending.clear()
+        return out
+
+    def set_reference(
+        self,
+        model_id: str,
+        version: str,
+        profiles: Profiles,
+        count: int,
+        performance: ReferencePerformance | None = None,
+        calibration: Calibration | None = None,
+    ) -> list[OutputRecord]:
+        """A reference profile arrived: every owned partition uses it from now on (its
+        ``performance``, when it has one, as the reference of the performance monitors)."""
+        self.references[(model_id, version)] = (profiles, count)
+        out: list[OutputRecord] = []
+        for state in self.states.values():
+            self._emit(state.fleet.set_reference(model_id, version, profiles, count), out, state)
+        if performance is not None:
+            self.performance_references[(model_id, version)] = performance
+            for state in self.states.values():
+                update = state.labels.set_reference(model_id, version, performance)
+                self._emit_labels(state, update, out)
+        if calibration is not None:
+            self.calibrations[(model_id, version)] = calibration
+            for state in self.states.values():
+                state.estimates.set_calibration(model_id, version, calibration)
+        log.info("reference profile for %s v%s (%d rows)", model_id, version, count)
+        return out
+
+    def release(self, partition: int) -> None:
+        state = self.states.pop(partition, None)
+        self.pending.pop(partition, None)
+        self.retired.pop(partition, None)
+        if state is not None and state.labels.join.tier is not None:
+            state.labels.join.tier.close()
+
+    # -- the join's on-disk tier (see labels/join_spill.py) -------------------------------------
+
+    def _spill_tier(self, partition: int) -> SpillTier:
+        s = self.settings
+        path = s.state_path / s.app_id / f"{s.topic_predictions}-{partition}.sqlite"
+        return SpillTier(path, s.memory_pending, self.spill_store)
+
+    def spill_key(self, partition: int, seq: int, crc: int) -> bytes:
+        """Key of a segment in the spill topic: ``<predictions topic>/<partition>/<seq>-<crc>``
+        (the CRC32 of its bytes, hex: a replay or a zombie writer that spills other rows
+        under the same seq never overwrites a segment a checkpoint references)."""
+        return f"{self.settings.topic_predictions}/{partition}/{seq}-{crc:08x}".encode()
+
+    def needed_segments(self, partition: int, snapshot: dict[str, Any]) -> list[tuple[int, int]]:
+        """``(seq, crc)`` of the spill segments a checkpoint references that the local state
+        directory lacks."""
+        spill = snapshot["labels"]["join"].get("spill")
+        if not spill or not self.settings.memory_pending:
+            return []
+        return self._spill_tier(partition).needed(spill)
+
+    def take_spilled(self, partitions: Sequence[int], topic: str) -> list[OutputRecord]:
+        """New spill segments of ``partitions``: publish (and await) before checkpointing."""
+        out: list[OutputRecord] = []
+        for p in partitions:
+            tier = self.states[p].labels.join.tier
+            if tier is not None:
+                for seq, blob in tier.take_segments():
+                    key = self.spill_key(p, seq, zlib.crc32(blob))
+                    out.append(OutputRecord(topic, key, blob))
+        self.metrics.join_spill_segments.inc(len(out))
+        return out
+
+    def checkpointed(self, partitions: Sequence[int], topic: str) -> list[OutputRecord]:
+        """The checkpoints of ``partitions`` are durable: tombstones for the segments they
+        no longer reference (their local copies are dropped)."""
+        out: list[OutputRecord] = []
+        for p in partitions:
+            retired = self.retired.pop(p, [])
+            tier = self.states[p].labels.join.tier if p in self.states else None
+            if tier is not None:
+                tier.forget([seq for seq, _ in retired])
+            out.extend(OutputRecord(topic, self.spill_key(p, *r), None) for r in retired)
+        return out
+
+    def snapshot(self, partition: int) -> dict[str, Any]:
+        """The partition's checkpoint (also refreshes the slow-moving gauges)."""
+        state = self.states[partition]
+        metrics = self.metrics
+        for monitor in state.fleet.monitors.values():
+            if monitor.late_events:
+                model = metrics.model_label(monitor.model_id)
+                metrics.late_events.labels(model).set(monitor.late_events)
+        join = state.labels.join
+        metrics.pending_joins.labels("predictions").set(self._pending("pending_predictions"))
+        metrics.pending_joins.labels("feedback").set(self._pending("pending_feedback"))
+        for kind in ("in_memory", "on_disk"):
+            gauge = metrics.pending_joins.labels(f"predictions_{kind}")
+            gauge.set(self._pending(f"pending_{kind}"))
+        for counter in ("unlabelled_expired", "orphan_feedback_expired", "duplicates", "evicted"):
+            for model_id, n in getattr(join, counter).items():
+                metrics.join_events.labels(metrics.model_label(model_id), counter).set(n)
+        snapshot = state.to_dict()
+        if join.tier is not None:
+            self.retired.setdefault(partition, []).extend(join.tier.take_retired())
+        return snapshot
+
+    def offsets(self, partition: int) -> dict[str, int]:
+        return dict(self.states[partition].offsets)
+
+    def _fleet(self) -> MonitorFleet:
+        return MonitorFleet(
+            self.specs, AlertPolicy(resolve_after=self.settings.resolve_after, clock=self.clock)
+        )
+
+    # -- processing -------------------------------------------------------------------------
+
+    def process(self, partition: int, records: Sequence[InputRecord]) -> list[OutputRecord]:
+        """Process the fetched records of one partition; return what to publish."""
+        state = self.states.get(partition)
+        if state is None:  # fetched before the partition was revoked: not ours any more
+            return []
+        out: list[OutputRecord] = self.pending.pop(partition, [])
+        items: list[PredictionEvent | PredictionBatch] = []
+        messages: list[tuple[InputRecord, list[FeedbackEvent]]] = []  # feedback, per message
+        s = self.settings
+        consumed: dict[str, int] = {}  # messages per topic: one counter update per call
+        for record in records:
+            if not state.accepts(record.topic, record.offset):
+                continue  # re-delivered after a seek: already covered by the state
+            state.offsets[record.topic] = record.offset + 1
+            consumed[record.topic] = consumed.get(record.topic, 0) + 1
+            try:
+                if record.value is None:
+                    raise codec.DecodeError("empty", "message without a value")
+                if record.topic == s.topic_predictions:
+                    item = codec.decode_predictions_topic(record.value)
+                    if isinstance(item, EndOfInput):  # after the model's earlier events
+                        self._observe(state, items, out)
+                        items = []
+                        self._end_of_input(state, item, out)
+                        continue
+                    refused = state.runtime.admit(item.model_id, item.model_version, self.runtime)
+                    if refused is not None:
+                        out.append(self._refuse(record, item.model_id, refused))
+                        continue
+                    if isinstance(item, PredictionBatch) and item.rejected:
+                        out.append(self._reject_rows(record, item.rejected))
+                    items.append(item)
+                else:
+                    messages.append((record, codec.decode_feedback(record.value)))
+            except codec.DecodeError as exc:
+                out.append(self._reject(record, exc.reason, str(exc)))
+        for topic, n in consumed.items():
+            self.metrics.messages_consumed.labels(topic).inc(n)
+        self._observe(state, items, out)
+        feedback = self._known_feedback(state, messages, out)
+        if feedback:
+            for model, n in Counter(e.model_id for e in feedback).items():
+                self.metrics.events_consumed.labels(
+                    s.topic_feedback, self.metrics.model_label(model)
+                ).inc(n)
+            self._emit_labels(state, state.labels.add_feedback(feedback), out)
+            self._experiment_records(state.experiments.add_feedback(feedback), out)
+        return out
+
+    def _experiment_records(self, records: list[dict[str, Any]], out: list[OutputRecord]) -> None:
+        """Progress and decisions of the experiments (``experiments/``), keyed by experiment."""
+        topic = self.settings.topic_experiment_decisions
+        for doc in records:
+            if doc["kind"] == "decision":
+                log.warning("EXPERIMENT %s", doc["message"])
+            value = codec.encode_experiment_record(doc)
+            out.append(OutputRecord(topic, doc["experiment"].encode(), value))
+
+    def _observe(
+        self,
+        state: PartitionState,
+        items: list[PredictionEvent | PredictionBatch],
+        out: list[OutputRecord],
+    ) -> None:
+        if not items:
+            return
+        batches = to_batches(items)
+        newest = max(max(b.timestamps) for b in batches)
+        self.metrics.event_time_lag.observe(max(0.0, self.clock() - newest))
+        for batch in batches:
+            self.metrics.events_consumed.labels(
+                self.settings.topic_predictions, self.metrics.model_label(batch.model_id)
+            ).inc(len(batch))
+        self._emit(state.fleet.observe(batches), out, state)
+        for alert in engine_clock.observed(state, batches, self.clock(), self.runtime):
+            out.append(self._alert_record(alert))
+        self._emit_estimates(state.estimates.observe(batches), "estimated_performance", out)
+        served = shadow.served(batches, self.specs.experiments)  # not a shadow's second row
+        self._emit_labels(state, state.labels.add_predictions(served), out)
+        self._experiment_records(state.experiments.add_predictions(batches), out)
+
+    def tick(self, partition: int, now: float | None = None) -> list[OutputRecord]:
+        """Processing time moved on (``engine/clock.py``): idle windows close, silent streams
+        end, traffic buckets close. ``now``: the injected clock's time by default."""
+        state = self.states.get(partition)
+        if state is None:
+            return []
+        out: list[OutputRecord] = self.pending.pop(partition, [])
+        now = self.clock() if now is None else now
+        before = len(state.fleet.monitors)
+        self._emit(engine_clock.tick(state, now, self.runtime), out, state)
+        if len(state.fleet.monitors) < before:
+            log.info(
+                "partition %d: %d monitors retired (no traffic for %g s)",
+                partition,
+                before - len(state.fleet.monitors),
+                self.runtime.retire_after,
+            )
+        return out
+
+    def _refuse(self, record: InputRecord, model_id: str, reason: str) -> OutputRecord:
+        """Predictions past a cap: to dead-letter, counted; one log line per cap."""
+        self.metrics.dead_letter.labels(reason).inc()
+        cap = "max_models" if reason == "too_many_models" else "max_versions"
+        if reason not in self._caps_hit:
+            self._caps_hit.add(reason)
+            log.warning(
+                "cap %s=%d hit in partition %d (model %r): further predictions past it go to "
+                "dead-letter (%s); logged once",
+                cap,
+                getattr(self.runtime, cap),
+                record.partition,
+                model_id,
+                reason,
+            )
+        error = f"{cap}={getattr(self.runtime, cap)} reached in partition {record.partition}"
+        return dead_letter(self.settings.topic_dead_letter, record, reason, error)
+
+    def _end_of_input(
+        self, state: PartitionState, marker: EndOfInput, out: list[OutputRecord]
+    ) -> None:
+        """Close the model's partial drift windows (see ``DriftMonitor.flush``)."""
+        update = state.fleet.end_of_input(marker.model_id, marker.model_version)
+        log.info(
+            "end of input for %s%s: %d partial windows tested",
+            marker.model_id,
+            "" if marker.model_version is None else f" v{marker.model_version}",
+            len(update.windows),
+        )
+        self._emit(update, out, state)
+
+    def _emit_labels(
+        self, state: PartitionState, update: DegradationUpdate, out: list[OutputRecord]
+    ) -> None:
+        metrics = self.metrics
+        for row in update.labelled:
+            metrics.label_delay.observe(max(0.0, row.delay))
+        for model, n in Counter(row.model_id for row in update.labelled).items():
+            metrics.labels_joined.labels(metrics.model_label(model)).inc(n)
+        self._window_records(update.windows, out, labels=True)
+        for window in update.windows:
+            model = metrics.model_label(window.model_id)
+            monitor = state.labels.monitors.get(
+                (window.model_id, window.model_version, window.segment)
+            )
+            if monitor is not None:
+                for name, value in monitor.latest.items():
+                    metrics.model_metric.labels(model, name).set(value)
+            for check in window.tests:
+                if check.statistic == "label_coverage":
+                    metrics.label_coverage.labels(model).set(check.value)
+        for alert in update.alerts:
+            out.append(self._alert_record(alert))
+        out.extend(retrain_records(self.settings, self.specs, state, update, self.clock))
+        if update.labelled:
+            estimates = state.estimates.add_labelled(update.labelled)
+            self._emit_estimates(estimates, "estimator_divergence", out)
+
+    def _emit_estimates(self, update: FleetUpdate, monitor: str, out: list[OutputRecord]) -> None:
+        """Windows and alerts of the label-free estimates (``labels/estimates.py``)."""
+        topic = self.settings.topic_drift_windows
+        for window in update.windows:
+            doc = window_record(window, monitor)
+            out.append(
+                OutputRecord(topic, window.model_id.encode(), codec.encode_window_record(doc))
+            )
+            if monitor == "estimated_performance":
+                gauge = self.metrics.estimated_performance
+                model = self.metrics.model_label(window.model_id)
+                for name, value in window.metrics:
+                    if math.isfinite(value):
+                        gauge.labels(model, name.removeprefix("estimated_")).set(value)
+        for alert in update.alerts:
+            out.append(self._alert_record(alert))
+
+    def _known_feedback(
+        self,
+        state: PartitionState,
+        messages: list[tuple[InputRecord, list[FeedbackEvent]]],
+        out: list[OutputRecord],
+    ) -> list[FeedbackEvent]:
+        """The feedback to join; messages for an unknown model go to dead-letter
+        (``unknown_model``, see ``DegradationFleet.rejects_feedback``) unless
+        ``performance.unknown_model_feedback = "wait"``. Called after the fetch's
+        predictions were added, so they make their model known."""
+        feedback: list[FeedbackEvent] = []
+        for record, events in messages:
+            newest = max(e.timestamp for e in events)
+            models = {e.model_id for e in events}
+            unknown = sorted(m for m in models if state.labels.rejects_feedback(m, newest))
+            if not unknown:
+                feedback.extend(events)
+                continue
+            error = (
+                f"feedback for model {unknown[0]!r}, which is not configured and has sent no "
+                "prediction to this partition (its predictions are past the label's time)"
+            )
+            self.metrics.dead_letter.labels("unknown_model").inc()
+            log.warning(
+                "to dead-letter: %s[%d]@%d (unknown_model): %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                error,
+            )
+            out.append(dead_letter(self.settings.topic_dead_letter, record, "unknown_model", error))
+        return feedback
+
+    def _pending(self, attribute: str) -> int:
+        return sum(getattr(st.labels.join, attribute) for st in self.states.values())
+
+    def _reject_rows(
+        self, record: InputRecord, rejected: list[tuple[int, str, str]]
+    ) -> OutputRecord:
+        """Some rows of an envelope were invalid: the original message goes to dead-letter
+        with the rows named (header ``streamdrift.rows``); the other rows were processed."""
+        reason = rejected[0][1]
+        error = "; ".join(f"row {i}: {message}" for i, _, message in rejected[:20])
+        rows = ",".join(str(i) for i, _, _ in rejected)
+        out = self._reject(record, reason, f"{len(rejected)} invalid rows: {error}")
+        return OutputRecord(out.topic, out.key, out.value, (*out.headers, (H_ROWS, rows.encode())))
+
+    def _reject(self, record: InputRecord, reason: str, error: str) -> OutputRecord:
+        self.metrics.decode_failures.labels(record.topic, reason).inc()
+        self.metrics.dead_letter.labels(reason).inc()
+        log.warning(
+            "to dead-letter: %s[%d]@%d (%s): %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            reason,
+            error,
+        )
+        return dead_letter(self.settings.topic_dead_letter, record, reason, error)
+
+    def _emit(self, update: FleetUpdate, out: list[OutputRecord], state: PartitionState) -> None:
+        metrics = self.metrics
+        self._window_records(update.windows, out, labels=False)
+        for window in update.windows:
+            model = metrics.model_label(window.model_id)
+            metrics.windows_closed.labels(model).inc()
+            for check in window.tests:
+                if metrics.exports_feature(model, check.feature):
+                    metrics.drift_statistic.labels(model, check.feature, check.detector).set(
+                        check.value
+                    )
+        for alert in update.alerts:
+            out.append(self._alert_record(alert))
+        out.extend(retrain_records(self.settings, self.specs, state, update, self.clock))
+
+    def _window_records(
+        self, windows: Sequence[WindowResult], out: list[OutputRecord], *, labels: bool
+    ) -> None:
+        """One ``drift-windows`` record per closed window (``drift/window_record.py``)."""
+        topic = self.settings.topic_drift_windows
+        for window in windows:
+            doc = window_record(window, monitor_of(window, labels=labels))
+            out.append(
+                OutputRecord(topic, window.model_id.encode(), codec.encode_window_record(doc))
+            )
+
+    def _alert_record(self, alert: Alert) -> OutputRecord:
+        degradation = alert.kind in (
+            AlertKind.PERFORMANCE_DEGRADATION,
+            AlertKind.CONCEPT_DRIFT,
+            AlertKind.LABEL_HEALTH,
+            AlertKind.ESTIMATED_PERFORMANCE,
+            AlertKind.ESTIMATOR_DIVERGENCE,
+            AlertKind.TRAFFIC,
+        )
+        topic = (
+            self.settings.topic_degradation_alerts
+            if degradation
+            else self.settings.topic_drift_alerts
+        )
+        self.metrics.alerts.labels(alert.kind.value, alert.status.value).inc()
+        gauge = self.metrics.alerts_active.labels(alert.kind.value)
+        if alert.status is AlertStatus.FIRING:
+            gauge.inc()
+            log.warning("ALERT %s", alert.message)
+        else:
+            gauge.dec()
+            log.info("resolved: %s", alert.message)
+        return OutputRecord(topic, alert.model_id.encode(), codec.encode_alert(alert))
+
+
+def _no_spill_store(path: Path) -> SpillStore:
+    raise RuntimeError(
+        f"the join must spill to disk ({path}) but this Processor was given no spill_store; "
+        "pass streamdrift.storage.sqlite_spill.SqliteSpillStore, or set memory_pending = 0"
+    )

@@ -1,0 +1,1 @@
+"""Local storage behind the pure layers' interfaces (the join's on-disk tier)."""
