@@ -39,7 +39,6 @@ from streamdrift.codec import encode_checkpoint
 from streamdrift.config.spec import ModelSpecs
 from streamdrift.engine.messages import InputRecord
 from streamdrift.engine.processor import Processor
-from streamdrift.metrics import Metrics
 from streamdrift.storage.sqlite_spill import SqliteSpillStore
 
 FEATURES = len(bench_data.FEATURES)
@@ -103,7 +102,7 @@ def _measure(settings: config.Settings, models: int, max_pending: int | None) ->
         specs = ModelSpecs.from_mapping(
             {"defaults": {"performance": {"max_pending": max_pending}}}, settings.base_spec()
         )
-    processor = Processor(settings, Metrics(), specs, spill_store=SqliteSpillStore)
+    processor = Processor(settings, specs, spill_store=SqliteSpillStore)
     for p in range(bench_data.PARTITIONS):
         processor.restore(p, None)
     gen = bench_data.generator(models, chunk_size=CHUNK)

@@ -64,14 +64,15 @@ def records_of(messages: list[bench_data.Message]) -> dict[int, list[InputRecord
 
 def run(records: dict[int, list[InputRecord]], batch: int = 2000) -> Callable[[], None]:
     settings = config.load({"topic_predictions": TOPIC, "metrics_port": 0}, environ={})
-    processor = Processor(settings, Metrics(), spill_store=SqliteSpillStore)
+    processor = Processor(settings, spill_store=SqliteSpillStore)
+    metrics = Metrics()  # fed as the runner feeds it
     for p in records:
         processor.restore(p, None)
 
     def go() -> None:
         for p, rows in records.items():
             for lo in range(0, len(rows), batch):
-                processor.process(p, rows[lo : lo + batch])
+                metrics.record(processor.process(p, rows[lo : lo + batch]))
 
     return go
 

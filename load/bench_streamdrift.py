@@ -33,8 +33,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from load.bench_common import bench_settings, emit, say, unique_tag
-from streamdrift.engine.messages import InputRecord, OutputRecord
+from streamdrift.engine.messages import InputRecord
 from streamdrift.engine.processor import Processor
+from streamdrift.engine.update import Update
 from streamdrift.kafka.runner import StreamRunner
 from streamdrift.metrics import Metrics
 from streamdrift.storage.sqlite_spill import SqliteSpillStore
@@ -51,7 +52,7 @@ class CountingProcessor(Processor):
         self.last = 0.0
         self.busy = 0.0  # seconds spent in process()
 
-    def process(self, partition: int, records: Sequence[InputRecord]) -> list[OutputRecord]:
+    def process(self, partition: int, records: Sequence[InputRecord]) -> Update:
         state = self.states.get(partition)
         if state is None:  # not (yet) ours: the runner drops these and seeks back later
             return super().process(partition, records)
@@ -108,7 +109,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = bench_settings(args.broker, tag, **overrides)
     await asyncio.to_thread(ensure_topics, settings)
     metrics = Metrics()
-    processor = CountingProcessor(settings, metrics, topic=args.topic, spill_store=SqliteSpillStore)
+    processor = CountingProcessor(settings, topic=args.topic, spill_store=SqliteSpillStore)
     gate = asyncio.Event()
     runner = GatedRunner(settings, processor, metrics, gate=gate)
     loop = asyncio.get_running_loop()

@@ -1,5 +1,10 @@
 """Prometheus metrics, all in one place.
 
+They are fed from what the engine returns, never from inside it: :meth:`Metrics.record`
+reads each :class:`~streamdrift.engine.update.Update`, :meth:`Metrics.record_state` the
+:class:`~streamdrift.engine.update.StateGauges` of a checkpointed partition; the consumer
+loop sets its own (lag, batches, checkpoints, rebalances).
+
 A :class:`Metrics` owns its own registry (so tests can build several); the worker serves it
 at ``http://<metrics_host>:<metrics_port>/metrics``. Label cardinality is bounded by
 configuration: model labels beyond ``max_models`` distinct values are reported as
@@ -9,10 +14,12 @@ configuration: model labels beyond ``max_models`` distinct values are reported a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
+from streamdrift.engine.update import StateGauges, Update
 from streamdrift.records import AlertKind, AlertStatus
 
 OTHER = "__other__"
@@ -234,6 +241,62 @@ class Metrics:
             known.add(feature)
             return True
         return False
+
+    def record(self, update: Update) -> None:
+        """Count what one call into the engine did (see :class:`Update`)."""
+        label = self.model_label
+        for topic, n in update.messages.items():
+            self.messages_consumed.labels(topic).inc(n)
+        for (topic, model), n in update.events.items():
+            self.events_consumed.labels(topic, label(model)).inc(n)
+        for lag in update.event_time_lags:
+            self.event_time_lag.observe(lag)
+        for reason, n in update.dead_letters.items():
+            self.dead_letter.labels(reason).inc(n)
+        for (topic, reason), n in update.decode_failures.items():
+            self.decode_failures.labels(topic, reason).inc(n)
+        for window in update.drift_windows:
+            model = label(window.model_id)
+            self.windows_closed.labels(model).inc()
+            for check in window.tests:
+                if self.exports_feature(model, check.feature):
+                    self.drift_statistic.labels(model, check.feature, check.detector).set(
+                        check.value
+                    )
+        for delay in update.label_delays:
+            self.label_delay.observe(delay)
+        for model_id, n in update.labels_joined.items():
+            self.labels_joined.labels(label(model_id)).inc(n)
+        for window, latest in update.label_windows:
+            model = label(window.model_id)
+            for name, value in latest.items():
+                self.model_metric.labels(model, name).set(value)
+            for check in window.tests:
+                if check.statistic == "label_coverage":
+                    self.label_coverage.labels(model).set(check.value)
+        for window in update.estimate_windows:
+            model = label(window.model_id)
+            for name, value in window.metrics:
+                if math.isfinite(value):
+                    self.estimated_performance.labels(model, name.removeprefix("estimated_")).set(
+                        value
+                    )
+        for alert in update.alerts:
+            self.alerts.labels(alert.kind.value, alert.status.value).inc()
+            active = self.alerts_active.labels(alert.kind.value)
+            if alert.status is AlertStatus.FIRING:
+                active.inc()
+            else:
+                active.dec()
+
+    def record_state(self, gauges: StateGauges) -> None:
+        """Set the slow-moving gauges from a checkpointed partition's state."""
+        for model_id, n in gauges.late_events.items():
+            self.late_events.labels(self.model_label(model_id)).set(n)
+        for kind, n in gauges.pending.items():
+            self.pending_joins.labels(kind).set(n)
+        for (model_id, counter), n in gauges.join_events.items():
+            self.join_events.labels(self.model_label(model_id), counter).set(n)
 
     def serve(self, host: str, port: int) -> None:
         """Serve ``/metrics`` in a background thread (port 0: do not serve)."""

@@ -2,16 +2,17 @@
 
 :class:`Processor` owns one :class:`~streamdrift.engine.partition.PartitionState` per
 assigned partition. :meth:`Processor.process` takes the raw records the consumer fetched
-(any mix of the predictions and feedback topics of one partition), and returns the records
-to publish: alerts, and dead-letter records for input that cannot be processed. It never
-raises on bad input: every invalid message goes to the dead-letter topic with its reason
-and its origin in headers and its bytes untouched.
+(any mix of the predictions and feedback topics of one partition), makes one call per kind
+of input into the fleets, and returns one :class:`~streamdrift.engine.update.Update`: the
+records to publish (alerts, window records, dead-letter records for input that cannot be
+processed) and what the metrics read. It never raises on bad input: every invalid message
+goes to the dead-letter topic with its reason and its origin in headers and its bytes
+untouched. It touches no metric.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 import zlib
 from collections import Counter
@@ -35,13 +36,13 @@ from streamdrift.engine.messages import (
 )
 from streamdrift.engine.partition import PartitionState
 from streamdrift.engine.retrain import retrain_records
+from streamdrift.engine.update import StateGauges, Update
 from streamdrift.experiments import shadow
 from streamdrift.labels.degradation import DegradationUpdate
 from streamdrift.labels.join_spill import SpillTier
 from streamdrift.labels.multiclass_calibration import Calibration
 from streamdrift.labels.performance import ReferencePerformance
 from streamdrift.labels.spill_store import OpenSpillStore, SpillStore
-from streamdrift.metrics import Metrics
 from streamdrift.records import (
     Alert,
     AlertKind,
@@ -63,7 +64,6 @@ class Processor:
     def __init__(
         self,
         settings: Settings,
-        metrics: Metrics,
         specs: ModelSpecs | None = None,
         clock: Callable[[], float] = time.time,
         spill_store: OpenSpillStore | None = None,
@@ -72,7 +72,6 @@ class Processor:
         # opens the join's on-disk tier of a partition (the worker's: SQLite); without one,
         # a join that must spill fails saying so
         self.spill_store = spill_store or _no_spill_store
-        self.metrics = metrics
         self.specs = specs or settings.model_specs()
         self.clock = clock
         self.runtime = settings.runtime_spec()
@@ -85,7 +84,7 @@ class Processor:
         # score calibrations carried by those profiles, by (model, version)
         self.calibrations: dict[tuple[str, str], Calibration] = {}
         # outputs produced outside process() (a reference applied on restore), per partition
-        self.pending: dict[int, list[OutputRecord]] = {}
+        self.pending: dict[int, Update] = {}
         # join spill segments (seq, crc) retired by the last snapshot of each partition
         self.retired: dict[int, list[tuple[int, int]]] = {}
 
@@ -122,7 +121,7 @@ class Processor:
                 "run the worker with memory_pending > 0 to restore it"
             )
         self.states[partition] = state
-        out: list[OutputRecord] = []
+        out = Update()
         for (model, version), (profiles, count) in self.references.items():
             known = state.fleet.references.get((model, version))
             if (
@@ -137,13 +136,15 @@ class Processor:
                 self._emit_labels(state, update, out)
         for (model, version), calibration in self.calibrations.items():
             state.estimates.set_calibration(model, version, calibration)
-        if out:
-            self.pending.setdefault(partition, []).extend(out)
+        if out.records:
+            self.pending.setdefault(partition, Update()).extend(out)
         return state
 
-    def take_pending(self) -> list[OutputRecord]:
+    def take_pending(self) -> Update:
         """Outputs produced outside :meth:`process` (publish them before checkpointing)."""
-        out = [record for records in self.pending.values() for record in records]
+        out = Update()
+        for update in self.pending.values():
+            out.extend(update)
         self.pending.clear()
         return out
 
@@ -155,11 +156,11 @@ class Processor:
         count: int,
         performance: ReferencePerformance | None = None,
         calibration: Calibration | None = None,
-    ) -> list[OutputRecord]:
+    ) -> Update:
         """A reference profile arrived: every owned partition uses it from now on (its
         ``performance``, when it has one, as the reference of the performance monitors)."""
         self.references[(model_id, version)] = (profiles, count)
-        out: list[OutputRecord] = []
+        out = Update()
         for state in self.states.values():
             self._emit(state.fleet.set_reference(model_id, version, profiles, count), out, state)
         if performance is not None:
@@ -211,7 +212,6 @@ class Processor:
                 for seq, blob in tier.take_segments():
                     key = self.spill_key(p, seq, zlib.crc32(blob))
                     out.append(OutputRecord(topic, key, blob))
-        self.metrics.join_spill_segments.inc(len(out))
         return out
 
     def checkpointed(self, partitions: Sequence[int], topic: str) -> list[OutputRecord]:
@@ -227,26 +227,33 @@ class Processor:
         return out
 
     def snapshot(self, partition: int) -> dict[str, Any]:
-        """The partition's checkpoint (also refreshes the slow-moving gauges)."""
+        """The partition's checkpoint."""
         state = self.states[partition]
-        metrics = self.metrics
+        snapshot = state.to_dict()
+        tier = state.labels.join.tier
+        if tier is not None:
+            self.retired.setdefault(partition, []).extend(tier.take_retired())
+        return snapshot
+
+    def gauges(self, partition: int) -> StateGauges:
+        """The slow-moving state the gauges show: late events and join counters of
+        ``partition``, waiting rows of every owned partition."""
+        state = self.states[partition]
+        out = StateGauges()
         for monitor in state.fleet.monitors.values():
             if monitor.late_events:
-                model = metrics.model_label(monitor.model_id)
-                metrics.late_events.labels(model).set(monitor.late_events)
+                out.late_events[monitor.model_id] = monitor.late_events
+        out.pending = {
+            "predictions": self._pending("pending_predictions"),
+            "feedback": self._pending("pending_feedback"),
+            "predictions_in_memory": self._pending("pending_in_memory"),
+            "predictions_on_disk": self._pending("pending_on_disk"),
+        }
         join = state.labels.join
-        metrics.pending_joins.labels("predictions").set(self._pending("pending_predictions"))
-        metrics.pending_joins.labels("feedback").set(self._pending("pending_feedback"))
-        for kind in ("in_memory", "on_disk"):
-            gauge = metrics.pending_joins.labels(f"predictions_{kind}")
-            gauge.set(self._pending(f"pending_{kind}"))
         for counter in ("unlabelled_expired", "orphan_feedback_expired", "duplicates", "evicted"):
             for model_id, n in getattr(join, counter).items():
-                metrics.join_events.labels(metrics.model_label(model_id), counter).set(n)
-        snapshot = state.to_dict()
-        if join.tier is not None:
-            self.retired.setdefault(partition, []).extend(join.tier.take_retired())
-        return snapshot
+                out.join_events[(model_id, counter)] = n
+        return out
 
     def offsets(self, partition: int) -> dict[str, int]:
         return dict(self.states[partition].offsets)
@@ -258,16 +265,16 @@ class Processor:
 
     # -- processing -------------------------------------------------------------------------
 
-    def process(self, partition: int, records: Sequence[InputRecord]) -> list[OutputRecord]:
+    def process(self, partition: int, records: Sequence[InputRecord]) -> Update:
         """Process the fetched records of one partition; return what to publish."""
         state = self.states.get(partition)
         if state is None:  # fetched before the partition was revoked: not ours any more
-            return []
-        out: list[OutputRecord] = self.pending.pop(partition, [])
+            return Update()
+        out = self.pending.pop(partition, None) or Update()
         items: list[PredictionEvent | PredictionBatch] = []
         messages: list[tuple[InputRecord, list[FeedbackEvent]]] = []  # feedback, per message
         s = self.settings
-        consumed: dict[str, int] = {}  # messages per topic: one counter update per call
+        consumed: dict[str, int] = {}  # messages per topic
         for record in records:
             if not state.accepts(record.topic, record.offset):
                 continue  # re-delivered after a seek: already covered by the state
@@ -285,67 +292,63 @@ class Processor:
                         continue
                     refused = state.runtime.admit(item.model_id, item.model_version, self.runtime)
                     if refused is not None:
-                        out.append(self._refuse(record, item.model_id, refused))
+                        self._refuse(record, item.model_id, refused, out)
                         continue
                     if isinstance(item, PredictionBatch) and item.rejected:
-                        out.append(self._reject_rows(record, item.rejected))
+                        self._reject_rows(record, item.rejected, out)
                     items.append(item)
                 else:
                     messages.append((record, codec.decode_feedback(record.value)))
             except codec.DecodeError as exc:
-                out.append(self._reject(record, exc.reason, str(exc)))
-        for topic, n in consumed.items():
-            self.metrics.messages_consumed.labels(topic).inc(n)
+                self._reject(record, exc.reason, str(exc), out)
+        out.messages.update(consumed)
         self._observe(state, items, out)
         feedback = self._known_feedback(state, messages, out)
         if feedback:
             for model, n in Counter(e.model_id for e in feedback).items():
-                self.metrics.events_consumed.labels(
-                    s.topic_feedback, self.metrics.model_label(model)
-                ).inc(n)
+                out.events[(s.topic_feedback, model)] += n
             self._emit_labels(state, state.labels.add_feedback(feedback), out)
             self._experiment_records(state.experiments.add_feedback(feedback), out)
         return out
 
-    def _experiment_records(self, records: list[dict[str, Any]], out: list[OutputRecord]) -> None:
+    def _experiment_records(self, records: list[dict[str, Any]], out: Update) -> None:
         """Progress and decisions of the experiments (``experiments/``), keyed by experiment."""
         topic = self.settings.topic_experiment_decisions
         for doc in records:
             if doc["kind"] == "decision":
                 log.warning("EXPERIMENT %s", doc["message"])
             value = codec.encode_experiment_record(doc)
-            out.append(OutputRecord(topic, doc["experiment"].encode(), value))
+            out.records.append(OutputRecord(topic, doc["experiment"].encode(), value))
 
     def _observe(
         self,
         state: PartitionState,
         items: list[PredictionEvent | PredictionBatch],
-        out: list[OutputRecord],
+        out: Update,
     ) -> None:
         if not items:
             return
         batches = to_batches(items)
         newest = max(max(b.timestamps) for b in batches)
-        self.metrics.event_time_lag.observe(max(0.0, self.clock() - newest))
+        out.event_time_lags.append(max(0.0, self.clock() - newest))
+        topic = self.settings.topic_predictions
         for batch in batches:
-            self.metrics.events_consumed.labels(
-                self.settings.topic_predictions, self.metrics.model_label(batch.model_id)
-            ).inc(len(batch))
+            out.events[(topic, batch.model_id)] += len(batch)
         self._emit(state.fleet.observe(batches), out, state)
         for alert in engine_clock.observed(state, batches, self.clock(), self.runtime):
-            out.append(self._alert_record(alert))
+            self._alert_record(alert, out)
         self._emit_estimates(state.estimates.observe(batches), "estimated_performance", out)
         served = shadow.served(batches, self.specs.experiments)  # not a shadow's second row
         self._emit_labels(state, state.labels.add_predictions(served), out)
         self._experiment_records(state.experiments.add_predictions(batches), out)
 
-    def tick(self, partition: int, now: float | None = None) -> list[OutputRecord]:
+    def tick(self, partition: int, now: float | None = None) -> Update:
         """Processing time moved on (``engine/clock.py``): idle windows close, silent streams
         end, traffic buckets close. ``now``: the injected clock's time by default."""
         state = self.states.get(partition)
         if state is None:
-            return []
-        out: list[OutputRecord] = self.pending.pop(partition, [])
+            return Update()
+        out = self.pending.pop(partition, None) or Update()
         now = self.clock() if now is None else now
         before = len(state.fleet.monitors)
         self._emit(engine_clock.tick(state, now, self.runtime), out, state)
@@ -358,9 +361,9 @@ class Processor:
             )
         return out
 
-    def _refuse(self, record: InputRecord, model_id: str, reason: str) -> OutputRecord:
+    def _refuse(self, record: InputRecord, model_id: str, reason: str, out: Update) -> None:
         """Predictions past a cap: to dead-letter, counted; one log line per cap."""
-        self.metrics.dead_letter.labels(reason).inc()
+        out.dead_letters[reason] += 1
         cap = "max_models" if reason == "too_many_models" else "max_versions"
         if reason not in self._caps_hit:
             self._caps_hit.add(reason)
@@ -374,11 +377,9 @@ class Processor:
                 reason,
             )
         error = f"{cap}={getattr(self.runtime, cap)} reached in partition {record.partition}"
-        return dead_letter(self.settings.topic_dead_letter, record, reason, error)
+        out.records.append(dead_letter(self.settings.topic_dead_letter, record, reason, error))
 
-    def _end_of_input(
-        self, state: PartitionState, marker: EndOfInput, out: list[OutputRecord]
-    ) -> None:
+    def _end_of_input(self, state: PartitionState, marker: EndOfInput, out: Update) -> None:
         """Close the model's partial drift windows (see ``DriftMonitor.flush``)."""
         update = state.fleet.end_of_input(marker.model_id, marker.model_version)
         log.info(
@@ -389,55 +390,40 @@ class Processor:
         )
         self._emit(update, out, state)
 
-    def _emit_labels(
-        self, state: PartitionState, update: DegradationUpdate, out: list[OutputRecord]
-    ) -> None:
-        metrics = self.metrics
-        for row in update.labelled:
-            metrics.label_delay.observe(max(0.0, row.delay))
-        for model, n in Counter(row.model_id for row in update.labelled).items():
-            metrics.labels_joined.labels(metrics.model_label(model)).inc(n)
+    def _emit_labels(self, state: PartitionState, update: DegradationUpdate, out: Update) -> None:
+        out.label_delays.extend(max(0.0, row.delay) for row in update.labelled)
+        out.labels_joined.update(row.model_id for row in update.labelled)
         self._window_records(update.windows, out, labels=True)
         for window in update.windows:
-            model = metrics.model_label(window.model_id)
             monitor = state.labels.monitors.get(
                 (window.model_id, window.model_version, window.segment)
             )
-            if monitor is not None:
-                for name, value in monitor.latest.items():
-                    metrics.model_metric.labels(model, name).set(value)
-            for check in window.tests:
-                if check.statistic == "label_coverage":
-                    metrics.label_coverage.labels(model).set(check.value)
+            out.label_windows.append((window, {} if monitor is None else dict(monitor.latest)))
         for alert in update.alerts:
-            out.append(self._alert_record(alert))
-        out.extend(retrain_records(self.settings, self.specs, state, update, self.clock))
+            self._alert_record(alert, out)
+        out.records.extend(retrain_records(self.settings, self.specs, state, update, self.clock))
         if update.labelled:
             estimates = state.estimates.add_labelled(update.labelled)
             self._emit_estimates(estimates, "estimator_divergence", out)
 
-    def _emit_estimates(self, update: FleetUpdate, monitor: str, out: list[OutputRecord]) -> None:
+    def _emit_estimates(self, update: FleetUpdate, monitor: str, out: Update) -> None:
         """Windows and alerts of the label-free estimates (``labels/estimates.py``)."""
         topic = self.settings.topic_drift_windows
         for window in update.windows:
             doc = window_record(window, monitor)
-            out.append(
+            out.records.append(
                 OutputRecord(topic, window.model_id.encode(), codec.encode_window_record(doc))
             )
-            if monitor == "estimated_performance":
-                gauge = self.metrics.estimated_performance
-                model = self.metrics.model_label(window.model_id)
-                for name, value in window.metrics:
-                    if math.isfinite(value):
-                        gauge.labels(model, name.removeprefix("estimated_")).set(value)
+        if monitor == "estimated_performance":
+            out.estimate_windows.extend(update.windows)
         for alert in update.alerts:
-            out.append(self._alert_record(alert))
+            self._alert_record(alert, out)
 
     def _known_feedback(
         self,
         state: PartitionState,
         messages: list[tuple[InputRecord, list[FeedbackEvent]]],
-        out: list[OutputRecord],
+        out: Update,
     ) -> list[FeedbackEvent]:
         """The feedback to join; messages for an unknown model go to dead-letter
         (``unknown_model``, see ``DegradationFleet.rejects_feedback``) unless
@@ -455,7 +441,7 @@ class Processor:
                 f"feedback for model {unknown[0]!r}, which is not configured and has sent no "
                 "prediction to this partition (its predictions are past the label's time)"
             )
-            self.metrics.dead_letter.labels("unknown_model").inc()
+            out.dead_letters["unknown_model"] += 1
             log.warning(
                 "to dead-letter: %s[%d]@%d (unknown_model): %s",
                 record.topic,
@@ -463,26 +449,30 @@ class Processor:
                 record.offset,
                 error,
             )
-            out.append(dead_letter(self.settings.topic_dead_letter, record, "unknown_model", error))
+            dl = dead_letter(self.settings.topic_dead_letter, record, "unknown_model", error)
+            out.records.append(dl)
         return feedback
 
     def _pending(self, attribute: str) -> int:
         return sum(getattr(st.labels.join, attribute) for st in self.states.values())
 
     def _reject_rows(
-        self, record: InputRecord, rejected: list[tuple[int, str, str]]
-    ) -> OutputRecord:
+        self, record: InputRecord, rejected: list[tuple[int, str, str]], out: Update
+    ) -> None:
         """Some rows of an envelope were invalid: the original message goes to dead-letter
         with the rows named (header ``streamdrift.rows``); the other rows were processed."""
         reason = rejected[0][1]
         error = "; ".join(f"row {i}: {message}" for i, _, message in rejected[:20])
         rows = ",".join(str(i) for i, _, _ in rejected)
-        out = self._reject(record, reason, f"{len(rejected)} invalid rows: {error}")
-        return OutputRecord(out.topic, out.key, out.value, (*out.headers, (H_ROWS, rows.encode())))
+        self._reject(record, reason, f"{len(rejected)} invalid rows: {error}", out)
+        dl = out.records[-1]
+        out.records[-1] = OutputRecord(
+            dl.topic, dl.key, dl.value, (*dl.headers, (H_ROWS, rows.encode()))
+        )
 
-    def _reject(self, record: InputRecord, reason: str, error: str) -> OutputRecord:
-        self.metrics.decode_failures.labels(record.topic, reason).inc()
-        self.metrics.dead_letter.labels(reason).inc()
+    def _reject(self, record: InputRecord, reason: str, error: str, out: Update) -> None:
+        out.decode_failures[(record.topic, reason)] += 1
+        out.dead_letters[reason] += 1
         log.warning(
             "to dead-letter: %s[%d]@%d (%s): %s",
             record.topic,
@@ -491,35 +481,27 @@ class Processor:
             reason,
             error,
         )
-        return dead_letter(self.settings.topic_dead_letter, record, reason, error)
+        out.records.append(dead_letter(self.settings.topic_dead_letter, record, reason, error))
 
-    def _emit(self, update: FleetUpdate, out: list[OutputRecord], state: PartitionState) -> None:
-        metrics = self.metrics
+    def _emit(self, update: FleetUpdate, out: Update, state: PartitionState) -> None:
         self._window_records(update.windows, out, labels=False)
-        for window in update.windows:
-            model = metrics.model_label(window.model_id)
-            metrics.windows_closed.labels(model).inc()
-            for check in window.tests:
-                if metrics.exports_feature(model, check.feature):
-                    metrics.drift_statistic.labels(model, check.feature, check.detector).set(
-                        check.value
-                    )
+        out.drift_windows.extend(update.windows)
         for alert in update.alerts:
-            out.append(self._alert_record(alert))
-        out.extend(retrain_records(self.settings, self.specs, state, update, self.clock))
+            self._alert_record(alert, out)
+        out.records.extend(retrain_records(self.settings, self.specs, state, update, self.clock))
 
     def _window_records(
-        self, windows: Sequence[WindowResult], out: list[OutputRecord], *, labels: bool
+        self, windows: Sequence[WindowResult], out: Update, *, labels: bool
     ) -> None:
         """One ``drift-windows`` record per closed window (``drift/window_record.py``)."""
         topic = self.settings.topic_drift_windows
         for window in windows:
             doc = window_record(window, monitor_of(window, labels=labels))
-            out.append(
+            out.records.append(
                 OutputRecord(topic, window.model_id.encode(), codec.encode_window_record(doc))
             )
 
-    def _alert_record(self, alert: Alert) -> OutputRecord:
+    def _alert_record(self, alert: Alert, out: Update) -> None:
         degradation = alert.kind in (
             AlertKind.PERFORMANCE_DEGRADATION,
             AlertKind.CONCEPT_DRIFT,
@@ -533,15 +515,12 @@ class Processor:
             if degradation
             else self.settings.topic_drift_alerts
         )
-        self.metrics.alerts.labels(alert.kind.value, alert.status.value).inc()
-        gauge = self.metrics.alerts_active.labels(alert.kind.value)
+        out.alerts.append(alert)
         if alert.status is AlertStatus.FIRING:
-            gauge.inc()
             log.warning("ALERT %s", alert.message)
         else:
-            gauge.dec()
             log.info("resolved: %s", alert.message)
-        return OutputRecord(topic, alert.model_id.encode(), codec.encode_alert(alert))
+        out.records.append(OutputRecord(topic, alert.model_id.encode(), codec.encode_alert(alert)))
 
 
 def _no_spill_store(path: Path) -> SpillStore:

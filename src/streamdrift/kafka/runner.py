@@ -46,6 +46,7 @@ from streamdrift.config.settings import Settings
 from streamdrift.engine.messages import InputRecord, OutputRecord
 from streamdrift.engine.processor import Processor
 from streamdrift.engine.references import parse_reference
+from streamdrift.engine.update import Update
 from streamdrift.kafka.security import client_options
 from streamdrift.metrics import Metrics
 
@@ -187,7 +188,7 @@ class StreamRunner:
                     )
                     continue
                 async with self._lock:
-                    await self._publish(
+                    await self._apply(
                         self.processor.set_reference(
                             ref.model_id,
                             ref.model_version,
@@ -216,7 +217,7 @@ class StreamRunner:
                         for r in records
                     ]
                     newest = max(newest, inputs[-1].timestamp)
-                    await self._publish(self.processor.process(tp.partition, inputs))
+                    await self._apply(self.processor.process(tp.partition, inputs))
             self.metrics.batch_duration.observe(time.perf_counter() - started)
             self.metrics.processing_latency.observe(max(0.0, time.time() - newest))
         now = time.monotonic()
@@ -240,8 +241,8 @@ class StreamRunner:
                 if not self._caught_up(p):
                     continue  # a backlog is not silence: its events come first
                 out = self.processor.tick(p)
-                closed = closed or bool(out)
-                await self._publish(out)
+                closed = closed or bool(out.records)
+                await self._apply(out)
             if closed:
                 await self._checkpoint(self.processor.owned)
 
@@ -283,7 +284,7 @@ class StreamRunner:
             self._inflight = []  # what they covered is replayed from the checkpoints
             for p in owned:
                 self.processor.restore(p, snapshots.get(p), segments.get(p))
-            await self._publish(self.processor.take_pending())
+            await self._apply(self.processor.take_pending())
             await self._position_all(self._consumer.assignment())
         log.info("resumed from checkpoints of partitions %s", sorted(owned))
 
@@ -304,6 +305,11 @@ class StreamRunner:
                 self._consumer.seek(tp, offset)
         if fresh:
             await self._consumer.seek_to_beginning(*fresh)
+
+    async def _apply(self, update: Update) -> None:
+        """Count what the engine did, and publish what it produced."""
+        self.metrics.record(update)
+        await self._publish(update.records)
 
     async def _publish(self, records: Iterable[OutputRecord]) -> None:
         for record in records:
@@ -327,13 +333,16 @@ class StreamRunner:
         # Every alert and dead-letter record so far must be acknowledged before a checkpoint
         # covers its input: a failed send raises here (and the worker rewinds to the last
         # checkpoint) instead of being dropped. producer.flush() alone swallows failures.
-        await self._publish(self.processor.take_spilled(partitions, self.spill_topic))
+        spilled = self.processor.take_spilled(partitions, self.spill_topic)
+        self.metrics.join_spill_segments.inc(len(spilled))
+        await self._publish(spilled)
         inflight, self._inflight = self._inflight, []
         await asyncio.gather(*inflight)
         futures = []
         size = 0
         for p in partitions:
             payload = encode_checkpoint(self.processor.snapshot(p))
+            self.metrics.record_state(self.processor.gauges(p))
             size += len(payload)
             futures.append(
                 await self._producer.send(self.checkpoint_topic, payload, key=str(p).encode())
@@ -433,7 +442,7 @@ class StreamRunner:
         async with self._lock:
             for p in new:
                 self.processor.restore(p, snapshots.get(p), segments.get(p))
-            await self._publish(self.processor.take_pending())
+            await self._apply(self.processor.take_pending())
             await self._position_all(assigned)
         self.metrics.rebalances.inc()
         self.metrics.partitions_owned.set(len(self.processor.owned))

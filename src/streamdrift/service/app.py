@@ -95,7 +95,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Wiring:
         producer_acks=-1,
         broker_credentials=faust_credentials(settings),  # Faust's own producer/consumer
     )
-    processor = Processor(settings, metrics, spill_store=SqliteSpillStore)
+    processor = Processor(settings, spill_store=SqliteSpillStore)
     runner = StreamRunner(settings, processor, metrics)
     service = MonitorService(settings, runner, metrics)
     return Wiring(app, service, processor, runner, metrics)

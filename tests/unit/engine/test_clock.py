@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from tests.unit.engine.conftest import T0, batch
+from tests.unit.engine.harness import Processor
 
 from streamdrift.codec import decode_checkpoint, encode_checkpoint
-from streamdrift.engine.processor import Processor
 from streamdrift.metrics import Metrics
 
 TIME_WINDOWS = """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from tests.unit.engine.harness import Processor
 from tests.unit.engine.test_processor import (
     ALERT_SCHEMA,
     PREDICTIONS,
@@ -19,7 +20,6 @@ from tests.unit.engine.test_processor import (
 
 from streamdrift import codec
 from streamdrift.engine.messages import InputRecord
-from streamdrift.engine.processor import Processor
 from streamdrift.kafka.runner import decode_checkpoint, encode_checkpoint
 from streamdrift.records import EndOfInput, PredictionEvent
 

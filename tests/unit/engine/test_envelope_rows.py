@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import orjson
+from tests.unit.engine.harness import Processor
 
 from streamdrift import config
 from streamdrift.engine.messages import H_REASON, H_ROWS, InputRecord
-from streamdrift.engine.processor import Processor
 from streamdrift.metrics import Metrics
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 from jsonschema import Draft202012Validator
+from tests.unit.engine.harness import Processor
 
 from streamdrift import codec, config
 from streamdrift.config.settings import Settings
@@ -30,7 +31,6 @@ from streamdrift.engine.messages import (
     InputRecord,
     OutputRecord,
 )
-from streamdrift.engine.processor import Processor
 from streamdrift.kafka.runner import decode_checkpoint, encode_checkpoint
 from streamdrift.metrics import Metrics
 from streamdrift.records import FeedbackEvent, PredictionBatch, PredictionEvent

@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.unit.engine.harness import Processor
 
 from streamdrift import codec, config
 from streamdrift.config.settings import Settings
 from streamdrift.engine.messages import InputRecord, OutputRecord
-from streamdrift.engine.processor import Processor
 from streamdrift.metrics import Metrics
 from streamdrift.records import FeedbackEvent, PredictionBatch
 from streamdrift.storage.sqlite_spill import SqliteSpillStore

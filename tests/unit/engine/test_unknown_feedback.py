@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.unit.engine.harness import Processor
 
 from streamdrift import codec, config
 from streamdrift.config.spec import SpecError
@@ -19,7 +20,6 @@ from streamdrift.engine.messages import (
     InputRecord,
     OutputRecord,
 )
-from streamdrift.engine.processor import Processor
 from streamdrift.metrics import Metrics
 from streamdrift.records import FeedbackEvent, PredictionEvent
 

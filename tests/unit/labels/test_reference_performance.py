@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 import pytest
 from sklearn import metrics as skm
+from tests.unit.engine.harness import Processor
 
 from streamdrift import codec, config
 from streamdrift.alerts.policy import AlertPolicy
 from streamdrift.config.spec import ModelSpecs, MonitorSpec
 from streamdrift.drift.windows import WindowSpec
 from streamdrift.engine.messages import InputRecord
-from streamdrift.engine.processor import Processor
 from streamdrift.engine.references import build_profile, parse_reference, read_columns
 from streamdrift.labels.degradation import DegradationFleet
 from streamdrift.labels.join import FeedbackEvent, LabelledPrediction
