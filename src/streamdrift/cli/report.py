@@ -5,17 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from streamdrift.cli.options import SECURITY, CliError, add_settings, load_settings
 from streamdrift.config.settings import Settings
 
-AddSettings = Callable[[argparse.ArgumentParser, Sequence[str]], None]
 TOPICS = ("topic_drift_windows", "topic_drift_alerts", "topic_degradation_alerts")
 
 
-def add_parsers(sub: Any, add_settings: AddSettings, security: Sequence[str]) -> None:
+def add_parser(sub: Any) -> None:
     report = sub.add_parser(
         "report",
         help="write an HTML report of a model's windows, alerts and performance",
@@ -44,14 +43,26 @@ def add_parsers(sub: Any, add_settings: AddSettings, security: Sequence[str]) ->
         parser.add_argument(
             "--timeout", type=float, default=60.0, help="seconds to read the topics (default 60)"
         )
-        add_settings(parser, ["broker", *TOPICS, *security])
+        add_settings(parser, ["broker", *TOPICS, *SECURITY])
     report.add_argument("--out", type=Path, required=True, help="the HTML file to write")
     windows.add_argument(
         "--last", type=int, default=100, help="show the last N windows of each (default 100)"
     )
 
 
-def run_report(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace) -> int:
+    """``report`` or ``windows``, whichever ``args.command`` names."""
+    if args.command == "windows":
+        return _windows(args, load_settings(args))
+    from streamdrift.report.html import ReportError
+
+    try:
+        return _report(args, load_settings(args))
+    except ReportError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
     from streamdrift.report import html
 
     records, alerts = _read(args, settings)
@@ -68,7 +79,7 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def run_windows(args: argparse.Namespace, settings: Settings) -> int:
+def _windows(args: argparse.Namespace, settings: Settings) -> int:
     from streamdrift.report import model, terminal
 
     records, _ = _read(args, settings)

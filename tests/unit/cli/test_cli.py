@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from streamdrift.cli import main as cli
+from streamdrift.cli import options
 from streamdrift.config.settings import Settings
 from streamdrift.devtools import broker
 
@@ -203,4 +204,4 @@ def test_settings_flags_cover_every_setting(capsys: pytest.CaptureFixture[str]) 
     out = help_text(["worker"], capsys)
     for f in fields(Settings):
         assert "--" + f.name.replace("_", "-") in out
-        assert f.name in cli.SETTING_HELP
+        assert f.name in options.SETTING_HELP

@@ -1,5 +1,5 @@
 """``streamdrift reference build --label-column``: the profile carries the model's reference
-performance (reference.py, cli.py). scikit-learn is the oracle for its metrics."""
+performance (engine/references.py, cli/reference.py). scikit-learn is the oracle for its metrics."""
 
 from __future__ import annotations
 
