@@ -7,9 +7,12 @@ Each conversion first tries the whole column at C speed (``set(map(type, ...))``
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from streamdrift.records import Scalar, predicted_class
 
@@ -81,3 +84,220 @@ def as_categories(values: list[Scalar]) -> list[str | None]:
     if set(map(type, values)) <= _PLAIN_CATEGORIES:
         return values  # type: ignore[return-value]  # already strings and None
     return [category(v) for v in values]
+
+
+class _Codes(dict[Any, int]):
+    """Value -> code, a new value getting the next code (``map(codes.__getitem__, ...)``
+    encodes a column in C)."""
+
+    def __missing__(self, key: Any) -> int:
+        code = self[key] = len(self)
+        return code
+
+
+# PackedColumn's tags: how a row's float64 slot is read back
+_FLOAT, _INT, _MISSING, _STR, _OBJECT = 0, 1, 2, 3, 4
+_EXACT_INT = 2**53  # ints up to this magnitude survive float64 exactly
+_MIN_CAPACITY = 16
+
+
+class PackedColumn:
+    """A column of scalars held in 9 bytes a row instead of a list of Python objects.
+
+    Each row is a float64 slot and a one-byte tag: floats and exact ints in the slot,
+    missing (None) as NaN, strings as a code into a table of the column's distinct strings,
+    anything else (bools, large ints, other objects) as an index into a list of objects.
+    :meth:`to_list` gives back the very values appended (ints as ints, bools as bools), so
+    a statistic of the materialised column is the one of the list it replaces. Capacity
+    grows by doubling and shrinks when rows are dropped; the tables are rebuilt when they
+    outgrow the rows held, so memory is bounded by the rows held, not by the rows seen.
+
+    >>> col = PackedColumn()
+    >>> col.extend([1.5, 2, None, "a", True]); col.extend(["a", 2**60])
+    >>> col.to_list()
+    [1.5, 2, None, 'a', True, 'a', 1152921504606846976]
+    >>> col.drop_prefix(3); len(col), col.to_list(1, 3)
+    (4, [True, 'a'])
+    """
+
+    __slots__ = ("_objects", "_size", "_strings", "_tags", "_values")
+
+    def __init__(self, values: Sequence[Any] = ()) -> None:
+        self._values = np.empty(_MIN_CAPACITY, dtype=np.float64)
+        self._tags = np.zeros(_MIN_CAPACITY, dtype=np.uint8)
+        self._size = 0
+        self._strings = _Codes()
+        self._objects: list[Any] = []
+        if len(values):
+            self.extend(values)
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the row arrays (the tables' strings and objects not counted)."""
+        return int(self._values.nbytes + self._tags.nbytes)
+
+    # -- appending --------------------------------------------------------------------------
+
+    def _reserve(self, n: int) -> tuple[int, int]:
+        lo, hi = self._size, self._size + n
+        if hi > self._values.size:
+            capacity = max(_MIN_CAPACITY, hi, 2 * self._values.size)
+            values = np.empty(capacity, dtype=np.float64)
+            tags = np.zeros(capacity, dtype=np.uint8)
+            values[:lo] = self._values[:lo]
+            tags[:lo] = self._tags[:lo]
+            self._values, self._tags = values, tags
+        self._size = hi
+        return lo, hi
+
+    def extend_missing(self, n: int) -> None:
+        lo, hi = self._reserve(n)
+        self._values[lo:hi] = math.nan
+        self._tags[lo:hi] = _MISSING
+
+    def extend(self, values: Sequence[Any]) -> None:
+        """Append ``values`` (a list, or an array whose items become Python scalars)."""
+        if isinstance(values, np.ndarray):
+            values = values.tolist()
+        n = len(values)
+        if n == 0:
+            return
+        types = set(map(type, values))
+        lo, hi = self._reserve(n)
+        slots, tags = self._values[lo:hi], self._tags[lo:hi]
+        if types == _FLOATS:
+            slots[:] = np.fromiter(values, dtype=np.float64, count=n)
+            tags[:] = _FLOAT
+        elif types == _STRS:
+            slots[:] = np.fromiter(map(self._strings.__getitem__, values), np.float64, n)
+            tags[:] = _STR
+        elif types <= _STRS_OR_MISSING:  # None takes a code too, never read back
+            tags[:] = np.fromiter(map(_TAG_OF.__getitem__, map(type, values)), np.uint8, n)
+            slots[:] = np.fromiter(map(self._strings.__getitem__, values), np.float64, n)
+            slots[tags == _MISSING] = math.nan
+        elif types <= _NUMBERS_OR_MISSING and self._numbers(values, types, slots, tags):
+            pass
+        else:
+            for i, value in enumerate(values):
+                slots[i], tags[i] = self._pack(value)
+
+    @staticmethod
+    def _numbers(values: Sequence[Any], types: set[type], slots: Any, tags: Any) -> bool:
+        """Floats, ints and None at C speed; False when an int is too large to be exact."""
+        try:
+            slots[:] = np.array(values, dtype=np.float64)
+        except OverflowError:
+            return False
+        tags[:] = np.fromiter(map(_TAG_OF.__getitem__, map(type, values)), np.uint8, len(values))
+        return int not in types or not (np.abs(slots[tags == _INT]) >= _EXACT_INT).any()
+
+    def _pack(self, value: Any) -> tuple[float, int]:
+        kind = type(value)
+        if kind is float:
+            return value, _FLOAT
+        if value is None:
+            return math.nan, _MISSING
+        if kind is str:
+            return self._strings[value], _STR
+        if kind is int and -_EXACT_INT <= value <= _EXACT_INT:
+            return value, _INT
+        self._objects.append(value)
+        return len(self._objects) - 1, _OBJECT
+
+    def extend_from(self, other: PackedColumn, rows: npt.NDArray[np.intp] | slice) -> None:
+        """Append ``other``'s rows ``rows`` (a slice or an index array), as they are."""
+        values, tags = other._values[: other._size][rows], other._tags[: other._size][rows]
+        n = values.size
+        if n == 0:
+            return
+        lo, hi = self._reserve(n)
+        self._values[lo:hi] = values
+        self._tags[lo:hi] = tags
+        for tag in (_STR, _OBJECT):
+            at = np.flatnonzero(tags == tag)
+            if at.size == 0:
+                continue
+            # only the table entries these rows use: a table stays within its rows
+            used, inverse = np.unique(values[at].astype(np.intp), return_inverse=True)
+            if tag == _STR:
+                strings = list(other._strings)
+                picked = [strings[u] for u in used.tolist()]
+                codes = np.fromiter(map(self._strings.__getitem__, picked), np.float64, used.size)
+            else:
+                start = len(self._objects)
+                self._objects.extend(other._objects[u] for u in used.tolist())
+                codes = np.arange(start, len(self._objects), dtype=np.float64)
+            self._values[lo + at] = codes[inverse]
+
+    def extend_floats(self, values: npt.NDArray[np.float64]) -> None:
+        """Append a float64 array (every row a float)."""
+        lo, hi = self._reserve(values.size)
+        self._values[lo:hi] = values
+        self._tags[lo:hi] = _FLOAT
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def to_list(self, lo: int = 0, hi: int | None = None) -> list[Any]:
+        """Rows ``[lo, hi)`` as the values appended."""
+        hi = self._size if hi is None else min(hi, self._size)
+        values, tags = self._values[lo:hi], self._tags[lo:hi]
+        if not tags.any():
+            return values.tolist()  # type: ignore[no-any-return]
+        if (tags == _STR).all():
+            strings = list(self._strings)
+            return list(map(strings.__getitem__, values.astype(np.intp).tolist()))
+        out: list[Any] = values.tolist()
+        strings = list(self._strings)
+        for i in np.flatnonzero(tags).tolist():
+            tag = tags[i]
+            if tag == _INT:
+                out[i] = int(out[i])
+            elif tag == _MISSING:
+                out[i] = None
+            elif tag == _STR:
+                out[i] = strings[int(out[i])]
+            else:
+                out[i] = self._objects[int(out[i])]
+        return out
+
+    # -- dropping ---------------------------------------------------------------------------
+
+    def drop_prefix(self, n: int) -> None:
+        """Forget the first ``n`` rows (capacity shrinks back when far above what is held;
+        tables larger than the rows held are rebuilt from them)."""
+        n = min(n, self._size)
+        if n <= 0:
+            return
+        held = self._size - n
+        if len(self._strings) + len(self._objects) > max(_MIN_CAPACITY, 2 * held):
+            kept = self.to_list(n)
+            self.clear()
+            self.extend(kept)
+            return
+        capacity = self._values.size
+        if capacity > max(_MIN_CAPACITY, 4 * held):
+            capacity = max(_MIN_CAPACITY, 2 * held)
+            values = np.empty(capacity, dtype=np.float64)
+            tags = np.zeros(capacity, dtype=np.uint8)
+        else:
+            values, tags = self._values, self._tags
+        values[:held] = self._values[n : self._size]
+        tags[:held] = self._tags[n : self._size]
+        self._values, self._tags, self._size = values, tags, held
+
+    def clear(self) -> None:
+        self._values = np.empty(_MIN_CAPACITY, dtype=np.float64)
+        self._tags = np.zeros(_MIN_CAPACITY, dtype=np.uint8)
+        self._size = 0
+        self._strings = _Codes()
+        self._objects = []
+
+
+_FLOATS = frozenset((float,))
+_STRS = frozenset((str,))
+_STRS_OR_MISSING = frozenset((str, _NONE))
+_NUMBERS_OR_MISSING = frozenset((float, int, _NONE))
+_TAG_OF = {float: _FLOAT, int: _INT, _NONE: _MISSING, str: _STR}
