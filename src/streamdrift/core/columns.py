@@ -171,13 +171,13 @@ class PackedColumn:
         if types == _FLOATS:
             slots[:] = np.fromiter(values, dtype=np.float64, count=n)
             tags[:] = _FLOAT
-        elif types == _STRS:
+        elif types <= _STRS_OR_MISSING:  # None takes a code too, read back as missing
             slots[:] = np.fromiter(map(self._strings.__getitem__, values), np.float64, n)
             tags[:] = _STR
-        elif types <= _STRS_OR_MISSING:  # None takes a code too, never read back
-            tags[:] = np.fromiter(map(_TAG_OF.__getitem__, map(type, values)), np.uint8, n)
-            slots[:] = np.fromiter(map(self._strings.__getitem__, values), np.float64, n)
-            slots[tags == _MISSING] = math.nan
+            if _NONE in types:
+                missing = slots == self._strings[None]
+                tags[missing] = _MISSING
+                slots[missing] = math.nan
         elif types <= _NUMBERS_OR_MISSING and self._numbers(values, types, slots, tags):
             pass
         else:
@@ -188,11 +188,24 @@ class PackedColumn:
     def _numbers(values: Sequence[Any], types: set[type], slots: Any, tags: Any) -> bool:
         """Floats, ints and None at C speed; False when an int is too large to be exact."""
         try:
-            slots[:] = np.array(values, dtype=np.float64)
+            if _NONE in types:
+                slots[:] = np.array(values, dtype=np.float64)
+            else:
+                slots[:] = np.fromiter(values, np.float64, len(values))
         except OverflowError:
             return False
-        tags[:] = np.fromiter(map(_TAG_OF.__getitem__, map(type, values)), np.uint8, len(values))
-        return int not in types or not (np.abs(slots[tags == _INT]) >= _EXACT_INT).any()
+        if int in types:
+            if len(types) > 1:
+                tags[:] = np.fromiter(map(_TAG_OF.__getitem__, map(type, values)), np.uint8)
+            else:
+                tags[:] = _INT
+            return not (np.abs(slots[tags == _INT]) >= _EXACT_INT).any()
+        tags[:] = _FLOAT
+        if _NONE in types:  # NaN is None or a float NaN: ask the few NaN rows
+            for i in np.flatnonzero(np.isnan(slots)).tolist():
+                if values[i] is None:
+                    tags[i] = _MISSING
+        return True
 
     def _pack(self, value: Any) -> tuple[float, int]:
         kind = type(value)
@@ -247,21 +260,25 @@ class PackedColumn:
         if not tags.any():
             return values.tolist()  # type: ignore[no-any-return]
         if (tags == _STR).all():
-            strings = list(self._strings)
-            return list(map(strings.__getitem__, values.astype(np.intp).tolist()))
-        out: list[Any] = values.tolist()
-        strings = list(self._strings)
-        for i in np.flatnonzero(tags).tolist():
-            tag = tags[i]
+            return self._string_table()[values.astype(np.intp)].tolist()  # type: ignore[no-any-return]
+        out = values.astype(object)  # Python floats
+        for tag in np.unique(tags).tolist():
+            at = tags == tag
             if tag == _INT:
-                out[i] = int(out[i])
+                out[at] = values[at].astype(np.int64).astype(object)
             elif tag == _MISSING:
-                out[i] = None
+                out[at] = None
             elif tag == _STR:
-                out[i] = strings[int(out[i])]
-            else:
-                out[i] = self._objects[int(out[i])]
-        return out
+                out[at] = self._string_table()[values[at].astype(np.intp)]
+            elif tag == _OBJECT:  # one by one: numpy would unpack a sequence
+                for i in np.flatnonzero(at).tolist():
+                    out[i] = self._objects[int(values[i])]
+        return out.tolist()  # type: ignore[no-any-return]
+
+    def _string_table(self) -> npt.NDArray[np.object_]:
+        table = np.empty(len(self._strings), dtype=object)
+        table[:] = list(self._strings)
+        return table
 
     # -- dropping ---------------------------------------------------------------------------
 
