@@ -120,11 +120,14 @@ class PackedColumn:
     (4, [True, 'a'])
     """
 
-    __slots__ = ("_objects", "_size", "_strings", "_tags", "_values")
+    __slots__ = ("_least", "_objects", "_size", "_strings", "_tags", "_values")
 
-    def __init__(self, values: Sequence[Any] = ()) -> None:
-        self._values = np.empty(_MIN_CAPACITY, dtype=np.float64)
-        self._tags = np.zeros(_MIN_CAPACITY, dtype=np.uint8)
+    def __init__(self, values: Sequence[Any] = (), capacity: int = _MIN_CAPACITY) -> None:
+        """``capacity``: rows allocated at once and kept however many are dropped (a
+        buffer's configured size, so that filling it does not reallocate)."""
+        self._least = max(_MIN_CAPACITY, capacity)
+        self._values = np.empty(self._least, dtype=np.float64)
+        self._tags = np.zeros(self._least, dtype=np.uint8)
         self._size = 0
         self._strings = _Codes()
         self._objects: list[Any] = []
@@ -144,7 +147,7 @@ class PackedColumn:
     def _reserve(self, n: int) -> tuple[int, int]:
         lo, hi = self._size, self._size + n
         if hi > self._values.size:
-            capacity = max(_MIN_CAPACITY, hi, 2 * self._values.size)
+            capacity = max(hi, 2 * self._values.size)
             values = np.empty(capacity, dtype=np.float64)
             tags = np.zeros(capacity, dtype=np.uint8)
             values[:lo] = self._values[:lo]
@@ -295,8 +298,8 @@ class PackedColumn:
             self.extend(kept)
             return
         capacity = self._values.size
-        if capacity > max(_MIN_CAPACITY, 4 * held):
-            capacity = max(_MIN_CAPACITY, 2 * held)
+        if capacity > max(self._least, 4 * held):
+            capacity = max(self._least, 2 * held)
             values = np.empty(capacity, dtype=np.float64)
             tags = np.zeros(capacity, dtype=np.uint8)
         else:
@@ -306,8 +309,8 @@ class PackedColumn:
         self._values, self._tags, self._size = values, tags, held
 
     def clear(self) -> None:
-        self._values = np.empty(_MIN_CAPACITY, dtype=np.float64)
-        self._tags = np.zeros(_MIN_CAPACITY, dtype=np.uint8)
+        self._values = np.empty(self._least, dtype=np.float64)
+        self._tags = np.zeros(self._least, dtype=np.uint8)
         self._size = 0
         self._strings = _Codes()
         self._objects = []

@@ -227,10 +227,13 @@ class DriftMonitor:
 
     def _append_reference(self, stamps: list[float], columns: dict[str, list[Scalar]]) -> None:
         held = len(self._ref_stamps)
+        size = self.spec.reference.size
+        if not held:
+            self._ref_stamps = PackedColumn(capacity=size)
         for name in self._features:
             column = self._ref_columns.get(name)
             if column is None:
-                column = self._ref_columns[name] = PackedColumn()
+                column = self._ref_columns[name] = PackedColumn(capacity=size)
                 column.extend_missing(held)
             values = columns.get(name)
             if values:

@@ -221,7 +221,7 @@ class CountWindows(WindowBuffer):
         super().__init__(spec)
         self._next = 0  # index of the next window to close
         self._base = 0  # arrival number of self._timestamps[0]
-        self._timestamps = PackedColumn()
+        self._timestamps = PackedColumn(capacity=int(spec.size))
         self._columns: dict[str, PackedColumn] = {}
 
     @property
@@ -237,7 +237,7 @@ class CountWindows(WindowBuffer):
         for name, values in columns.items():
             column = self._columns.get(name)
             if column is None:
-                column = self._columns[name] = PackedColumn()
+                column = self._columns[name] = PackedColumn(capacity=int(self.spec.size))
                 column.extend_missing(held)
             column.extend(values)
         for column in self._columns.values():
@@ -278,8 +278,9 @@ class CountWindows(WindowBuffer):
         closed = [ClosedWindow(self._next, min(stamps), max(stamps), stamps, cols)]
         self._next += 1
         self._base = self._next * int(self.spec.step)
-        self._timestamps = PackedColumn()
-        self._columns = {name: PackedColumn() for name in self._columns}
+        size = int(self.spec.size)
+        self._timestamps = PackedColumn(capacity=size)
+        self._columns = {name: PackedColumn(capacity=size) for name in self._columns}
         return closed
 
     def _state(self) -> dict[str, Any]:
@@ -293,8 +294,11 @@ class CountWindows(WindowBuffer):
     def _load(self, state: Mapping[str, Any]) -> None:
         self._next = int(state["next"])
         self._base = int(state["base"])
-        self._timestamps = PackedColumn([float(t) for t in state["timestamps"]])
-        self._columns = {name: PackedColumn(column) for name, column in state["columns"].items()}
+        size = int(self.spec.size)
+        self._timestamps = PackedColumn([float(t) for t in state["timestamps"]], size)
+        self._columns = {
+            name: PackedColumn(column, size) for name, column in state["columns"].items()
+        }
 
 
 @dataclass(slots=True)
