@@ -8,7 +8,9 @@ Each conversion first tries the whole column at C speed (``set(map(type, ...))``
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -105,8 +107,9 @@ class PackedColumn:
     """A column of scalars held in 9 bytes a row instead of a list of Python objects.
 
     Each row is a float64 slot and a one-byte tag: floats and exact ints in the slot,
-    missing (None) as NaN, strings as a code into a table of the column's distinct strings,
-    anything else (bools, large ints, other objects) as an index into a list of objects.
+    missing (None) as NaN, strings and bools as a code into a table of the column's distinct
+    values, anything else (large ints, other objects, and batches of mostly distinct strings
+    such as ids, which a table would not shrink) as an index into a list of references.
     :meth:`to_list` gives back the very values appended (ints as ints, bools as bools), so
     a statistic of the materialised column is the one of the list it replaces. Capacity
     grows by doubling and shrinks when rows are dropped; the tables are rebuilt when they
@@ -174,7 +177,9 @@ class PackedColumn:
         if types == _FLOATS:
             slots[:] = np.fromiter(values, dtype=np.float64, count=n)
             tags[:] = _FLOAT
-        elif types <= _STRS_OR_MISSING:  # None takes a code too, read back as missing
+        elif types <= _CODED and n >= _FEW and len(set(values)) * 4 > n:
+            self._refer(values, types, slots, tags)  # mostly distinct (ids): no table
+        elif types <= _CODED:  # None takes a code too, read back as missing
             slots[:] = np.fromiter(map(self._strings.__getitem__, values), np.float64, n)
             tags[:] = _STR
             if _NONE in types:
@@ -186,6 +191,17 @@ class PackedColumn:
         else:
             for i, value in enumerate(values):
                 slots[i], tags[i] = self._pack(value)
+
+    def _refer(self, values: Sequence[Any], types: set[type], slots: Any, tags: Any) -> None:
+        """Rows as references into the object list, as a list of them would hold them."""
+        start = len(self._objects)
+        self._objects.extend(values)
+        slots[:] = np.arange(start, len(self._objects), dtype=np.float64)
+        tags[:] = _OBJECT
+        if _NONE in types:
+            missing = np.fromiter(map(operator.is_, values, repeat(None)), bool, len(values))
+            tags[missing] = _MISSING
+            slots[missing] = math.nan
 
     @staticmethod
     def _numbers(values: Sequence[Any], types: set[type], slots: Any, tags: Any) -> bool:
@@ -216,7 +232,7 @@ class PackedColumn:
             return value, _FLOAT
         if value is None:
             return math.nan, _MISSING
-        if kind is str:
+        if kind is str or kind is bool:
             return self._strings[value], _STR
         if kind is int and -_EXACT_INT <= value <= _EXACT_INT:
             return value, _INT
@@ -262,8 +278,13 @@ class PackedColumn:
         values, tags = self._values[lo:hi], self._tags[lo:hi]
         if not tags.any():
             return values.tolist()  # type: ignore[no-any-return]
-        if (tags == _STR).all():
+        coded = tags == _STR
+        if coded.all():
             return self._string_table()[values.astype(np.intp)].tolist()  # type: ignore[no-any-return]
+        if (coded | (tags == _MISSING)).all():  # a categorical column with missing values
+            table = self._string_table(extra=1)  # the last entry None
+            codes = np.where(coded, values, table.size - 1).astype(np.intp)
+            return table[codes].tolist()  # type: ignore[no-any-return]
         out = values.astype(object)  # Python floats
         for tag in np.unique(tags).tolist():
             at = tags == tag
@@ -273,15 +294,19 @@ class PackedColumn:
                 out[at] = None
             elif tag == _STR:
                 out[at] = self._string_table()[values[at].astype(np.intp)]
-            elif tag == _OBJECT:  # one by one: numpy would unpack a sequence
-                for i in np.flatnonzero(at).tolist():
-                    out[i] = self._objects[int(values[i])]
+            elif tag == _OBJECT:
+                out[at] = self._object_table()[values[at].astype(np.intp)]
         return out.tolist()  # type: ignore[no-any-return]
 
-    def _string_table(self) -> npt.NDArray[np.object_]:
-        table = np.empty(len(self._strings), dtype=object)
-        table[:] = list(self._strings)
+    def _string_table(self, extra: int = 0) -> npt.NDArray[np.object_]:
+        """The coded values by code, then ``extra`` entries None."""
+        table = np.empty(len(self._strings) + extra, dtype=object)
+        table[: len(self._strings)] = np.fromiter(self._strings, dtype=object)
         return table
+
+    def _object_table(self) -> npt.NDArray[np.object_]:
+        # fromiter, not array(): a list or tuple in the column stays one object
+        return np.fromiter(self._objects, dtype=object, count=len(self._objects))
 
     # -- dropping ---------------------------------------------------------------------------
 
@@ -317,7 +342,7 @@ class PackedColumn:
 
 
 _FLOATS = frozenset((float,))
-_STRS = frozenset((str,))
-_STRS_OR_MISSING = frozenset((str, _NONE))
+_CODED = frozenset((str, bool, _NONE))  # held as codes into the column's table
+_FEW = 64  # a batch of fewer rows is always coded
 _NUMBERS_OR_MISSING = frozenset((float, int, _NONE))
-_TAG_OF = {float: _FLOAT, int: _INT, _NONE: _MISSING, str: _STR}
+_TAG_OF = {float: _FLOAT, int: _INT, _NONE: _MISSING}

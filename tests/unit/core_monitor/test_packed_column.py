@@ -37,6 +37,9 @@ def _values(rng: random.Random) -> list[Any]:
         return [rng.choice([1.5, 3, None, -(2**53), 2**53]) for _ in range(n)]
     if kind < 0.6:
         return [rng.choice([1.5, 3, None, 2**64]) for _ in range(n)]
+    if kind < 0.75:  # ids (mostly distinct, held as references), bools and missing values
+        ids = [f"id-{i}" for i in range(300)]
+        return [rng.choice([*ids, None, True, False]) for _ in range(rng.randint(0, 150))]
     return [rng.choice(_POOL) for _ in range(n)]
 
 
@@ -94,6 +97,16 @@ def test_a_sliding_stream_of_distinct_strings_keeps_memory_of_the_rows_held() ->
     assert col.to_list()[-1] == "id-1999-49"
     assert len(col._strings) <= 2 * 1000 + 50
     assert col.nbytes <= 9 * 4 * 1000
+
+
+def test_a_sliding_stream_of_ids_keeps_references_to_the_rows_held_only() -> None:
+    col = PackedColumn()
+    for i in range(500):
+        col.extend([f"pred-{i}-{j}" for j in range(100)])
+        col.drop_prefix(max(0, len(col) - 1000))
+    assert col.to_list(999) == ["pred-499-99"]
+    assert len(col._objects) <= 2 * 1000 + 100
+    assert len(col._strings) == 0
 
 
 def test_a_float_column_takes_nine_bytes_a_row() -> None:
