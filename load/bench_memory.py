@@ -13,13 +13,16 @@ the 8 partitions and is fed batch envelopes (encoded, as they come from Kafka) o
 * ``doubled``: after twice as many events again.
 
 ``(filled - base) / (models × 8)`` is the memory per model-feature; ``doubled - filled``
-is what more traffic adds. Also timed at both points: one checkpoint of every partition
-(``Processor.snapshot`` + ``runner.encode_checkpoint``), as the runner writes it every
-``checkpoint_interval`` (5 s). The pending-join buffer (predictions kept for their late
-labels, up to ``performance.max_pending`` per partition, for ``prediction_ttl`` of event
-time) holds every event here, since no label ever comes; ``--max-pending`` sets its bound
-(through the model spec) to show what it costs, and ``--memory-pending`` how many of them stay
-in memory before the oldest move to the on-disk tier (the worker's ``memory_pending``,
+is what more traffic adds. Beside RSS, the bytes the drift monitors and the pending-join
+buffers hold at ``filled`` (:func:`state_bytes`, per model-feature): RSS also counts heap
+the allocator keeps after transient peaks. Also timed at both points: one checkpoint of
+every partition (``Processor.snapshot`` + ``runner.encode_checkpoint``), as the runner
+writes it every ``checkpoint_interval`` (5 s). The pending-join buffer (predictions kept
+for their late labels, up to ``performance.max_pending`` per partition, for
+``prediction_ttl`` of event time) holds every event here, since no label ever comes;
+``--max-pending`` sets its bound (through the model spec) to show what it costs, and
+``--memory-pending`` how many of them stay in memory before the oldest move to the
+on-disk tier (the worker's ``memory_pending``,
 default 200,000 per partition; its SQLite files go to a temporary directory here).
 """
 
@@ -27,10 +30,14 @@ from __future__ import annotations
 
 import argparse
 import gc
+import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from load import bench_data
 from load.bench_common import emit, rss_bytes, say
@@ -78,6 +85,37 @@ def checkpoint(processor: Processor) -> tuple[float, int]:
     return time.perf_counter() - started, size
 
 
+def state_bytes(*roots: Any) -> int:
+    """Bytes held by the objects reachable from ``roots`` (each counted once): their
+    ``sys.getsizeof`` (a numpy array's includes the data it owns), through containers,
+    ``__dict__`` and ``__slots__``. Classes, modules and functions are not followed."""
+    seen: set[int] = set()
+    stack = list(roots)
+    total = 0
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, (type, type(sys), type(state_bytes))):
+            continue
+        seen.add(id(obj))
+        total += sys.getsizeof(obj)
+        if isinstance(obj, np.ndarray):
+            if obj.base is not None:
+                stack.append(obj.base)
+        elif isinstance(obj, dict):
+            stack.extend(obj.keys())
+            stack.extend(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset, deque)):
+            stack.extend(obj)
+        elif not isinstance(obj, (str, bytes, int, float, bool, type(None))):
+            if hasattr(obj, "__dict__"):
+                stack.append(vars(obj))
+            for cls in type(obj).__mro__:
+                for name in getattr(cls, "__slots__", ()):
+                    if hasattr(obj, name):
+                        stack.append(getattr(obj, name))
+    return total
+
+
 def pending(processor: Processor) -> int:
     return sum(state.labels.join.pending_predictions for state in processor.states.values())
 
@@ -115,6 +153,9 @@ def _measure(settings: config.Settings, models: int, max_pending: int | None) ->
     pending_filled = pending(processor)
     disk_filled = on_disk(processor)
     checkpoint_filled = checkpoint(processor)
+    states = processor.states.values()
+    monitor_bytes = state_bytes([s.fleet.monitors for s in states])
+    join_bytes = state_bytes([s.labels.join for s in states])
     say("memory", f"{models} models filled: RSS {filled / 2**20:,.1f} MiB")
     feed(processor, gen, 2 * per_model * models, offsets)
     doubled = rss_now()
@@ -141,6 +182,8 @@ def _measure(settings: config.Settings, models: int, max_pending: int | None) ->
         "checkpoint_filled": checkpoint_filled,
         "checkpoint_doubled": checkpoint_doubled,
         "per_model_feature": (filled - base) / (models * FEATURES),
+        "monitor_state_per_model_feature": monitor_bytes / (models * FEATURES),
+        "join_state_per_model_feature": join_bytes / (models * FEATURES),
         "growth": doubled - filled,
         "growth_per_event": (doubled - filled) / (2 * per_model * models),
     }

@@ -37,6 +37,7 @@ from streamdrift.detectors import DriftDetector, from_state, make_detector
 from streamdrift.detectors.registry import DECISION_PARAM, describe
 from streamdrift.drift.budget import DRIFT_SHARE, WindowRate, per_check_level
 from streamdrift.drift.columns import (
+    PackedColumn,
     as_categories,
     as_numeric,
     coerce_numeric,
@@ -97,8 +98,9 @@ class DriftMonitor:
     windows_closed: int = 0
     untracked_features: set[str] = field(default_factory=set)
     _features: list[str] = field(default_factory=list)  # tracked columns, in first-seen order
-    _ref_stamps: list[float] = field(default_factory=list)
-    _ref_columns: dict[str, list[Scalar]] = field(default_factory=dict)
+    # the first-events reference while it fills, packed (9 bytes a value, not a list)
+    _ref_stamps: PackedColumn = field(default_factory=PackedColumn)
+    _ref_columns: dict[str, PackedColumn] = field(default_factory=dict)
     _windows: WindowBuffer | None = None
     _rolling: deque[Profiles] = field(default_factory=deque)
     _sequential: dict[str, DriftDetector] = field(default_factory=dict)  # "feature|detector"
@@ -143,11 +145,11 @@ class DriftMonitor:
         self._features = list(self.profiles)
         self.reference_count = count
         self.reference_source = source
-        if not self._ref_stamps:
+        if not len(self._ref_stamps):
             return []
-        stamps, columns = self._ref_stamps, self._ref_columns
-        self._ref_stamps, self._ref_columns = [], {}
-        columns = {k: v for k, v in columns.items() if k in self.profiles}
+        stamps = self._ref_stamps.to_list()
+        columns = {k: v.to_list() for k, v in self._ref_columns.items() if k in self.profiles}
+        self._ref_stamps, self._ref_columns = PackedColumn(), {}
         closed = self._buffer.add(stamps, columns)
         return [r for w in closed if (r := self._test_window(w)) is not None]
 
@@ -228,9 +230,19 @@ class DriftMonitor:
 
     def _append_reference(self, stamps: list[float], columns: dict[str, list[Scalar]]) -> None:
         held = len(self._ref_stamps)
+        size = self.spec.reference.size
+        if not held:
+            self._ref_stamps = PackedColumn(capacity=size)
         for name in self._features:
-            column = self._ref_columns.setdefault(name, [None] * held)
-            column.extend(columns.get(name) or [None] * len(stamps))
+            column = self._ref_columns.get(name)
+            if column is None:
+                column = self._ref_columns[name] = PackedColumn(capacity=size)
+                column.extend_missing(held)
+            values = columns.get(name)
+            if values:
+                column.extend(values)
+            else:
+                column.extend_missing(len(stamps))
         self._ref_stamps.extend(stamps)
 
     # -- reference --------------------------------------------------------------------------
@@ -239,14 +251,15 @@ class DriftMonitor:
         return fit_profiles(columns, self.spec)
 
     def _fit_first_reference(self) -> None:
-        self.profiles = self._fit(self._ref_columns)
+        columns = {k: v.to_list() for k, v in self._ref_columns.items()}
+        self.profiles = self._fit(columns)
         if self.spec.threshold_mode == "reference":  # the reference's own order calibrates it
             self.profiles = calibrate_profiles(
-                self.profiles, self._ref_columns, self.spec.calibration_window, self.spec.tests
+                self.profiles, columns, self.spec.calibration_window, self.spec.tests
             )
         self.reference_count = len(self._ref_stamps)
         self.reference_source = "first-events"
-        self._ref_stamps, self._ref_columns = [], {}
+        self._ref_stamps, self._ref_columns = PackedColumn(), {}
 
     # -- testing ----------------------------------------------------------------------------
 
@@ -510,8 +523,8 @@ class DriftMonitor:
             "windows_closed": self.windows_closed,
             "untracked_features": sorted(self.untracked_features),
             "features": list(self._features),
-            "ref_stamps": list(self._ref_stamps),
-            "ref_columns": {k: list(v) for k, v in self._ref_columns.items()},
+            "ref_stamps": self._ref_stamps.to_list(),
+            "ref_columns": {k: v.to_list() for k, v in self._ref_columns.items()},
             "windows": self._buffer.to_dict(),
             "rolling": [profiles_to_dict(p) for p in self._rolling],
             "sequential": {k: d.to_dict() for k, d in self._sequential.items()},
@@ -535,8 +548,8 @@ class DriftMonitor:
             windows_closed=d["windows_closed"],
             untracked_features=set(d["untracked_features"]),
             _features=list(d["features"]),
-            _ref_stamps=list(d["ref_stamps"]),
-            _ref_columns={k: list(v) for k, v in d["ref_columns"].items()},
+            _ref_stamps=PackedColumn(d["ref_stamps"]),
+            _ref_columns={k: PackedColumn(v) for k, v in d["ref_columns"].items()},
             _windows=type(windows).from_dict(d["windows"]),
             _rolling=deque(profiles_from_dict(p) for p in d["rolling"]),
             _sequential={k: from_state(v) for k, v in d["sequential"].items()},

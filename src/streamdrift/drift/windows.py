@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from streamdrift.config.windows import WindowSpec, finite_number
+from streamdrift.drift.columns import PackedColumn
 from streamdrift.records import Scalar
 
 __all__ = [
@@ -128,12 +129,6 @@ def make_windows(spec: WindowSpec) -> WindowBuffer:
     return CountWindows(spec) if spec.kind == "count" else TimeWindows(spec)
 
 
-def _as_list(values: Sequence[Scalar]) -> list[Scalar]:
-    if isinstance(values, np.ndarray):
-        return values.tolist()  # Python scalars, not numpy ones
-    return values if isinstance(values, list) else list(values)
-
-
 def _check_lengths(n: int, columns: Mapping[str, Sequence[Scalar]]) -> None:
     for name, values in columns.items():
         if len(values) != n:
@@ -143,7 +138,8 @@ def _check_lengths(n: int, columns: Mapping[str, Sequence[Scalar]]) -> None:
 class CountWindows(WindowBuffer):
     """Windows of ``size`` events, one closing every ``slide`` events once ``size`` were seen.
 
-    Holds fewer than ``size`` events (only those of windows still to close).
+    Holds fewer than ``size`` events (only those of windows still to close), packed: 9 bytes
+    an event and column (:class:`~streamdrift.drift.columns.PackedColumn`), not a list.
     """
 
     __slots__ = ("_base", "_columns", "_next", "_timestamps")
@@ -154,8 +150,8 @@ class CountWindows(WindowBuffer):
         super().__init__(spec)
         self._next = 0  # index of the next window to close
         self._base = 0  # arrival number of self._timestamps[0]
-        self._timestamps: list[float] = []
-        self._columns: dict[str, list[Scalar]] = {}
+        self._timestamps = PackedColumn(capacity=int(spec.size))
+        self._columns: dict[str, PackedColumn] = {}
 
     @property
     def buffered(self) -> int:
@@ -170,27 +166,28 @@ class CountWindows(WindowBuffer):
         for name, values in columns.items():
             column = self._columns.get(name)
             if column is None:
-                column = self._columns[name] = [None] * held
-            column.extend(_as_list(values))
+                column = self._columns[name] = PackedColumn(capacity=int(self.spec.size))
+                column.extend_missing(held)
+            column.extend(values)
         for column in self._columns.values():
             if len(column) < held + n:  # absent from this batch
-                column.extend([None] * n)
-        self._timestamps.extend(np.asarray(timestamps, dtype=np.float64).tolist())
+                column.extend_missing(n)
+        self._timestamps.extend_floats(np.asarray(timestamps, dtype=np.float64).ravel())
 
         size, step = int(self.spec.size), int(self.spec.step)
         seen = self._base + len(self._timestamps)
         closed: list[ClosedWindow] = []
         while self._next * step + size <= seen:
             lo = self._next * step - self._base
-            stamps = self._timestamps[lo : lo + size]
-            cols = {name: column[lo : lo + size] for name, column in self._columns.items()}
+            stamps = self._timestamps.to_list(lo, lo + size)
+            cols = {name: column.to_list(lo, lo + size) for name, column in self._columns.items()}
             closed.append(ClosedWindow(self._next, min(stamps), max(stamps), stamps, cols))
             self._next += 1
         cut = self._next * step - self._base
         if cut > 0:
-            del self._timestamps[:cut]
+            self._timestamps.drop_prefix(cut)
             for column in self._columns.values():
-                del column[:cut]
+                column.drop_prefix(cut)
             self._base += cut
         return closed
 
@@ -202,44 +199,48 @@ class CountWindows(WindowBuffer):
         """Close window ``_next`` with the events it holds (fewer than ``size``); the next
         event is the first of window ``_next + 1`` (arrival numbers skip the gap). Sliding
         windows: only the oldest open window is closed, it holds every buffered event."""
-        if not self._timestamps:
+        if not len(self._timestamps):
             return []
         lo = self._next * int(self.spec.step) - self._base
-        stamps = self._timestamps[lo:]
-        cols = {name: column[lo:] for name, column in self._columns.items()}
+        stamps = self._timestamps.to_list(lo)
+        cols = {name: column.to_list(lo) for name, column in self._columns.items()}
         closed = [ClosedWindow(self._next, min(stamps), max(stamps), stamps, cols)]
         self._next += 1
         self._base = self._next * int(self.spec.step)
-        self._timestamps = []
-        self._columns = {name: [] for name in self._columns}
+        size = int(self.spec.size)
+        self._timestamps = PackedColumn(capacity=size)
+        self._columns = {name: PackedColumn(capacity=size) for name in self._columns}
         return closed
 
     def _state(self) -> dict[str, Any]:
         return {
             "next": self._next,
             "base": self._base,
-            "timestamps": list(self._timestamps),
-            "columns": {name: list(column) for name, column in self._columns.items()},
+            "timestamps": self._timestamps.to_list(),
+            "columns": {name: column.to_list() for name, column in self._columns.items()},
         }
 
     def _load(self, state: Mapping[str, Any]) -> None:
         self._next = int(state["next"])
         self._base = int(state["base"])
-        self._timestamps = [float(t) for t in state["timestamps"]]
-        self._columns = {name: list(column) for name, column in state["columns"].items()}
+        size = int(self.spec.size)
+        self._timestamps = PackedColumn([float(t) for t in state["timestamps"]], size)
+        self._columns = {
+            name: PackedColumn(column, size) for name, column in state["columns"].items()
+        }
 
 
 @dataclass(slots=True)
 class _OpenWindow:
-    timestamps: list[float]
-    columns: dict[str, list[Scalar]]
+    timestamps: PackedColumn
+    columns: dict[str, PackedColumn]
 
 
 class TimeWindows(WindowBuffer):
     """Event-time windows ``[k*slide, k*slide + size)``, closed by the watermark.
 
     Only open windows are kept; an event sits in each open window that covers it (up to
-    ``ceil(size / slide)`` of them).
+    ``ceil(size / slide)`` of them), packed as in :class:`CountWindows`.
     """
 
     __slots__ = ("_external", "_max_ts", "_open", "_ratio", "_schema")
@@ -306,7 +307,8 @@ class TimeWindows(WindowBuffer):
             if name not in self._schema:
                 self._schema.append(name)
                 for window in self._open.values():
-                    window.columns[name] = [None] * len(window.timestamps)
+                    window.columns[name] = column = PackedColumn()
+                    column.extend_missing(len(window.timestamps))
         if n == 0:
             return []
         ts = np.asarray(timestamps, dtype=np.float64)
@@ -354,31 +356,23 @@ class TimeWindows(WindowBuffer):
         ts: _FloatArray,
         columns: Mapping[str, Sequence[Scalar]],
     ) -> None:
-        lists = {name: _as_list(values) for name, values in columns.items()}
-        stamps = ts.tolist()
-        gathered: dict[str, npt.NDArray[np.object_]] = {}  # built only for scattered rows
+        packed = {name: PackedColumn(values) for name, values in columns.items()}
+        stamps = PackedColumn()
+        stamps.extend_floats(ts)
         for k, rows in zip(indices, groups, strict=True):
             window = self._open.get(k)
             if window is None:
-                window = self._open[k] = _OpenWindow([], {name: [] for name in self._schema})
+                columns_of = {name: PackedColumn() for name in self._schema}
+                window = self._open[k] = _OpenWindow(PackedColumn(), columns_of)
             a, b = int(rows[0]), int(rows[-1]) + 1
-            contiguous = b - a == rows.size
-            if contiguous:
-                window.timestamps.extend(stamps[a:b])
-            else:
-                window.timestamps.extend(ts[rows].tolist())
+            picked: slice | _IntArray = slice(a, b) if b - a == rows.size else rows
+            window.timestamps.extend_from(stamps, picked)
             for name, column in window.columns.items():
-                values = lists.get(name)
+                values = packed.get(name)
                 if values is None:
-                    column.extend([None] * rows.size)
-                elif contiguous:
-                    column.extend(values[a:b])
+                    column.extend_missing(rows.size)
                 else:
-                    array = gathered.get(name)
-                    if array is None:
-                        array = gathered[name] = np.empty(len(values), dtype=object)
-                        array[:] = values
-                    column.extend(array[rows].tolist())
+                    column.extend_from(values, picked)
 
     def advance(self, watermark: float) -> list[ClosedWindow]:
         """Raise the watermark to ``watermark`` (no lateness subtracted) and close windows."""
@@ -405,7 +399,8 @@ class TimeWindows(WindowBuffer):
                 break
             window = self._open.pop(k)
             start = float(k) * self.spec.step
-            closed.append(ClosedWindow(k, start, end, window.timestamps, window.columns))
+            columns = {name: column.to_list() for name, column in window.columns.items()}
+            closed.append(ClosedWindow(k, start, end, window.timestamps.to_list(), columns))
         return closed
 
     def _state(self) -> dict[str, Any]:
@@ -416,8 +411,8 @@ class TimeWindows(WindowBuffer):
             "open": [
                 {
                     "index": k,
-                    "timestamps": list(w.timestamps),
-                    "columns": {name: list(column) for name, column in w.columns.items()},
+                    "timestamps": w.timestamps.to_list(),
+                    "columns": {name: column.to_list() for name, column in w.columns.items()},
                 }
                 for k, w in sorted(self._open.items())
             ],
@@ -429,8 +424,8 @@ class TimeWindows(WindowBuffer):
         self._schema = list(state["schema"])
         self._open = {
             int(w["index"]): _OpenWindow(
-                [float(t) for t in w["timestamps"]],
-                {name: list(column) for name, column in w["columns"].items()},
+                PackedColumn([float(t) for t in w["timestamps"]]),
+                {name: PackedColumn(column) for name, column in w["columns"].items()},
             )
             for w in state["open"]
         }
