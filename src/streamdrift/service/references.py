@@ -29,7 +29,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import faust
+
 from streamdrift.config.settings import Settings
+
+
+class _GlobalTable(faust.GlobalTable):
+    """Faust's GlobalTable, except that the assignor finds the changelog given to it.
+
+    faust-streaming 0.15.3's ``PartitionAssignor._global_table_standby_assignments`` (and
+    upstream master) looks the changelog up by ``table._changelog_topic_name()``, the
+    *generated* name ``<app id>-<table>-changelog``, never by the ``changelog_topic`` the
+    table was given. That name is not among the subscribed topics, so the leader's
+    ``partitions_by_topic[...]`` raises ``KeyError``; aiokafka turns it into a
+    ``KafkaError`` that it parks for the next poll (nothing is logged), the group never
+    gets an assignment, and recovery never starts or ends.
+    """
+
+    def _changelog_topic_name(self) -> str:
+        return str(self.changelog_topic.get_topic_name())
 
 
 class ReferenceTable:
@@ -46,14 +64,20 @@ class ReferenceTable:
             key_serializer="raw",
             value_serializer="raw",
         )
-        self.table = app.GlobalTable(
-            "references",
-            key_type=bytes,
-            value_type=bytes,
-            changelog_topic=changelog,
-            synchronize_all_active_partitions=True,  # faust-streaming/faust#283
-            recovery_buffer_size=1,
-            on_changelog_event=self._on_changelog_event,
+        self.table = app.tables.add(
+            _GlobalTable(
+                app,
+                name="references",
+                beacon=app.tables.beacon,
+                standby_buffer_size=1,  # as app.GlobalTable: standby changes as they come
+                is_global=True,
+                key_type=bytes,
+                value_type=bytes,
+                changelog_topic=changelog,
+                synchronize_all_active_partitions=True,  # faust-streaming/faust#283
+                recovery_buffer_size=1,
+                on_changelog_event=self._on_changelog_event,
+            )
         )
 
     async def _on_changelog_event(self, event: Any) -> None:
