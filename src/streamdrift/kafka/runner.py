@@ -37,7 +37,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from aiokafka.errors import KafkaError
 
@@ -65,11 +65,29 @@ def spill_topic(settings: Settings) -> str:
     return f"{settings.app_id}-join-spill"
 
 
+class ReferenceSource(Protocol):
+    """Where the runner reads reference profiles (``service/references.py``: a Faust
+    GlobalTable over the compacted references topic)."""
+
+    async def wait_recovered(self) -> None:
+        """Return once every profile published so far can be taken."""
+
+    def take(self) -> list[tuple[str, bytes | None]]:
+        """The profiles written since the last call, ``(key, document or None)``."""
+
+
 class StreamRunner:
     """Consumes the input topics as one consumer group member until :meth:`stop`."""
 
-    def __init__(self, settings: Settings, processor: Processor, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        processor: Processor,
+        metrics: Metrics,
+        references: ReferenceSource,
+    ) -> None:
         self.settings = settings
+        self.references = references
         self.processor = processor
         self.metrics = metrics
         self.bootstrap = settings.broker_address.bootstrap_servers
@@ -82,7 +100,6 @@ class StreamRunner:
         self._consumer: Any = None
         self._producer: Any = None
         self._reader: Any = None
-        self._refs: Any = None
         self._inflight: list[asyncio.Future[Any]] = []
         self._last_checkpoint = time.monotonic()
         self._last_lag = 0.0
@@ -137,18 +154,12 @@ class StreamRunner:
             fetch_max_bytes=CHECKPOINT_MAX_BYTES,
             **self.options,
         )
-        # Every worker reads every reference profile (a small compacted topic).
-        self._refs = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            **self.options,
-        )
         await self._producer.start()
         await self._reader.start()
-        await self._refs.start()
-        self._refs.subscribe([self.settings.topic_references])
+        # Every profile published so far is applied before the first prediction: a monitor
+        # whose spec says reference.mode = "profile" never starts from a missing profile.
+        await self.references.wait_recovered()
+        await self._poll_references()
         await self._consumer.start()
         self._consumer.subscribe(list(self.topics), listener=_Listener())
         self.metrics.worker_up.set(1)
@@ -169,7 +180,6 @@ class StreamRunner:
                     async with self._lock:
                         await self._checkpoint(self.processor.owned)
             await self._consumer.stop()
-            await self._refs.stop()
             await self._reader.stop()
             await self._producer.stop()
 
@@ -177,27 +187,26 @@ class StreamRunner:
         self._stopping.set()
 
     async def _poll_references(self) -> None:
-        fetched = await self._refs.getmany(timeout_ms=0)
-        for records in fetched.values():
-            for r in records:
-                try:
-                    ref = parse_reference(r.value)
-                except Exception as exc:  # a bad profile must not stop (or crash-loop) workers
-                    log.warning(
-                        "ignoring an invalid reference profile at offset %d: %s", r.offset, exc
+        for key, raw in self.references.take():
+            if raw is None:
+                log.info("reference profile %s deleted; monitors keep the one they hold", key)
+                continue
+            try:
+                ref = parse_reference(raw)
+            except Exception as exc:  # a bad profile must not stop (or crash-loop) workers
+                log.warning("ignoring an invalid reference profile %s: %s", key, exc)
+                continue
+            async with self._lock:
+                await self._apply(
+                    self.processor.set_reference(
+                        ref.model_id,
+                        ref.model_version,
+                        ref.profiles,
+                        ref.count,
+                        ref.performance,
+                        ref.calibration,
                     )
-                    continue
-                async with self._lock:
-                    await self._apply(
-                        self.processor.set_reference(
-                            ref.model_id,
-                            ref.model_version,
-                            ref.profiles,
-                            ref.count,
-                            ref.performance,
-                            ref.calibration,
-                        )
-                    )
+                )
 
     async def _step(self) -> None:
         settings = self.settings

@@ -3,7 +3,9 @@
 ``create_app(settings)`` builds a fresh app (no import-time side effects) and the service
 that runs streamdrift's hot path inside it: a :class:`~streamdrift.kafka.runner.StreamRunner`
 over a :class:`~streamdrift.engine.processor.Processor`, plus the Prometheus endpoint.
-The Faust worker gives the process its lifecycle (signals, logging, graceful shutdown).
+The Faust worker gives the process its lifecycle (signals, logging, graceful shutdown) and
+reads the reference profiles into a GlobalTable (``service/references.py``) that the
+runner applies between batches.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from streamdrift.engine.processor import Processor
 from streamdrift.kafka.runner import StreamRunner
 from streamdrift.kafka.security import faust_credentials
 from streamdrift.metrics import Metrics
+from streamdrift.service.references import ReferenceTable
 from streamdrift.storage.sqlite_spill import SqliteSpillStore
 
 log = logging.getLogger(__name__)
@@ -68,6 +71,7 @@ class Wiring:
     processor: Processor
     runner: StreamRunner
     metrics: Metrics
+    references: ReferenceTable
 
 
 def create_app(settings: Settings, metrics: Metrics | None = None) -> Wiring:
@@ -96,6 +100,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Wiring:
         broker_credentials=faust_credentials(settings),  # Faust's own producer/consumer
     )
     processor = Processor(settings, spill_store=SqliteSpillStore)
-    runner = StreamRunner(settings, processor, metrics)
+    references = ReferenceTable(app, settings)
+    runner = StreamRunner(settings, processor, metrics, references)
     service = MonitorService(settings, runner, metrics)
-    return Wiring(app, service, processor, runner, metrics)
+    return Wiring(app, service, processor, runner, metrics, references)
