@@ -30,10 +30,12 @@ growth with traffic (:mod:`load.bench_memory`), and a **profile** of
 ``Processor.process`` (:mod:`load.bench_profile`).
 
 Prints the report (Markdown tables, also written to ``--out``, and the raw results to the
-same name with ``.json``), ending with exactly two lines::
+same name with ``.json``), ending with exactly four lines::
 
     ratio single_vs_baseline=<(c)/(b)>
     ratio batch_vs_limit=<(d)/(a)>
+    ratio single_vs_limit=<(c)/(a) on single-event messages>
+    ratio batch_vs_floor=<(d)/(a')>
 
 Progress goes to stderr. ``--quick``: 60,000 events, 3 latency runs, 24 models for the
 memory run; under three minutes on 2 cores. Full: 400,000 events, 10 latency runs, 100
@@ -682,6 +684,19 @@ def ratios(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def limit_ratios(results: dict[str, Any]) -> list[str]:
+    """Issue 16's targets, printed after :func:`ratios`: (c) over the single-event limit,
+    (d) over the floor (a')."""
+    single = results.get("single", {}).get("rate")
+    limit_single = results.get("limit_single", {}).get("rate")
+    env = results.get("envelopes", {}).get("rate")
+    floor = results.get("floor_envelopes", {}).get("rate")
+    return [
+        ratio_line("single_vs_limit", ratio(single, limit_single)),
+        ratio_line("batch_vs_floor", ratio(env, floor)),
+    ]
+
+
 # -- main -----------------------------------------------------------------------------------------
 
 
@@ -729,7 +744,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(workdir / "broker", ignore_errors=True)
     wall = time.monotonic() - started
     text = report(plan, bench.results, bench.errors, wall)
-    final = ratios(bench.results)
+    final = ratios(bench.results) + limit_ratios(bench.results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text + "\n" + "\n".join(final) + "\n")
     raw = {"plan": dataclasses.asdict(plan), "results": bench.results, "errors": bench.errors}
