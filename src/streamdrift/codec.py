@@ -187,7 +187,8 @@ def _features(value: Any) -> dict[str, Any]:
 
 
 _Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LENGTH)]
-# orjson reads an integer outside int64 as a float (or uint64): such a message takes its path
+# orjson reads an integer past int64 as a uint64 or a float, msgspec as an int: a message
+# with one takes the orjson path
 _Int = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 _Scalar = float | _Int | str | bool | None
 
