@@ -10,6 +10,10 @@ categories per (model, categorical feature). It runs under ``faust.Worker`` (wha
 ``faust -A app worker`` does) in a consumer group of its own, from the beginning of the
 topic. Throughput: from the first event the agent sees to the N-th; then it prints its
 result line and exits.
+
+``--bare``: the same agent doing nothing but count the events it is given: Faust's own
+cost per event (deserialising, its event and message objects, acknowledgement), the most
+any per-event Faust agent can reach on this machine (README, "Development").
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any
 from load.bench_common import emit, say, unique_tag
 
 
-def build_app(broker: str, topic_name: str, events: int, app_id: str) -> Any:
+def build_app(broker: str, topic_name: str, events: int, app_id: str, bare: bool = False) -> Any:
     import faust
     from river import drift
 
@@ -43,6 +47,11 @@ def build_app(broker: str, topic_name: str, events: int, app_id: str) -> Any:
         async for event in stream:
             if not state["seen"]:
                 state["first"] = time.perf_counter()
+            if bare:
+                state["seen"] += 1
+                if state["seen"] >= events:
+                    finish()
+                continue
             model = event["model_id"]
             per_model[model] += 1
             for name, value in event["features"].items():
@@ -58,19 +67,22 @@ def build_app(broker: str, topic_name: str, events: int, app_id: str) -> Any:
                     categories.setdefault((model, name), Counter())[str(value)] += 1
             state["seen"] += 1
             if state["seen"] >= events:
-                elapsed = time.perf_counter() - state["first"]
-                say("faust", f"{state['seen']:,} events in {elapsed:.2f}s")
-                emit(
-                    {
-                        "events": state["seen"],
-                        "seconds": elapsed,
-                        "rate": state["seen"] / elapsed,
-                        "detectors": len(detectors),
-                        "adwin_drifts": sum(drifts.values()),
-                    }
-                )
-                sys.stderr.flush()
-                os._exit(0)  # the measurement is over; no need for a graceful shutdown
+                finish()
+
+    def finish() -> None:
+        elapsed = time.perf_counter() - state["first"]
+        say("faust", f"{state['seen']:,} events in {elapsed:.2f}s")
+        emit(
+            {
+                "events": state["seen"],
+                "seconds": elapsed,
+                "rate": state["seen"] / elapsed,
+                "detectors": len(detectors),
+                "adwin_drifts": sum(drifts.values()),
+            }
+        )
+        sys.stderr.flush()
+        os._exit(0)  # the measurement is over; no need for a graceful shutdown
 
     return app
 
@@ -82,8 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--broker", required=True)
     p.add_argument("--topic", required=True)
     p.add_argument("--events", type=int, required=True)
+    p.add_argument("--bare", action="store_true", help="an agent that only counts events")
     args = p.parse_args(argv)
-    app = build_app(args.broker, args.topic, args.events, f"bench-faust-{unique_tag()}")
+    app = build_app(args.broker, args.topic, args.events, f"bench-faust-{unique_tag()}", args.bare)
     worker = faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()
     return 1  # pragma: no cover  (the agent exits the process)

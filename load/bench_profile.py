@@ -38,9 +38,14 @@ from streamdrift.storage.sqlite_spill import SqliteSpillStore
 
 TOPIC = "predictions"
 
-# (label, file suffix, function name): inclusive (cumulative) time of these calls
+# (label, file suffix, function names separated by "|"): inclusive (cumulative) time of these
+# calls; the processor decodes the predictions topic with decode_predictions_topic
 STAGES: tuple[tuple[str, str, str], ...] = (
-    ("decode + validate (codec)", "streamdrift/codec.py", "decode_prediction"),
+    (
+        "decode + validate (codec)",
+        "streamdrift/codec.py",
+        "decode_predictions_topic|decode_prediction",
+    ),
     ("regroup into batches (records.to_batches)", "streamdrift/records.py", "to_batches"),
     ("drift monitors (MonitorFleet.observe)", "streamdrift/drift/fleet.py", "observe"),
     ("  of which window tests (_test_window)", "streamdrift/drift/monitor.py", "_test_window"),
@@ -93,11 +98,12 @@ def analyse(stats: pstats.Stats, top: int) -> dict[str, Any]:
     table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     total = max(stats.total_tt, 1e-9)  # type: ignore[attr-defined]
     stages: list[dict[str, Any]] = []
-    for label, suffix, func in STAGES:
+    for label, suffix, funcs in STAGES:
+        names = funcs.split("|")
         cum = sum(
             ct
             for (f, _, fn), (_, _, _, ct, _) in table.items()
-            if f.endswith(suffix) and fn == func
+            if f.endswith(suffix) and fn in names
         )
         stages.append({"stage": label, "seconds": cum, "share": cum / total})
     metrics = sum(tt for (f, _, _), (_, _, tt, _, _) in table.items() if METRICS_FILES in f)

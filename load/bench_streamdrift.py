@@ -17,7 +17,9 @@ line ``go`` arrives on stdin (so that start-up and, with two workers in one grou
 ``BENCH_RESULT``: messages and events processed, and the wall-clock times of its first
 and last processed batch (``time.time()``, comparable between processes). If its
 assignment changes after ``go``, it stops at once with ``"rebalanced": true`` (the run is
-void: the orchestrator repeats it).
+void: the orchestrator repeats it). On ``go`` the garbage collector is tuned as the worker
+tunes it after start-up (:func:`streamdrift.service.worker.tune_gc`); ``--gc-default`` keeps
+Python's defaults.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from streamdrift.engine.processor import Processor
 from streamdrift.engine.update import Update
 from streamdrift.kafka.runner import StreamRunner
 from streamdrift.metrics import Metrics
+from streamdrift.service.worker import tune_gc
 from streamdrift.storage.sqlite_spill import SqliteSpillStore
 
 
@@ -90,9 +93,11 @@ def _checkpoints(metrics: Metrics) -> tuple[float, float]:
     return count or 0.0, seconds or 0.0
 
 
-def _read_stdin(loop: asyncio.AbstractEventLoop, gate: asyncio.Event) -> None:
+def _read_stdin(loop: asyncio.AbstractEventLoop, gate: asyncio.Event, gc_default: bool) -> None:
     for line in sys.stdin:
         if line.strip() == "go":
+            if not gc_default:
+                tune_gc()  # as run_worker does after start-up; before the gate opens
             loop.call_soon_threadsafe(gate.set)
             return
 
@@ -113,7 +118,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     gate = asyncio.Event()
     runner = GatedRunner(settings, processor, metrics, gate=gate)
     loop = asyncio.get_running_loop()
-    threading.Thread(target=_read_stdin, args=(loop, gate), daemon=True).start()
+    threading.Thread(target=_read_stdin, args=(loop, gate, args.gc_default), daemon=True).start()
     task = asyncio.create_task(runner.run())
     owned: set[int] = set()
     done_at = 0.0
@@ -171,6 +176,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--topic", required=True)
     p.add_argument("--counts", required=True, help="JSON: partition -> [messages, events]")
     p.add_argument("--group", help="the app id (consumer group) to share with other workers")
+    p.add_argument(
+        "--gc-default",
+        action="store_true",
+        help="keep Python's GC settings (default: tune them as the worker does)",
+    )
     args = p.parse_args(argv)
     # stderr goes to a log file the orchestrator keeps when a step fails: group membership
     # and assignments are logged, alerts (WARNING) too

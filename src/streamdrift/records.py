@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import chain
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 Scalar = float | int | str | bool | None
@@ -92,6 +92,17 @@ class PredictionBatch:
 
 
 Key = tuple[str, str, str | None]
+_EVENT_KEY = attrgetter("model_id", "model_version", "segment")
+# the columns of a batch, in _from_events' order
+_EVENT_COLUMNS = attrgetter(
+    "prediction_id",
+    "timestamp",
+    "prediction",
+    "predicted_label",
+    "experiment",
+    "variant",
+    "features",
+)
 
 
 def to_batches(items: Iterable[PredictionEvent | PredictionBatch]) -> list[PredictionBatch]:
@@ -101,11 +112,15 @@ def to_batches(items: Iterable[PredictionEvent | PredictionBatch]) -> list[Predi
     is ``None`` (missing) there.
     """
     parts: dict[Key, list[PredictionBatch | list[PredictionEvent]]] = {}
+    key_of = _EVENT_KEY
     for item in items:
         if isinstance(item, PredictionEvent):
-            plist = parts.setdefault((item.model_id, item.model_version, item.segment), [])
-            if plist and isinstance(plist[-1], list):
-                plist[-1].append(item)
+            key = key_of(item)
+            plist = parts.get(key)
+            if plist is None:
+                parts[key] = [[item]]
+            elif type(last := plist[-1]) is list:
+                last.append(item)
             else:
                 plist.append([item])
         elif item.row_segments is not None:
@@ -148,20 +163,20 @@ def _split_segments(batch: PredictionBatch) -> list[PredictionBatch]:
 
 def _from_events(events: list[PredictionEvent]) -> PredictionBatch:
     first = events[0]
-    rows = [e.features for e in events]
-    decided = [e.predicted_label for e in events]
-    names = list(dict.fromkeys(chain.from_iterable(rows)))  # every name, first-seen order
+    ids, stamps, preds, decided, experiments, variants, rows = map(
+        list, zip(*map(_EVENT_COLUMNS, events), strict=True)
+    )
     return PredictionBatch(
         model_id=first.model_id,
         model_version=first.model_version,
         segment=first.segment,
-        prediction_ids=[e.prediction_id for e in events],
-        timestamps=[e.timestamp for e in events],
-        features=_transpose(rows, names),
-        predictions=[e.prediction for e in events],
+        prediction_ids=ids,
+        timestamps=stamps,
+        features=_transpose(rows),
+        predictions=preds,
         predicted_labels=decided if decided.count(None) < len(decided) else None,
-        experiments=_optional([e.experiment for e in events]),
-        variants=_optional([e.variant for e in events]),
+        experiments=_optional(experiments),
+        variants=_optional(variants),
     )
 
 
@@ -169,15 +184,18 @@ def _optional(column: list[str | None]) -> list[str | None] | None:
     return column if column.count(None) < len(column) else None
 
 
-def _transpose(rows: list[dict[str, Scalar]], names: list[str]) -> dict[str, list[Scalar]]:
+def _transpose(rows: list[dict[str, Scalar]]) -> dict[str, list[Scalar]]:
     """Columns of per-event feature dicts; a name absent from a row is None there. When
-    every row has every name (the usual case) one ``itemgetter`` per row does it in C."""
-    if len(names) > 1:
+    every row has the first row's names (the usual case) one ``itemgetter`` per row does
+    it in C: rows of one size that all have those names have no other."""
+    names = list(rows[0])
+    if len(names) > 1 and len(set(map(len, rows))) == 1:
         try:
             columns = zip(*map(itemgetter(*names), rows), strict=True)
             return {name: list(column) for name, column in zip(names, columns, strict=True)}
         except KeyError:
             pass
+    names = list(dict.fromkeys(chain.from_iterable(rows)))  # every name, first-seen order
     return {name: [row.get(name) for row in rows] for name in names}
 
 

@@ -275,25 +275,32 @@ class Processor:
         messages: list[tuple[InputRecord, list[FeedbackEvent]]] = []  # feedback, per message
         s = self.settings
         consumed: dict[str, int] = {}  # messages per topic
+        offsets = state.offsets
+        predictions, decode = s.topic_predictions, codec.decode_predictions_topic
+        admitted: set[tuple[str, str]] = set()  # (model, version) admitted in this call
         for record in records:
-            if not state.accepts(record.topic, record.offset):
+            topic, offset = record.topic, record.offset
+            if offset < offsets.get(topic, 0):
                 continue  # re-delivered after a seek: already covered by the state
-            state.offsets[record.topic] = record.offset + 1
-            consumed[record.topic] = consumed.get(record.topic, 0) + 1
+            offsets[topic] = offset + 1
+            consumed[topic] = consumed.get(topic, 0) + 1
             try:
                 if record.value is None:
                     raise codec.DecodeError("empty", "message without a value")
-                if record.topic == s.topic_predictions:
-                    item = codec.decode_predictions_topic(record.value)
+                if topic == predictions:
+                    item = decode(record.value)
                     if isinstance(item, EndOfInput):  # after the model's earlier events
                         self._observe(state, items, out)
                         items = []
                         self._end_of_input(state, item, out)
                         continue
-                    refused = state.runtime.admit(item.model_id, item.model_version, self.runtime)
-                    if refused is not None:
-                        self._refuse(record, item.model_id, refused, out)
-                        continue
+                    key = (item.model_id, item.model_version)
+                    if key not in admitted:  # within one call, an admitted pair stays so
+                        refused = state.runtime.admit(*key, self.runtime)
+                        if refused is not None:
+                            self._refuse(record, item.model_id, refused, out)
+                            continue
+                        admitted.add(key)
                     if isinstance(item, PredictionBatch) and item.rejected:
                         self._reject_rows(record, item.rejected, out)
                     items.append(item)

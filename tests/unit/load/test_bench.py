@@ -47,18 +47,27 @@ def test_ratio_and_ratio_lines() -> None:
     assert ratio_line("batch_vs_limit", math.nan) == "ratio batch_vs_limit=nan"
 
 
-def test_final_lines_are_the_two_ratios() -> None:
+def test_final_lines_are_the_four_ratios() -> None:
     results = {
         "faust": {"rate": 4000.0},
         "single": {"rate": 24000.0},
+        "limit_single": {"rate": 96000.0},
         "limit_envelopes": {"rate": 1_000_000.0},
+        "floor_envelopes": {"rate": 800_000.0},
         "envelopes": {"rate": 600_000.0},
     }
     assert bench.ratios(results) == [
         "ratio single_vs_baseline=6.00",
         "ratio batch_vs_limit=0.60",
+        "ratio single_vs_limit=0.25",
+        "ratio batch_vs_floor=0.75",
     ]
-    assert bench.ratios({}) == ["ratio single_vs_baseline=nan", "ratio batch_vs_limit=nan"]
+    assert bench.ratios({}) == [
+        "ratio single_vs_baseline=nan",
+        "ratio batch_vs_limit=nan",
+        "ratio single_vs_limit=nan",
+        "ratio batch_vs_floor=nan",
+    ]
 
 
 def test_format_table_aligns_columns() -> None:
