@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from itertools import repeat
 from typing import Any
 
@@ -43,11 +44,16 @@ def prediction_values(predictions: list[Any]) -> list[Scalar]:
     return [prediction_value(p) for p in predictions]
 
 
-def as_numeric(values: list[Scalar], declared: str | None) -> np.ndarray | None:
+def as_numeric(values: Column, declared: str | None) -> np.ndarray | None:
     """The column as float64 (None -> NaN) if every present value is a number (or the type
     is declared numeric: then non-numbers are missing), else None."""
     if declared == "numeric":
         return coerce_numeric(values)
+    if isinstance(values, PackedColumn):
+        floats = values.as_floats()
+        if floats is None:
+            return as_numeric(values.to_list(), declared)
+        return None if values.all_missing() else floats
     types = set(map(type, values))
     types.discard(_NONE)
     if not types or not types <= _NUMBERS:
@@ -55,8 +61,11 @@ def as_numeric(values: list[Scalar], declared: str | None) -> np.ndarray | None:
     return np.array(values, dtype=np.float64)
 
 
-def coerce_numeric(values: list[Scalar]) -> np.ndarray:
+def coerce_numeric(values: Column) -> np.ndarray:
     """A window column of a numeric feature as float64; non-numbers count as missing."""
+    if isinstance(values, PackedColumn):  # numbers and missing only: the slots as they are
+        floats = values.as_floats()
+        return coerce_numeric(values.to_list()) if floats is None else floats
     try:  # fromiter: about a third faster than np.array on a list of numbers
         return np.fromiter(values, dtype=np.float64, count=len(values))
     except (TypeError, ValueError):  # None (missing) or a non-number in the column
@@ -81,11 +90,36 @@ def category(value: Any) -> str | None:
     return str(value)
 
 
-def as_categories(values: list[Scalar]) -> list[str | None]:
+def as_categories(values: Column) -> list[str | None]:
     """:func:`category` of each value; a column of strings and None is returned as it is."""
+    if isinstance(values, PackedColumn):
+        values = values.to_list()
     if set(map(type, values)) <= _PLAIN_CATEGORIES:
         return values  # type: ignore[return-value]  # already strings and None
     return [category(v) for v in values]
+
+
+def category_tally(values: Column) -> Counter[str | None]:
+    """``Counter(as_categories(values))``; a packed column of strings, bools and missing
+    values is counted by code (one ``bincount``), not value by value."""
+    if isinstance(values, PackedColumn):
+        tally = values.category_tally()
+        if tally is not None:
+            return tally
+    return Counter(as_categories(values))
+
+
+def category_codes(values: Column, index: Mapping[str, int], other: int) -> np.ndarray:
+    """Each row's position in ``index`` (a category absent from it: ``other``; missing:
+    -1), as an intp array."""
+    if isinstance(values, PackedColumn):
+        codes = values.category_codes(index, other)
+        if codes is not None:
+            return codes
+    lookup: dict[str | None, int] = {None: -1}
+    lookup.update(index)
+    cats = as_categories(values)
+    return np.fromiter(map(lookup.get, cats, repeat(other)), dtype=np.intp, count=len(cats))
 
 
 class _Codes(dict[Any, int]):
@@ -298,6 +332,71 @@ class PackedColumn:
                 out[at] = self._object_table()[values[at].astype(np.intp)]
         return out.tolist()  # type: ignore[no-any-return]
 
+    def as_floats(self) -> npt.NDArray[np.float64] | None:
+        """The rows as float64 (missing: NaN) when each is a float, an exact int or missing
+        (what ``coerce_numeric(self.to_list())`` gives then), else None."""
+        tags = self._tags[: self._size]
+        if tags.size and int(tags.max()) > _MISSING:
+            return None
+        return self._values[: self._size].copy()
+
+    def all_missing(self) -> bool:
+        return bool((self._tags[: self._size] == _MISSING).all())
+
+    def _coded_rows(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]] | None:
+        """(codes, missing) when every row is coded (a string or bool) or missing."""
+        tags = self._tags[: self._size]
+        coded = tags == _STR
+        missing = tags == _MISSING
+        if not (coded | missing).all():
+            return None
+        return np.where(coded, self._values[: self._size], 0).astype(np.intp), missing
+
+    def category_tally(self) -> Counter[str | None] | None:
+        """``Counter(as_categories(self.to_list()))`` when every row is coded or missing."""
+        rows = self._coded_rows()
+        if rows is None:
+            return None
+        codes, missing = rows
+        n_missing = int(np.count_nonzero(missing))
+        counts = np.bincount(codes[~missing], minlength=len(self._strings)).tolist()
+        tally: Counter[str | None] = Counter()
+        for value, count in zip(self._strings, counts, strict=True):
+            if count:
+                name = category(value)
+                tally[name] = tally.get(name, 0) + count
+        if n_missing:
+            tally[None] = n_missing
+        return tally
+
+    def category_codes(self, index: Mapping[str, int], other: int) -> np.ndarray | None:
+        """Each row's position in ``index`` by its category (absent: ``other``, missing:
+        -1) when every row is coded or missing, else None."""
+        rows = self._coded_rows()
+        if rows is None:
+            return None
+        codes, missing = rows
+        lut = np.fromiter(
+            (index.get(category(v), other) for v in self._strings),  # type: ignore[arg-type]
+            dtype=np.intp,
+            count=len(self._strings),
+        )
+        out = lut[codes] if lut.size else np.full(codes.size, other, dtype=np.intp)
+        out[missing] = -1
+        return out
+
+    def snapshot(self, lo: int = 0, hi: int | None = None) -> PackedColumn:
+        """Rows ``[lo, hi)`` as a read-only column of their own rows (the tables are shared:
+        codes are only ever added to them, so the rows read back the same)."""
+        hi = self._size if hi is None else min(hi, self._size)
+        out = PackedColumn.__new__(PackedColumn)
+        out._least = _MIN_CAPACITY
+        out._values = self._values[lo:hi].copy()
+        out._tags = self._tags[lo:hi].copy()
+        out._size = hi - lo
+        out._strings, out._objects = self._strings, self._objects
+        return out
+
     def _string_table(self, extra: int = 0) -> npt.NDArray[np.object_]:
         """The coded values by code, then ``extra`` entries None."""
         table = np.empty(len(self._strings) + extra, dtype=object)
@@ -341,6 +440,7 @@ class PackedColumn:
         self._objects = []
 
 
+Column = Sequence[Any] | PackedColumn  # a column as a list, or packed
 _FLOATS = frozenset((float,))
 _CODED = frozenset((str, bool, _NONE))  # held as codes into the column's table
 _FEW = 64  # a batch of fewer rows is always coded

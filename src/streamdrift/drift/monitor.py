@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,9 +38,10 @@ from streamdrift.detectors import DriftDetector, from_state, make_detector
 from streamdrift.detectors.registry import DECISION_PARAM, describe
 from streamdrift.drift.budget import DRIFT_SHARE, WindowRate, per_check_level
 from streamdrift.drift.columns import (
+    Column,
     PackedColumn,
-    as_categories,
     as_numeric,
+    category_tally,
     coerce_numeric,
     prediction_values,
 )
@@ -71,7 +73,7 @@ from streamdrift.records import (
 from streamdrift.stats import (
     NumericReference,
     benjamini_hochberg,
-    compare_categorical,
+    compare_categorical_tally,
     compare_numeric,
     proportion_ztest,
 )
@@ -111,6 +113,7 @@ class DriftMonitor:
     def __post_init__(self) -> None:
         if self._windows is None:
             self._windows = make_windows(self.spec.window)
+        self._windows.packed = True  # closed windows as packed columns: no lists to test
         if not self._prediction:
             for name in self.spec.prediction_detectors:
                 self._prediction[name] = _new_detector(name)
@@ -247,11 +250,11 @@ class DriftMonitor:
 
     # -- reference --------------------------------------------------------------------------
 
-    def _fit(self, columns: dict[str, list[Scalar]]) -> Profiles:
+    def _fit(self, columns: Mapping[str, Column]) -> Profiles:
         return fit_profiles(columns, self.spec)
 
     def _fit_first_reference(self) -> None:
-        columns = {k: v.to_list() for k, v in self._ref_columns.items()}
+        columns = self._ref_columns
         self.profiles = self._fit(columns)
         if self.spec.threshold_mode == "reference":  # the reference's own order calibrates it
             self.profiles = calibrate_profiles(
@@ -266,7 +269,7 @@ class DriftMonitor:
     def _test_window(self, window: ClosedWindow, partial: bool = False) -> WindowResult | None:
         reference = self.profiles
         if self.spec.reference.mode == "rolling":
-            self._rolling.append(self._fit(window.columns))
+            self._rolling.append(self._fit(window.all_columns()))
             if len(self._rolling) <= self.spec.reference.lag:
                 return None
             reference = self._rolling.popleft()
@@ -276,11 +279,11 @@ class DriftMonitor:
             checks = self._calibrated(reference, window, psi_values)
         else:
             for name, ref in reference.items():
-                values = window.columns.get(name) or [None] * len(window.timestamps)
+                values = window.column(name) or [None] * len(window.timestamps)
                 checks.extend(self._check_feature(name, ref, values, psi_values))
             checks = _correct(checks, self.spec.alpha)
         checks.extend(self._sequential_checks(psi_values))
-        checks.extend(self._prediction_checks(window.columns.get(PREDICTION)))
+        checks.extend(self._prediction_checks(window.column(PREDICTION)))
         info = WindowInfo(window.start, window.end, len(window.timestamps), partial)
         result = WindowResult(
             self.model_id,
@@ -312,7 +315,7 @@ class DriftMonitor:
         evidence: list[tuple[str, AlertKind, str, float, float]] = []
         n = len(window.timestamps)
         for name, ref in reference.items():
-            values = window.columns.get(name) or [None] * n
+            values = window.column(name) or [None] * n
             kind = AlertKind.PREDICTION_DRIFT if name in _MODEL_OUTPUTS else AlertKind.DATA_DRIFT
             if isinstance(ref, NumericReference):
                 cmp: Any = compare_numeric(
@@ -320,7 +323,9 @@ class DriftMonitor:
                     js="js" in tests, bins=True, ks="ks" in tests,
                 )  # fmt: skip
             else:
-                cmp = compare_categorical(ref, as_categories(values), js="js" in tests)
+                cmp = compare_categorical_tally(
+                    ref, category_tally(values), len(values), js="js" in tests
+                )
             if cmp.count < spec.min_window_count:
                 cmp = dataclasses.replace(cmp, count=0)  # too few values: only missingness
             else:
@@ -384,7 +389,7 @@ class DriftMonitor:
         return out
 
     def _check_feature(
-        self, name: str, ref: Reference, values: list[Scalar], psi_values: dict[str, float]
+        self, name: str, ref: Reference, values: Column, psi_values: dict[str, float]
     ) -> list[CheckResult]:
         spec = self.spec
         kind = AlertKind.PREDICTION_DRIFT if name in _MODEL_OUTPUTS else AlertKind.DATA_DRIFT
@@ -425,8 +430,8 @@ class DriftMonitor:
                     check("js", "jensen_shannon", cmp.jensen_shannon, cmp.ks_pvalue, ks)
             n_missing = cmp.n_missing
         else:
-            cats = as_categories(values)
-            ccmp = compare_categorical(ref, cats, js="js" in spec.tests)
+            tally = category_tally(values)
+            ccmp = compare_categorical_tally(ref, tally, len(values), js="js" in spec.tests)
             if ccmp.count >= spec.min_window_count:
                 psi_values[name] = ccmp.psi
                 chi = f"chi2={ccmp.chi2:.1f} dof={ccmp.chi2_dof}, unseen {ccmp.unseen_share:.1%}"
@@ -481,7 +486,7 @@ class DriftMonitor:
                 )
         return out
 
-    def _prediction_checks(self, predictions: list[Scalar] | None) -> list[CheckResult]:
+    def _prediction_checks(self, predictions: Column | None) -> list[CheckResult]:
         """Per-event detectors see the window's scores in order when the window closes, so
         a detection always belongs to the window that holds it, however batches were cut."""
         if not self._prediction:

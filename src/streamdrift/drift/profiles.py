@@ -7,13 +7,14 @@ events of a version and ``reference build``'s rows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from streamdrift.config.spec import MonitorSpec
-from streamdrift.drift.columns import as_categories, as_numeric
-from streamdrift.records import PREDICTED_LABEL, Scalar
+from streamdrift.drift.columns import Column, as_numeric, category_tally
+from streamdrift.records import PREDICTED_LABEL
 from streamdrift.stats import CategoricalReference, NumericReference
 
 __all__ = ["Profiles", "Reference", "fit_profiles", "profiles_from_dict", "profiles_to_dict"]
@@ -22,7 +23,7 @@ Reference = NumericReference | CategoricalReference
 Profiles = dict[str, Reference]
 
 
-def fit_profiles(columns: dict[str, list[Scalar]], spec: MonitorSpec) -> Profiles:
+def fit_profiles(columns: Mapping[str, Column], spec: MonitorSpec) -> Profiles:
     """Reference profiles of columns: numeric when every present value is a number (or the
     spec says so), else categorical; the decided class is always categorical; columns
     with no value at all are left out."""
@@ -33,10 +34,10 @@ def fit_profiles(columns: dict[str, list[Scalar]], spec: MonitorSpec) -> Profile
         if numeric is not None and np.isfinite(numeric).any():
             profiles[name] = NumericReference.fit(numeric, n_bins=spec.n_bins)
             continue
-        categories = as_categories(values)
-        if any(v is not None for v in categories):
-            profiles[name] = CategoricalReference.fit(
-                categories, max_categories=spec.max_categories
+        tally = category_tally(values)
+        if any(v is not None for v in tally):
+            profiles[name] = CategoricalReference.fit_tally(
+                tally, max_categories=spec.max_categories
             )
     return profiles
 

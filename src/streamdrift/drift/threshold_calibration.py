@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from streamdrift.drift.columns import as_categories, coerce_numeric
-from streamdrift.records import AlertKind, CheckResult, Scalar
+from streamdrift.drift.columns import Column, category_codes, coerce_numeric
+from streamdrift.records import AlertKind, CheckResult
 from streamdrift.stats import CategoricalReference, NumericReference
 from streamdrift.stats.reference import CategoricalComparison, NumericComparison
 from streamdrift.stats.threshold_calibration import (
@@ -47,7 +47,7 @@ def family_of(test: str) -> str:
 
 def calibrate_profiles(
     profiles: Mapping[str, NumericReference | CategoricalReference],
-    columns: Mapping[str, list[Scalar]],
+    columns: Mapping[str, Column],
     window_size: int,
     tests: Iterable[str] = ("ks",),
     seed: int = 0,
@@ -67,7 +67,7 @@ def calibrate_profiles(
         if short:
             cal["method"] = "lag-1 autocorrelation (the reference is too short for windows)"
         if isinstance(ref, NumericReference):
-            x = coerce_numeric(list(values))
+            x = coerce_numeric(values)
             finite = np.isfinite(x)
             codes = np.full(x.size, -1, dtype=np.intp)
             codes[finite] = np.searchsorted(ref.edges, x[finite], side="left")
@@ -82,14 +82,9 @@ def calibrate_profiles(
                     cal["ks"] = ks_inflation(x, window_size, seed).to_dict()
             missing = ~finite
         else:
-            cats = as_categories(list(values))
             index = {c: i for i, c in enumerate(ref.categories)}
             other = len(ref.categories)
-            codes = np.fromiter(
-                (-1 if c is None else index.get(c, other) for c in cats),
-                dtype=np.intp,
-                count=len(cats),
-            )
+            codes = category_codes(values, index, other)
             if short:  # a run of one category is what inflates a categorical window
                 kept = codes[codes >= 0]
                 same = (kept[1:] == kept[:-1]).astype(np.float64)

@@ -68,6 +68,16 @@ class ClosedWindow:
     end: float
     timestamps: list[float]
     columns: dict[str, list[Scalar]]
+    # a buffer with ``packed = True`` hands the columns over packed, here, and leaves
+    # ``columns`` empty: its reader takes numbers as arrays, categories as counts
+    packed: dict[str, PackedColumn] | None = None
+
+    def column(self, name: str) -> list[Scalar] | PackedColumn | None:
+        """The column ``name`` as the buffer handed it over (a list, or packed)."""
+        return self.columns.get(name) if self.packed is None else self.packed.get(name)
+
+    def all_columns(self) -> Mapping[str, list[Scalar] | PackedColumn]:
+        return self.columns if self.packed is None else self.packed
 
     @property
     def count(self) -> int:
@@ -77,11 +87,23 @@ class ClosedWindow:
 class WindowBuffer(ABC):
     """The open windows of one stream. Feed batches with :meth:`add`."""
 
-    __slots__ = ("late_events", "spec")
+    __slots__ = ("late_events", "packed", "spec")
 
     def __init__(self, spec: WindowSpec) -> None:
         self.spec = spec
         self.late_events = 0  # events left out because all their windows had closed
+        self.packed = False  # True: closed windows carry their columns packed
+
+    def _closed(
+        self, index: int, start: float, end: float, stamps: list[float],
+        columns: Mapping[str, PackedColumn], lo: int = 0, hi: int | None = None,
+    ) -> ClosedWindow:  # fmt: skip
+        """A closed window of rows ``[lo, hi)`` of ``columns``."""
+        if self.packed:
+            packed = {name: column.snapshot(lo, hi) for name, column in columns.items()}
+            return ClosedWindow(index, start, end, stamps, {}, packed)
+        lists = {name: column.to_list(lo, hi) for name, column in columns.items()}
+        return ClosedWindow(index, start, end, stamps, lists)
 
     @abstractmethod
     def add(
@@ -180,8 +202,11 @@ class CountWindows(WindowBuffer):
         while self._next * step + size <= seen:
             lo = self._next * step - self._base
             stamps = self._timestamps.to_list(lo, lo + size)
-            cols = {name: column.to_list(lo, lo + size) for name, column in self._columns.items()}
-            closed.append(ClosedWindow(self._next, min(stamps), max(stamps), stamps, cols))
+            closed.append(
+                self._closed(
+                    self._next, min(stamps), max(stamps), stamps, self._columns, lo, lo + size
+                )
+            )
             self._next += 1
         cut = self._next * step - self._base
         if cut > 0:
@@ -203,8 +228,7 @@ class CountWindows(WindowBuffer):
             return []
         lo = self._next * int(self.spec.step) - self._base
         stamps = self._timestamps.to_list(lo)
-        cols = {name: column.to_list(lo) for name, column in self._columns.items()}
-        closed = [ClosedWindow(self._next, min(stamps), max(stamps), stamps, cols)]
+        closed = [self._closed(self._next, min(stamps), max(stamps), stamps, self._columns, lo)]
         self._next += 1
         self._base = self._next * int(self.spec.step)
         size = int(self.spec.size)
@@ -399,8 +423,8 @@ class TimeWindows(WindowBuffer):
                 break
             window = self._open.pop(k)
             start = float(k) * self.spec.step
-            columns = {name: column.to_list() for name, column in window.columns.items()}
-            closed.append(ClosedWindow(k, start, end, window.timestamps.to_list(), columns))
+            stamps = window.timestamps.to_list()
+            closed.append(self._closed(k, start, end, stamps, window.columns))
         return closed
 
     def _state(self) -> dict[str, Any]:

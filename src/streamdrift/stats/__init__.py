@@ -18,6 +18,7 @@ from streamdrift.stats.reference import (
     NumericComparison,
     NumericReference,
     compare_categorical,
+    compare_categorical_tally,
     compare_numeric,
 )
 from streamdrift.stats.sketches import (
@@ -58,6 +59,7 @@ __all__ = [
     "chi2_two_sample",
     "cohens_w",
     "compare_categorical",
+    "compare_categorical_tally",
     "compare_numeric",
     "gammainc",
     "gammaincc",

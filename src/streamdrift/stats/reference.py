@@ -40,6 +40,7 @@ __all__ = [
     "NumericComparison",
     "NumericReference",
     "compare_categorical",
+    "compare_categorical_tally",
     "compare_numeric",
 ]
 
@@ -290,9 +291,16 @@ class CategoricalReference:
     @classmethod
     def fit(cls, values: Sequence[str | None], max_categories: int = 50) -> CategoricalReference:
         """Fit from raw labels; ValueError if all are missing."""
+        return cls.fit_tally(Counter(values), max_categories)
+
+    @classmethod
+    def fit_tally(
+        cls, tally: Mapping[str | None, int], max_categories: int = 50
+    ) -> CategoricalReference:
+        """:meth:`fit` from the labels' counts (None: missing)."""
         if max_categories < 1:
             raise ValueError(f"max_categories must be >= 1, got {max_categories}")
-        tally = Counter(values)
+        tally = dict(tally)
         n_missing = tally.pop(None, 0)
         if not tally:
             raise ValueError("no non-missing values to fit a categorical reference on")
@@ -373,10 +381,19 @@ def compare_categorical(
     ``js=False`` skips the Jensen-Shannon distance (NaN in the result)."""
     if len(window) == 0:
         raise ValueError("empty window")
-    tally = Counter(window)
-    n_missing = tally.pop(None, 0)
-    count = len(window) - n_missing
-    missing_share = n_missing / len(window)
+    return compare_categorical_tally(ref, Counter(window), len(window), js=js)
+
+
+def compare_categorical_tally(
+    ref: CategoricalReference, tally: Mapping[str | None, int], total: int, *, js: bool = True
+) -> CategoricalComparison:
+    """:func:`compare_categorical` of a window given as its labels' counts (None: missing)
+    and its length ``total``."""
+    if total == 0:
+        raise ValueError("empty window")
+    n_missing = tally.get(None, 0)
+    count = total - n_missing
+    missing_share = n_missing / total
     if count == 0:
         nan = math.nan
         return CategoricalComparison(nan, nan, 0, nan, nan, nan, nan, missing_share, 0, n_missing)
