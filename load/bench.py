@@ -15,6 +15,8 @@ batch envelopes of up to 500 events. Then, each measurement in its own subproces
     must do with numpy (per envelope one float64 array and finiteness check per numeric
     column; per 1,000-event window one sort per numeric and one count per categorical
     column): how close to (a) anything in CPython can get;
+(b') **Faust's own cost** (``load.bench_faust --bare``): the same agent doing nothing but
+    count: what any per-event Faust agent can reach at most;
 (b) **baseline** (:mod:`load.bench_faust`): a plain Faust agent over the single-event
     topic updating one River ADWIN per model and numeric feature for every event;
 (c) **streamdrift on single events** and (d) **on batch envelopes**
@@ -369,6 +371,17 @@ class Bench:
                 120 + plan.events / 500,
             ),
         )
+        self.step(
+            "faust_bare",
+            "(b') a Faust agent that only counts",
+            lambda: run_simple(
+                "faust-bare",
+                "load.bench_faust",
+                [*common, "--topic", single, "--events", str(plan.events), "--bare"],
+                logs,
+                120 + plan.events / 500,
+            ),
+        )
         t = workers_timeout
         self.step(
             "single",
@@ -469,6 +482,7 @@ def throughput_table(results: dict[str, Any]) -> str:
         ("floor_envelopes", "(a') floor: (a) + least numpy work of any monitor", "envelopes"),
         ("limit_single", "(a) limit, on single-event messages", "single"),
         ("faust", "(b) baseline: Faust agent + River ADWIN per event", "single"),
+        ("faust_bare", "(b') a Faust agent that only counts events", "single"),
         ("single", "(c) streamdrift, single-event messages", "single"),
         ("envelopes", "(d) streamdrift, batch envelopes", "envelopes"),
         ("two_workers", "(e) streamdrift, 2 workers in one group", "single"),

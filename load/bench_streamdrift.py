@@ -71,6 +71,18 @@ class CountingProcessor(Processor):
         return out
 
 
+class NoReferences:
+    """The bench's streams have no reference profiles (every monitor learns its reference
+    from its first events), so the runner is given an empty source instead of the worker's
+    Faust table (``service/references.py``), which needs a running Faust app."""
+
+    async def wait_recovered(self) -> None:
+        return None
+
+    def take(self) -> list[tuple[str, bytes | None]]:
+        return []
+
+
 class GatedRunner(StreamRunner):
     """Joins the group at once, but fetches nothing for processing before ``gate`` opens."""
 
@@ -116,7 +128,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     metrics = Metrics()
     processor = CountingProcessor(settings, topic=args.topic, spill_store=SqliteSpillStore)
     gate = asyncio.Event()
-    runner = GatedRunner(settings, processor, metrics, gate=gate)
+    runner = GatedRunner(settings, processor, metrics, NoReferences(), gate=gate)
     loop = asyncio.get_running_loop()
     threading.Thread(target=_read_stdin, args=(loop, gate, args.gc_default), daemon=True).start()
     task = asyncio.create_task(runner.run())

@@ -53,6 +53,10 @@ from streamdrift.metrics import Metrics
 log = logging.getLogger(__name__)
 
 CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
+# a crashed worker's partitions move after this long (Faust's own group uses the same: the
+# references table's recovery waits for it; Faust's default, 60 s, made a restart take 60 s)
+SESSION_TIMEOUT = 10.0
+HEARTBEAT_INTERVAL = 2.0
 TICK_INTERVAL = 1.0  # seconds of processing time between ticks of the clock
 FETCH_STALE_MS = 10_000  # no fetch response for this long: the broker is away, not the input
 
@@ -140,8 +144,8 @@ class StreamRunner:
             # both keyed by model_id) to the same member: the join needs both. aiokafka's
             # default, round robin, does not guarantee that.
             partition_assignment_strategy=(RangePartitionAssignor,),
-            session_timeout_ms=10_000,
-            heartbeat_interval_ms=2_000,
+            session_timeout_ms=int(SESSION_TIMEOUT * 1000),
+            heartbeat_interval_ms=int(HEARTBEAT_INTERVAL * 1000),
             **self.options,
         )
         # Reads checkpoints on assignment. Long-lived on purpose: stopping a consumer inside

@@ -22,7 +22,7 @@ from streamdrift import codec
 from streamdrift.config.settings import Settings
 from streamdrift.engine.messages import DEAD_LETTER_REASONS
 from streamdrift.engine.processor import Processor
-from streamdrift.kafka.runner import StreamRunner
+from streamdrift.kafka.runner import HEARTBEAT_INTERVAL, SESSION_TIMEOUT, StreamRunner
 from streamdrift.kafka.security import faust_credentials
 from streamdrift.metrics import Metrics
 from streamdrift.service.references import ReferenceTable
@@ -98,6 +98,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> Wiring:
         topic_allow_declare=False,  # topics come from topics/ (`streamdrift topics apply`)
         producer_acks=-1,
         broker_credentials=faust_credentials(settings),  # Faust's own producer/consumer
+        broker_session_timeout=SESSION_TIMEOUT,  # as the runner's group: a restart is quick
+        broker_heartbeat_interval=HEARTBEAT_INTERVAL,
     )
     processor = Processor(settings, spill_store=SqliteSpillStore)
     references = ReferenceTable(app, settings)
