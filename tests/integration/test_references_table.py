@@ -5,7 +5,6 @@ would never read it again after recovery)."""
 
 from __future__ import annotations
 
-import csv
 import os
 import subprocess
 import sys
@@ -30,19 +29,7 @@ def test_a_profile_published_while_two_workers_run_reaches_both(
     )
     second = first.replace(metrics_port=free_port(), data_dir=str(tmp_path / "b"))
     training = traffic.batch("train", 0, 1_000, np.random.default_rng(5))
-    path = tmp_path / "training.csv"
-    with path.open("w", newline="") as f:
-        out = csv.writer(f)
-        out.writerow(["prediction_id", "timestamp", *training.features, "prediction"])
-        for i in range(len(training)):
-            out.writerow(
-                [
-                    training.prediction_ids[i],
-                    training.timestamps[i],
-                    *(v[i] for v in training.features.values()),
-                    training.predictions[i],
-                ]
-            )
+    path = traffic.write_csv(training, tmp_path / "training.csv")
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMDRIFT_")}
     with (
         running_worker(first, tmp_path / "a.log") as a,

@@ -3,7 +3,6 @@ a third model's config names that profile; the monitors of all three compare wit
 
 from __future__ import annotations
 
-import csv
 import os
 import subprocess
 import sys
@@ -39,19 +38,7 @@ def test_one_build_for_two_models_and_a_config_naming_it(
     )
     rng = np.random.default_rng(31)
     training = traffic.batch("train", 0, 3_000, rng)
-    path = tmp_path / "training.csv"
-    with path.open("w", newline="") as f:
-        out = csv.writer(f)
-        out.writerow(["prediction_id", "timestamp", *training.features, "prediction"])
-        for i in range(len(training)):
-            out.writerow(
-                [
-                    training.prediction_ids[i],
-                    training.timestamps[i],
-                    *(v[i] for v in training.features.values()),
-                    training.predictions[i],
-                ]
-            )
+    path = traffic.write_csv(training, tmp_path / "training.csv")
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMDRIFT_")}
     with running_worker(settings, tmp_path / "worker.log") as worker:
         cli = [

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,6 +56,23 @@ def batch(
         features=cols,
         predictions=scores,
     )
+
+
+def write_csv(b: PredictionBatch, path: Path) -> Path:
+    """``b`` as a training file for ``reference build``: id, timestamp, features, score."""
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["prediction_id", "timestamp", *b.features, "prediction"])
+        for i in range(len(b)):
+            out.writerow(
+                [
+                    b.prediction_ids[i],
+                    b.timestamps[i],
+                    *(v[i] for v in b.features.values()),
+                    b.predictions[i],
+                ]
+            )
+    return path
 
 
 def rows(b: PredictionBatch) -> list[PredictionEvent]:
