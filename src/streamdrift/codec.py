@@ -17,7 +17,7 @@ import difflib
 import math
 import zlib
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 import msgspec
 import orjson
@@ -213,6 +213,22 @@ class _WireEvent(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 _decode_wire_event = msgspec.json.Decoder(_WireEvent).decode
 
 
+class SingleEvent(Protocol):
+    """What :func:`single_event` returns (a :class:`_WireEvent` whose ``model_version`` is
+    always a string): the fields of a :class:`PredictionEvent`."""
+
+    model_id: str
+    model_version: str
+    prediction_id: str
+    timestamp: float
+    features: dict[str, Any]
+    prediction: Any
+    predicted_label: Any
+    segment: str | None
+    experiment: str | None
+    variant: str | None
+
+
 def _fast_event(raw: bytes) -> PredictionEvent | None:
     """The event in ``raw`` if msgspec accepts it as a valid single event, else None."""
     if len(raw) > MAX_MESSAGE_BYTES:
@@ -236,12 +252,35 @@ def _fast_event(raw: bytes) -> PredictionEvent | None:
     )
 
 
+def single_event(raw: bytes) -> SingleEvent | None:
+    """The single event in ``raw`` as msgspec decoded it (the fields of a
+    :class:`PredictionEvent`, ``model_version`` a string), if msgspec accepts it as a valid
+    single event; else None: then :func:`decode_predictions_topic_slow` decides (an
+    envelope, a marker, or what is wrong). No :class:`PredictionEvent` is built: the
+    processor gathers a run of these into columns (``records.batches_of_events``)."""
+    if len(raw) > MAX_MESSAGE_BYTES:
+        return None
+    try:
+        e = _decode_wire_event(raw)
+    except (ValueError, TypeError):  # msgspec's errors are ValueErrors
+        return None
+    if type(e.model_version) is not str:
+        e.model_version = str(e.model_version)
+    return e  # type: ignore[return-value]  # a _WireEvent, model_version now a string
+
+
 def decode_predictions_topic(raw: bytes) -> PredictionEvent | PredictionBatch | EndOfInput:
     """Any message of the predictions topic: a prediction, an envelope or an end-of-input
     marker; raise :class:`DecodeError` if invalid."""
     event = _fast_event(raw)
     if event is not None:
         return event
+    return decode_predictions_topic_slow(raw)
+
+
+def decode_predictions_topic_slow(raw: bytes) -> PredictionEvent | PredictionBatch | EndOfInput:
+    """:func:`decode_predictions_topic` for a message msgspec did not accept as a single
+    event (:func:`single_event` gave None): the orjson path, which decides the reason."""
     doc = _parse(raw)
     if doc.get("kind") == END_OF_INPUT:
         return _decode_end_of_input(doc)

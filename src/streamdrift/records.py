@@ -134,6 +134,27 @@ def to_batches(items: Iterable[PredictionEvent | PredictionBatch]) -> list[Predi
     ]
 
 
+def batches_of_events(events: list[Any]) -> list[PredictionBatch]:
+    """One batch per (model, version, segment) of a run of single events (any objects with
+    :class:`PredictionEvent`'s fields, ``model_version`` a string: the codec's
+    ``single_event``), keys in first-seen order, rows in arrival order: what
+    :func:`to_batches` makes of the same events as :class:`PredictionEvent` objects, without
+    building one per event. A run of one key (the usual case: a partition's messages of one
+    model) is checked and gathered in C."""
+    keys = list(map(_EVENT_KEY, events))
+    first = keys[0]
+    if keys.count(first) == len(keys):
+        return [_from_events(events)]
+    groups: dict[Key, list[Any]] = {}
+    for key, event in zip(keys, events, strict=True):
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [event]
+        else:
+            group.append(event)
+    return [_from_events(group) for group in groups.values()]
+
+
 def _split_segments(batch: PredictionBatch) -> list[PredictionBatch]:
     rows_of: dict[str | None, list[int]] = {}
     for i, segment in enumerate(batch.row_segments or ()):
@@ -161,7 +182,7 @@ def _split_segments(batch: PredictionBatch) -> list[PredictionBatch]:
     return parts
 
 
-def _from_events(events: list[PredictionEvent]) -> PredictionBatch:
+def _from_events(events: list[Any]) -> PredictionBatch:
     first = events[0]
     ids, stamps, preds, decided, experiments, variants, rows = map(
         list, zip(*map(_EVENT_COLUMNS, events), strict=True)

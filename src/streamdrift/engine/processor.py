@@ -52,6 +52,7 @@ from streamdrift.records import (
     PredictionBatch,
     PredictionEvent,
     WindowResult,
+    batches_of_events,
     to_batches,
 )
 
@@ -276,26 +277,47 @@ class Processor:
         s = self.settings
         consumed: dict[str, int] = {}  # messages per topic
         offsets = state.offsets
-        predictions, decode = s.topic_predictions, codec.decode_predictions_topic
+        predictions = s.topic_predictions
+        single, decode = codec.single_event, codec.decode_predictions_topic_slow
         admitted: set[tuple[str, str]] = set()  # (model, version) admitted in this call
+        # single events since the last envelope or marker, as the codec decoded them: put
+        # into columns (records.batches_of_events) when the run ends, never one
+        # PredictionEvent each; runs and envelopes keep their order in ``items``
+        run: list[codec.SingleEvent] = []
         for record in records:
             topic, offset = record.topic, record.offset
             if offset < offsets.get(topic, 0):
                 continue  # re-delivered after a seek: already covered by the state
             offsets[topic] = offset + 1
             consumed[topic] = consumed.get(topic, 0) + 1
+            value = record.value
+            if topic == predictions and value is not None:
+                event = single(value)
+                if event is not None:
+                    key = (event.model_id, event.model_version)
+                    if key not in admitted:  # within one call, an admitted pair stays so
+                        refused = state.runtime.admit(*key, self.runtime)
+                        if refused is not None:
+                            self._refuse(record, event.model_id, refused, out)
+                            continue
+                        admitted.add(key)
+                    run.append(event)
+                    continue
             try:
-                if record.value is None:
+                if value is None:
                     raise codec.DecodeError("empty", "message without a value")
                 if topic == predictions:
-                    item = decode(record.value)
+                    item = decode(value)
                     if isinstance(item, EndOfInput):  # after the model's earlier events
+                        if run:
+                            items.extend(batches_of_events(run))
+                            run = []
                         self._observe(state, items, out)
                         items = []
                         self._end_of_input(state, item, out)
                         continue
                     key = (item.model_id, item.model_version)
-                    if key not in admitted:  # within one call, an admitted pair stays so
+                    if key not in admitted:
                         refused = state.runtime.admit(*key, self.runtime)
                         if refused is not None:
                             self._refuse(record, item.model_id, refused, out)
@@ -303,11 +325,16 @@ class Processor:
                         admitted.add(key)
                     if isinstance(item, PredictionBatch) and item.rejected:
                         self._reject_rows(record, item.rejected, out)
+                    if run:
+                        items.extend(batches_of_events(run))
+                        run = []
                     items.append(item)
                 else:
-                    messages.append((record, codec.decode_feedback(record.value)))
+                    messages.append((record, codec.decode_feedback(value)))
             except codec.DecodeError as exc:
                 self._reject(record, exc.reason, str(exc), out)
+        if run:
+            items.extend(batches_of_events(run))
         out.messages.update(consumed)
         self._observe(state, items, out)
         feedback = self._known_feedback(state, messages, out)
