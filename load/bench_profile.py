@@ -39,14 +39,20 @@ from streamdrift.storage.sqlite_spill import SqliteSpillStore
 TOPIC = "predictions"
 
 # (label, file suffix, function names separated by "|"): inclusive (cumulative) time of these
-# calls; the processor decodes the predictions topic with decode_predictions_topic
+# calls; the processor decodes a single event with codec.single_event (msgspec) and anything
+# else with decode_predictions_topic_slow, and regroups runs of single events with
+# records.batches_of_events (to_batches for the rest)
 STAGES: tuple[tuple[str, str, str], ...] = (
     (
         "decode + validate (codec)",
         "streamdrift/codec.py",
-        "decode_predictions_topic|decode_prediction",
+        "single_event|decode_predictions_topic_slow",
     ),
-    ("regroup into batches (records.to_batches)", "streamdrift/records.py", "to_batches"),
+    (
+        "regroup into batches (records)",
+        "streamdrift/records.py",
+        "batches_of_events|to_batches",
+    ),
     ("drift monitors (MonitorFleet.observe)", "streamdrift/drift/fleet.py", "observe"),
     ("  of which window tests (_test_window)", "streamdrift/drift/monitor.py", "_test_window"),
     (
