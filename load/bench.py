@@ -588,13 +588,17 @@ def memory_table(results: dict[str, Any]) -> str:
     ):
         r = results.get(key)
         if r is None:
-            rows.append([label, "failed", "–", "–", "–", "–", "–"])
+            rows.append([label, "failed", "–", "–", "–", "–", "–", "–"])
             continue
         rows.append(
             [
                 label,
                 f"{r['models']} × {r['features']}",
                 fmt_bytes(r["per_model_feature"]),
+                "{} / {}".format(
+                    fmt_bytes(r.get("monitor_state_per_model_feature")),
+                    fmt_bytes(r.get("join_state_per_model_feature")),
+                ),
                 f"{fmt_int(r['events_filled'])} → {fmt_int(r['events_doubled'])}",
                 f"{fmt_bytes(r['growth'])} ({r['growth_per_event']:,.0f} B/event)",
                 f"{fmt_int(r['pending_filled'])} → {fmt_int(r['pending_doubled'])}"
@@ -611,7 +615,8 @@ def memory_table(results: dict[str, Any]) -> str:
                 ),
             ]
         )
-    headers = ["configuration", "models × features", "RSS per model-feature", "events fed",
+    headers = ["configuration", "models × features", "RSS per model-feature",
+               "of which monitors / waiting predictions", "events fed",
                "RSS growth with 2× the events", "pending-join predictions",
                "one checkpoint (all partitions): time / size"]  # fmt: skip
     return format_table(headers, rows)
