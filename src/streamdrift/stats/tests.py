@@ -72,7 +72,7 @@ def psi(expected: np.ndarray, actual: np.ndarray, eps: float = 1e-4) -> float:
     e, a = _paired(expected, actual, ("expected", "actual"))
     e = np.maximum(e, eps)
     a = np.maximum(a, eps)
-    return float(np.sum((a - e) * np.log(a / e)))
+    return float(((a - e) * np.log(a / e)).sum())
 
 
 def jensen_shannon(p: np.ndarray, q: np.ndarray, base: float = 2.0) -> float:
@@ -87,7 +87,7 @@ def jensen_shannon(p: np.ndarray, q: np.ndarray, base: float = 2.0) -> float:
 
     def kl_to_m(x: np.ndarray) -> float:
         nz = x > 0  # 0 * log(0) = 0; a + b > 0 wherever x > 0
-        return float(np.sum(x[nz] * np.log(2.0 * x[nz] / total[nz])))
+        return float((x[nz] * np.log(2.0 * x[nz] / total[nz])).sum())
 
     divergence = (kl_to_m(a) + kl_to_m(b)) / (2.0 * math.log(base))
     return math.sqrt(max(divergence, 0.0))  # rounding can leave -1e-17
@@ -147,7 +147,7 @@ def chi2_two_sample_statistic(ref: np.ndarray, obs: np.ndarray) -> tuple[float, 
     total = n_ref + n_obs
     e_ref = column * (n_ref / total)
     e_obs = column * (n_obs / total)
-    statistic = float(np.sum((ref - e_ref) ** 2 / e_ref) + np.sum((obs - e_obs) ** 2 / e_obs))
+    statistic = float(((ref - e_ref) ** 2 / e_ref).sum() + ((obs - e_obs) ** 2 / e_obs).sum())
     return statistic, dof
 
 
@@ -160,7 +160,7 @@ def cohens_w(expected: np.ndarray, observed: np.ndarray) -> float:
     exp = exp / exp.sum()
     obs = obs / obs.sum()
     keep = exp > 0
-    return float(np.sqrt(np.sum((obs[keep] - exp[keep]) ** 2 / exp[keep])))
+    return float(np.sqrt(((obs[keep] - exp[keep]) ** 2 / exp[keep]).sum()))
 
 
 def benjamini_hochberg(p_values: np.ndarray, q: float) -> np.ndarray:
