@@ -70,6 +70,12 @@ def psi(expected: np.ndarray, actual: np.ndarray, eps: float = 1e-4) -> float:
     if not eps > 0:
         raise ValueError(f"eps must be positive, got {eps}")
     e, a = _paired(expected, actual, ("expected", "actual"))
+    return psi_of_shares(e, a, eps)
+
+
+def psi_of_shares(e: np.ndarray, a: np.ndarray, eps: float = 1e-4) -> float:
+    """:func:`psi` of two vectors already normalised by ``_distribution`` (no checks): a
+    caller that needs several binned statistics of one pair normalises it once."""
     e = np.maximum(e, eps)
     a = np.maximum(a, eps)
     return float(((a - e) * np.log(a / e)).sum())
@@ -83,6 +89,11 @@ def jensen_shannon(p: np.ndarray, q: np.ndarray, base: float = 2.0) -> float:
     if not base > 1:
         raise ValueError(f"base must be > 1, got {base}")
     a, b = _paired(p, q, ("p", "q"))
+    return jensen_shannon_of_shares(a, b, base)
+
+
+def jensen_shannon_of_shares(a: np.ndarray, b: np.ndarray, base: float = 2.0) -> float:
+    """:func:`jensen_shannon` of two vectors already normalised (no checks)."""
     total = a + b  # x / m = 2x / (a + b): halving a subnormal total would round m to 0
 
     def kl_to_m(x: np.ndarray) -> float:
@@ -128,6 +139,11 @@ def chi2_two_sample(ref_counts: np.ndarray, obs_counts: np.ndarray) -> tuple[flo
     ref = np.asarray(ref_counts, dtype=np.float64)
     obs = np.asarray(obs_counts, dtype=np.float64)
     _paired(ref, obs, ("ref_counts", "obs_counts"))
+    return chi2_two_sample_checked(ref, obs)
+
+
+def chi2_two_sample_checked(ref: np.ndarray, obs: np.ndarray) -> tuple[float, int, float]:
+    """:func:`chi2_two_sample` of float count vectors already checked (``_paired``)."""
     statistic, dof = chi2_two_sample_statistic(ref, obs)
     if statistic == 0.0 and dof <= 0:
         return 0.0, 0, 1.0
@@ -157,8 +173,11 @@ def cohens_w(expected: np.ndarray, observed: np.ndarray) -> float:
     exp = np.asarray(expected, dtype=np.float64)
     obs = np.asarray(observed, dtype=np.float64)
     _paired(exp, obs, ("expected", "observed"))
-    exp = exp / exp.sum()
-    obs = obs / obs.sum()
+    return cohens_w_of_shares(exp / exp.sum(), obs / obs.sum())
+
+
+def cohens_w_of_shares(exp: np.ndarray, obs: np.ndarray) -> float:
+    """:func:`cohens_w` of two vectors already normalised (no checks)."""
     keep = exp > 0
     return float(np.sqrt(((obs[keep] - exp[keep]) ** 2 / exp[keep]).sum()))
 
