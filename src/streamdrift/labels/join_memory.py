@@ -226,7 +226,7 @@ class MemoryJoin:
         pids = batch.prediction_ids
         on_disk = self._ids_on_disk(model, pids, pend, lab)
         if not on_disk and (
-            pend.keys().isdisjoint(pids)
+            (not pend or pend.keys().isdisjoint(pids))
             and (not lab or lab.keys().isdisjoint(pids))
             and (not waiting or waiting.keys().isdisjoint(pids))
         ):
