@@ -12,6 +12,7 @@ import operator
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from itertools import repeat
+from operator import countOf
 from typing import Any
 
 import numpy as np
@@ -205,13 +206,21 @@ class PackedColumn:
         n = len(values)
         if n == 0:
             return
-        types = set(map(type, values))
+        # One type throughout (the common case: a column of floats, or of strings) is told
+        # by counting the first row's type (``countOf`` compares types by identity, in C),
+        # cheaper than building the set of the column's types.
+        first = type(values[0])
+        if (first is float or first is str) and countOf(map(type, values), first) == n:
+            types = {first}
+        else:
+            types = set(map(type, values))
         lo, hi = self._reserve(n)
         slots, tags = self._values[lo:hi], self._tags[lo:hi]
-        if types == _FLOATS:
+        if first is float and types == _FLOATS:
             slots[:] = np.fromiter(values, dtype=np.float64, count=n)
             tags[:] = _FLOAT
-        elif types <= _CODED and n >= _FEW and len(set(values)) * 4 > n:
+            return
+        if types <= _CODED and n >= _FEW and len(set(values)) * 4 > n:
             self._refer(values, types, slots, tags)  # mostly distinct (ids): no table
         elif types <= _CODED:  # None takes a code too, read back as missing
             slots[:] = np.fromiter(map(self._strings.__getitem__, values), np.float64, n)

@@ -225,29 +225,32 @@ class MemoryJoin:
         waiting = self._feedback.get(model)
         pids = batch.prediction_ids
         on_disk = self._ids_on_disk(model, pids, pend, lab)
-        if not on_disk:
+        if not on_disk and (
+            (not pend or pend.keys().isdisjoint(pids))
+            and (not lab or lab.keys().isdisjoint(pids))
+            and (not waiting or waiting.keys().isdisjoint(pids))
+        ):
             # Fast path, the common case: no id of the batch is a duplicate (of another row,
             # of a waiting or labelled prediction) and none has its label waiting. Then
-            # every row waits: the rows go in with one dict.update and their heap entries
-            # are pushed by a C loop, in row order, so the stores and heaps end up exactly
-            # as the row-by-row loop below leaves them. (That loop alone was 27 % of the
-            # own time on the envelope path of load.bench_profile.)
-            rows = dict(
+            # every row waits: the rows go into the store in one C loop and their heap
+            # entries are pushed by another, in row order, so the stores and heaps end up
+            # exactly as the row-by-row loop below leaves them. (That loop alone was 27 % of
+            # the own time on the envelope path of load.bench_profile.) The rows go straight
+            # into the store, not through a dict of the batch first: onto a store of 20,000
+            # waiting rows a batch of 7,500 goes in ~27 % faster.
+            held = len(pend)
+            pend.update(
                 zip(pids, zip(stamps, preds, repeat(version), repeat(segment)), strict=True)
             )
-            ids = rows.keys()  # a keys view: isdisjoint() then walks the smaller side
-            if (
-                len(rows) == n
-                and pend.keys().isdisjoint(ids)
-                and (not lab or lab.keys().isdisjoint(ids))
-                and (not waiting or waiting.keys().isdisjoint(ids))
-            ):
-                pend.update(rows)
+            if len(pend) - held == n:
                 entries = zip(stamps, repeat(model), pids)
                 deque(map(partial(heapq.heappush, self._heap(self._pheap, model)), entries), 0)
                 self._batch_added(model, n, stamps, n)
                 self._bound_pending()
                 return []
+            # an id twice in the batch: none of its ids waited before, take them out again
+            # (the others keep their order) and go row by row
+            deque(map(pend.pop, pids, repeat(None)), 0)
         pheap = self._heap(self._pheap, model)
         lheap = self._heap(self._lheap, model)
         push = heapq.heappush

@@ -24,13 +24,14 @@ import numpy as np
 
 from streamdrift.stats.sketches import OTHER, bin_counts, split_missing
 from streamdrift.stats.tests import (
+    _paired,
     _usable_scale,
-    chi2_two_sample,
+    chi2_two_sample_checked,
     chi2_two_sample_statistic,
-    cohens_w,
-    jensen_shannon,
+    cohens_w_of_shares,
+    jensen_shannon_of_shares,
     ks_sorted,
-    psi,
+    psi_of_shares,
     wasserstein_sorted,
 )
 
@@ -221,16 +222,19 @@ def compare_numeric(
     if kept.size == 0:
         nan = math.nan
         return NumericComparison(nan, nan, nan, nan, nan, missing_share, 0, n_missing)
+    # The window's bin counts and the reference's, normalised once for psi and js (as
+    # psi() and jensen_shannon() would each normalise them); both are valid by construction.
     if not (ks or wasserstein):  # binned statistics only: no sort, no KS, no p-value
         counts = bin_counts(ref.edges, kept)
         chi2, dof = chi2_two_sample_statistic(ref.bin_counts.astype(np.float64), counts * 1.0)
         chi2_p = math.nan
+        e, a = _paired(ref.expected, counts, ("expected", "actual"))
         return NumericComparison(
-            psi=psi(ref.expected, counts),
+            psi=psi_of_shares(e, a),
             ks=math.nan,
             ks_pvalue=math.nan,
             wasserstein_norm=math.nan,
-            jensen_shannon=jensen_shannon(ref.expected, counts) if js else math.nan,
+            jensen_shannon=jensen_shannon_of_shares(e, a) if js else math.nan,
             missing_share=missing_share,
             count=int(kept.size),
             n_missing=n_missing,
@@ -241,9 +245,14 @@ def compare_numeric(
     ordered = np.sort(kept)
     counts = bin_counts(ref.edges, ordered)
     d, p_value = ks_sorted(ref.sample, ordered)
-    chi2, dof, chi2_p = chi2_two_sample(ref.bin_counts, counts) if bins else (math.nan, 0, math.nan)
+    chi2, dof, chi2_p = (
+        chi2_two_sample_checked(ref.bin_counts.astype(np.float64), counts.astype(np.float64))
+        if bins
+        else (math.nan, 0, math.nan)
+    )
+    e, a = _paired(ref.expected, counts, ("expected", "actual"))
     return NumericComparison(
-        psi=psi(ref.expected, counts),
+        psi=psi_of_shares(e, a),
         ks=d,
         ks_pvalue=p_value,
         wasserstein_norm=(
@@ -251,7 +260,7 @@ def compare_numeric(
             if wasserstein
             else math.nan
         ),
-        jensen_shannon=jensen_shannon(ref.expected, counts) if js else math.nan,
+        jensen_shannon=jensen_shannon_of_shares(e, a) if js else math.nan,
         missing_share=missing_share,
         count=int(ordered.size),
         n_missing=n_missing,
@@ -399,15 +408,20 @@ def compare_categorical_tally(
         return CategoricalComparison(nan, nan, 0, nan, nan, nan, nan, missing_share, 0, n_missing)
     seen = [tally.get(c, 0) for c in ref.categories]
     observed = np.array([*seen, count - sum(seen)], dtype=np.int64)
-    chi2, dof, p_value = chi2_two_sample(ref.counts, observed)
+    # observed checked and normalised once (as chi2_two_sample, psi, jensen_shannon and
+    # cohens_w would each do it, with the same error); the reference's are valid
+    e, a = _paired(ref.expected, observed, ("ref_counts", "obs_counts"))
+    chi2, dof, p_value = chi2_two_sample_checked(
+        ref.counts.astype(np.float64), observed.astype(np.float64)
+    )
     return CategoricalComparison(
-        psi=psi(ref.expected, observed),
+        psi=psi_of_shares(e, a),
         chi2=chi2,
         chi2_dof=dof,
         chi2_pvalue=p_value,
-        jensen_shannon=jensen_shannon(ref.expected, observed) if js else math.nan,
+        jensen_shannon=jensen_shannon_of_shares(e, a) if js else math.nan,
         unseen_share=_share(int(observed[-1]), count),
-        cohens_w=cohens_w(ref.expected, observed),
+        cohens_w=cohens_w_of_shares(e, a),
         missing_share=missing_share,
         count=count,
         n_missing=n_missing,

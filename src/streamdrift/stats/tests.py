@@ -70,9 +70,15 @@ def psi(expected: np.ndarray, actual: np.ndarray, eps: float = 1e-4) -> float:
     if not eps > 0:
         raise ValueError(f"eps must be positive, got {eps}")
     e, a = _paired(expected, actual, ("expected", "actual"))
+    return psi_of_shares(e, a, eps)
+
+
+def psi_of_shares(e: np.ndarray, a: np.ndarray, eps: float = 1e-4) -> float:
+    """:func:`psi` of two vectors already normalised by ``_distribution`` (no checks): a
+    caller that needs several binned statistics of one pair normalises it once."""
     e = np.maximum(e, eps)
     a = np.maximum(a, eps)
-    return float(np.sum((a - e) * np.log(a / e)))
+    return float(((a - e) * np.log(a / e)).sum())
 
 
 def jensen_shannon(p: np.ndarray, q: np.ndarray, base: float = 2.0) -> float:
@@ -83,11 +89,16 @@ def jensen_shannon(p: np.ndarray, q: np.ndarray, base: float = 2.0) -> float:
     if not base > 1:
         raise ValueError(f"base must be > 1, got {base}")
     a, b = _paired(p, q, ("p", "q"))
+    return jensen_shannon_of_shares(a, b, base)
+
+
+def jensen_shannon_of_shares(a: np.ndarray, b: np.ndarray, base: float = 2.0) -> float:
+    """:func:`jensen_shannon` of two vectors already normalised (no checks)."""
     total = a + b  # x / m = 2x / (a + b): halving a subnormal total would round m to 0
 
     def kl_to_m(x: np.ndarray) -> float:
         nz = x > 0  # 0 * log(0) = 0; a + b > 0 wherever x > 0
-        return float(np.sum(x[nz] * np.log(2.0 * x[nz] / total[nz])))
+        return float((x[nz] * np.log(2.0 * x[nz] / total[nz])).sum())
 
     divergence = (kl_to_m(a) + kl_to_m(b)) / (2.0 * math.log(base))
     return math.sqrt(max(divergence, 0.0))  # rounding can leave -1e-17
@@ -128,6 +139,11 @@ def chi2_two_sample(ref_counts: np.ndarray, obs_counts: np.ndarray) -> tuple[flo
     ref = np.asarray(ref_counts, dtype=np.float64)
     obs = np.asarray(obs_counts, dtype=np.float64)
     _paired(ref, obs, ("ref_counts", "obs_counts"))
+    return chi2_two_sample_checked(ref, obs)
+
+
+def chi2_two_sample_checked(ref: np.ndarray, obs: np.ndarray) -> tuple[float, int, float]:
+    """:func:`chi2_two_sample` of float count vectors already checked (``_paired``)."""
     statistic, dof = chi2_two_sample_statistic(ref, obs)
     if statistic == 0.0 and dof <= 0:
         return 0.0, 0, 1.0
@@ -147,7 +163,7 @@ def chi2_two_sample_statistic(ref: np.ndarray, obs: np.ndarray) -> tuple[float, 
     total = n_ref + n_obs
     e_ref = column * (n_ref / total)
     e_obs = column * (n_obs / total)
-    statistic = float(np.sum((ref - e_ref) ** 2 / e_ref) + np.sum((obs - e_obs) ** 2 / e_obs))
+    statistic = float(((ref - e_ref) ** 2 / e_ref).sum() + ((obs - e_obs) ** 2 / e_obs).sum())
     return statistic, dof
 
 
@@ -157,10 +173,13 @@ def cohens_w(expected: np.ndarray, observed: np.ndarray) -> float:
     exp = np.asarray(expected, dtype=np.float64)
     obs = np.asarray(observed, dtype=np.float64)
     _paired(exp, obs, ("expected", "observed"))
-    exp = exp / exp.sum()
-    obs = obs / obs.sum()
+    return cohens_w_of_shares(exp / exp.sum(), obs / obs.sum())
+
+
+def cohens_w_of_shares(exp: np.ndarray, obs: np.ndarray) -> float:
+    """:func:`cohens_w` of two vectors already normalised (no checks)."""
     keep = exp > 0
-    return float(np.sqrt(np.sum((obs[keep] - exp[keep]) ** 2 / exp[keep])))
+    return float(np.sqrt(((obs[keep] - exp[keep]) ** 2 / exp[keep]).sum()))
 
 
 def benjamini_hochberg(p_values: np.ndarray, q: float) -> np.ndarray:
