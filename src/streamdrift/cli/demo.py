@@ -34,7 +34,10 @@ def add_parser(sub: Any) -> None:
         help=f"broker port (default: {DEFAULT_PORT}, or a free one if taken)",
     )
     demo.add_argument(
-        "--metrics-port", type=int, default=9100, help="worker /metrics port (default: 9100)"
+        "--metrics-port",
+        type=int,
+        default=9100,
+        help="worker /metrics port (default: 9100; 0, or a port in use: a free one)",
     )
     demo.add_argument(
         "--data-dir",

@@ -183,7 +183,9 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_with_broker(url: str, data: Path, args: argparse.Namespace) -> None:
-    metrics_port = args.metrics_port if not port_in_use(args.metrics_port) else free_port()
+    # the live view reads the worker's /metrics: 0 or a port in use means a free one
+    wanted = args.metrics_port
+    metrics_port = wanted if wanted and not port_in_use(wanted) else free_port()
     settings = config.load(
         {
             "broker": url,
