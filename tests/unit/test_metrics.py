@@ -163,12 +163,12 @@ def test_every_reason_the_codec_raises_is_declared() -> None:
     import re
 
     from streamdrift import codec
-    from streamdrift.engine import messages, processor
+    from streamdrift.engine import dead_letters, messages, processor
 
-    source = inspect.getsource(codec) + inspect.getsource(processor)
+    source = "".join(inspect.getsource(m) for m in (codec, processor, dead_letters))
     raised = set(re.findall(r'DecodeError\(\s*"(\w+)"', source))
     assert raised and raised <= set(codec.DECODE_REASONS)
     # and every dead-letter reason the processor writes directly
     direct = set(re.findall(r'dead_letter\([^)]*?"(\w+)"', source))
-    direct |= set(re.findall(r'dead_letter\.labels\("(\w+)"\)', source))
-    assert direct <= set(messages.DEAD_LETTER_REASONS), direct
+    direct |= set(re.findall(r'\.reject\([^)]*?"(\w+)"', source))
+    assert direct and direct <= set(messages.DEAD_LETTER_REASONS), direct

@@ -28,11 +28,10 @@ from streamdrift.drift.fleet import FleetUpdate, MonitorFleet
 from streamdrift.drift.profiles import Profiles, profiles_to_dict
 from streamdrift.drift.window_record import monitor_of, window_record
 from streamdrift.engine import clock as engine_clock
+from streamdrift.engine.dead_letters import DeadLetters
 from streamdrift.engine.messages import (
-    H_ROWS,
     InputRecord,
     OutputRecord,
-    dead_letter,
 )
 from streamdrift.engine.partition import PartitionState
 from streamdrift.engine.retrain import retrain_records
@@ -76,7 +75,7 @@ class Processor:
         self.specs = specs or settings.model_specs()
         self.clock = clock
         self.runtime = settings.runtime_spec()
-        self._caps_hit: set[str] = set()  # caps already logged (one line per cap)
+        self.dead = DeadLetters(settings.topic_dead_letter, self.runtime)
         self.states: dict[int, PartitionState] = {}
         # reference profiles from the references topic, by (model, version)
         self.references: dict[tuple[str, str], tuple[Profiles, int]] = {}
@@ -298,7 +297,7 @@ class Processor:
                     if key not in admitted:  # within one call, an admitted pair stays so
                         refused = state.runtime.admit(*key, self.runtime)
                         if refused is not None:
-                            self._refuse(record, event.model_id, refused, out)
+                            self.dead.refuse(record, event.model_id, refused, out)
                             continue
                         admitted.add(key)
                     run.append(event)
@@ -320,11 +319,11 @@ class Processor:
                     if key not in admitted:
                         refused = state.runtime.admit(*key, self.runtime)
                         if refused is not None:
-                            self._refuse(record, item.model_id, refused, out)
+                            self.dead.refuse(record, item.model_id, refused, out)
                             continue
                         admitted.add(key)
                     if isinstance(item, PredictionBatch) and item.rejected:
-                        self._reject_rows(record, item.rejected, out)
+                        self.dead.reject_rows(record, item.rejected, out)
                     if run:
                         items.extend(batches_of_events(run))
                         run = []
@@ -332,7 +331,7 @@ class Processor:
                 else:
                     messages.append((record, codec.decode_feedback(value)))
             except codec.DecodeError as exc:
-                self._reject(record, exc.reason, str(exc), out)
+                self.dead.reject(record, exc.reason, str(exc), out)
         if run:
             items.extend(batches_of_events(run))
         out.messages.update(consumed)
@@ -394,24 +393,6 @@ class Processor:
                 self.runtime.retire_after,
             )
         return out
-
-    def _refuse(self, record: InputRecord, model_id: str, reason: str, out: Update) -> None:
-        """Predictions past a cap: to dead-letter, counted; one log line per cap."""
-        out.dead_letters[reason] += 1
-        cap = "max_models" if reason == "too_many_models" else "max_versions"
-        if reason not in self._caps_hit:
-            self._caps_hit.add(reason)
-            log.warning(
-                "cap %s=%d hit in partition %d (model %r): further predictions past it go to "
-                "dead-letter (%s); logged once",
-                cap,
-                getattr(self.runtime, cap),
-                record.partition,
-                model_id,
-                reason,
-            )
-        error = f"{cap}={getattr(self.runtime, cap)} reached in partition {record.partition}"
-        out.records.append(dead_letter(self.settings.topic_dead_letter, record, reason, error))
 
     def _end_of_input(self, state: PartitionState, marker: EndOfInput, out: Update) -> None:
         """Close the model's partial drift windows (see ``DriftMonitor.flush``)."""
@@ -475,47 +456,11 @@ class Processor:
                 f"feedback for model {unknown[0]!r}, which is not configured and has sent no "
                 "prediction to this partition (its predictions are past the label's time)"
             )
-            out.dead_letters["unknown_model"] += 1
-            log.warning(
-                "to dead-letter: %s[%d]@%d (unknown_model): %s",
-                record.topic,
-                record.partition,
-                record.offset,
-                error,
-            )
-            dl = dead_letter(self.settings.topic_dead_letter, record, "unknown_model", error)
-            out.records.append(dl)
+            self.dead.reject(record, "unknown_model", error, out, decode=False)
         return feedback
 
     def _pending(self, attribute: str) -> int:
         return sum(getattr(st.labels.join, attribute) for st in self.states.values())
-
-    def _reject_rows(
-        self, record: InputRecord, rejected: list[tuple[int, str, str]], out: Update
-    ) -> None:
-        """Some rows of an envelope were invalid: the original message goes to dead-letter
-        with the rows named (header ``streamdrift.rows``); the other rows were processed."""
-        reason = rejected[0][1]
-        error = "; ".join(f"row {i}: {message}" for i, _, message in rejected[:20])
-        rows = ",".join(str(i) for i, _, _ in rejected)
-        self._reject(record, reason, f"{len(rejected)} invalid rows: {error}", out)
-        dl = out.records[-1]
-        out.records[-1] = OutputRecord(
-            dl.topic, dl.key, dl.value, (*dl.headers, (H_ROWS, rows.encode()))
-        )
-
-    def _reject(self, record: InputRecord, reason: str, error: str, out: Update) -> None:
-        out.decode_failures[(record.topic, reason)] += 1
-        out.dead_letters[reason] += 1
-        log.warning(
-            "to dead-letter: %s[%d]@%d (%s): %s",
-            record.topic,
-            record.partition,
-            record.offset,
-            reason,
-            error,
-        )
-        out.records.append(dead_letter(self.settings.topic_dead_letter, record, reason, error))
 
     def _emit(self, update: FleetUpdate, out: Update, state: PartitionState) -> None:
         self._window_records(update.windows, out, labels=False)
