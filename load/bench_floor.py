@@ -89,9 +89,111 @@ class FloorWork:
         self.held[model] = held - start
 
 
-async def consume(bootstrap: str, topic: str, messages: int) -> dict[str, Any]:
+_NUMBER_TYPES = frozenset({int, float, type(None)})
+_CATEGORY_TYPES = frozenset({str, type(None)})
+DECILES = np.linspace(0.1, 0.9, 9)
+
+
+class RequiredWork(FloorWork):
+    """(a'') What the default configuration (tests ``psi``, ``chi2``, ``missing``; a label
+    join) cannot skip, at its cheapest in CPython + numpy. Beyond :class:`FloorWork`'s
+    conversion of each column:
+
+    * check each value's type once (a number column holds only ints, floats and nulls —
+      booleans are not numbers; a category column only strings and nulls): one
+      ``set(map(type, column))`` per column per envelope, the least a Python check of
+      orjson's objects can do, and what a dead letter with a reason needs;
+    * keep every prediction until its label: one dict insert per prediction id (id → slot)
+      and its score in a float64 column (no expiry order, no per-model store);
+    * per closed window, the default tests against the model's first window as reference:
+      numeric columns — the reference's decile edges once, then per window one
+      ``searchsorted`` + ``bincount`` (the PSI bins), PSI, and the missing count; categorical
+      columns — the reference's shares once, then per window the category counts, PSI and
+      the chi² statistic over the categories.
+
+    No p-values, no thresholds, no corrections, no alerts, no checkpoints: a lower bound on
+    the work of any monitor with these tests, not a monitor. The sort of :class:`FloorWork`
+    is not done (PSI on reference bins needs none)."""
+
+    def __init__(self, window: int = WINDOW) -> None:
+        super().__init__(window)
+        self.slots: dict[str, int] = {}
+        self.scores: list[np.ndarray] = []
+        self.bad_types = 0
+        self.edges: dict[tuple[str, str], np.ndarray] = {}
+        self.shares: dict[tuple[str, str], dict[Any, float]] = {}
+        self.psi_sum = 0.0  # kept so the work cannot be optimised away
+
+    def add(self, doc: dict[str, Any]) -> int:
+        ids = doc["prediction_id"]
+        slots = self.slots
+        start = len(slots)
+        slots.update(zip(ids, range(start, start + len(ids)), strict=True))
+        for column in doc["features"].values():
+            types = set(map(type, column))
+            if not (types <= _NUMBER_TYPES or types <= _CATEGORY_TYPES):
+                self.bad_types += 1
+        if not set(map(type, doc["timestamp"])) <= _NUMBER_TYPES:
+            self.bad_types += 1
+        if "prediction" in doc:
+            score = doc["prediction"]
+            if not set(map(type, score)) <= _NUMBER_TYPES:
+                self.bad_types += 1
+            self.scores.append(np.asarray(score, dtype=np.float64))
+        return super().add(doc)
+
+    def _close(self, model: str) -> None:
+        size = self.window
+        held = self.held[model]
+        numeric, categorical = self.numeric[model], self.categorical[model]
+        joined = {name: np.concatenate(parts) for name, parts in numeric.items()}
+        start = 0
+        while held - start >= size:
+            for name, array in joined.items():
+                if name != "timestamp":  # a clock, not a feature: windows need no test of it
+                    self.psi_sum += self._numeric_psi((model, name), array[start : start + size])
+            for name, values in categorical.items():
+                self.psi_sum += self._categorical_psi((model, name), values[start : start + size])
+            start += size
+            self.windows += 1
+        for name, array in joined.items():
+            numeric[name] = [array[start:]]
+        for values in categorical.values():
+            del values[:start]
+        self.held[model] = held - start
+
+    def _numeric_psi(self, key: tuple[str, str], window: np.ndarray) -> float:
+        finite = window[np.isfinite(window)]
+        edges = self.edges.get(key)
+        if edges is None:  # the first window is the reference
+            self.edges[key] = np.quantile(finite, DECILES) if finite.size else np.zeros(9)
+            return 0.0
+        counts = np.bincount(np.searchsorted(edges, finite, side="right"), minlength=10)
+        observed = np.maximum(counts / max(finite.size, 1), 1e-4)
+        expected = 0.1
+        return float(np.sum((observed - expected) * np.log(observed / expected)))
+
+    def _categorical_psi(self, key: tuple[str, str], window: list[Any]) -> float:
+        counts = Counter(window)
+        shares = self.shares.get(key)
+        if shares is None:
+            self.shares[key] = {k: v / len(window) for k, v in counts.items()}
+            return 0.0
+        n = len(window)
+        psi = chi2 = 0.0
+        for category in shares.keys() | counts.keys():
+            e = max(shares.get(category, 0.0), 1e-4)
+            o = max(counts.get(category, 0) / n, 1e-4)
+            psi += (o - e) * np.log(o / e)
+            chi2 += n * (o - e) ** 2 / e
+        return psi + 0.0 * chi2
+
+
+async def consume(
+    bootstrap: str, topic: str, messages: int, work_type: type[FloorWork] = FloorWork
+) -> dict[str, Any]:
     """The limit's consumer loop (same settings as :func:`load.bench_limit.consume`) with
-    :class:`FloorWork` on every decoded envelope."""
+    ``work_type`` (:class:`FloorWork` or :class:`RequiredWork`) on every decoded envelope."""
     from aiokafka import AIOKafkaConsumer
 
     from load.bench_common import unique_tag
@@ -106,7 +208,7 @@ async def consume(bootstrap: str, topic: str, messages: int) -> dict[str, Any]:
         max_partition_fetch_bytes=8 * 1024 * 1024,
     )
     await consumer.start()
-    work = FloorWork()
+    work = work_type()
     seen = events = 0
     first = 0.0
     loads = orjson.loads
@@ -137,30 +239,30 @@ def offline(events: int, repeats: int = 3, values: Sequence[bytes] = ()) -> dict
     """The floor work alone (orjson.loads included) on the benchmark's envelopes, no Kafka:
     comparable with ``load.bench_profile``'s "processor alone" (which starts from bytes
     too). Best of ``repeats`` passes, each on a fresh :class:`FloorWork`; interleaved with
-    as many passes of ``orjson.loads`` alone (``loads_rate``: the limit's work without
-    Kafka). ``values``: the encoded envelopes of those events, if already at hand."""
+    as many passes of :class:`RequiredWork` (``required_rate``) and of ``orjson.loads``
+    alone (``loads_rate``: the limit's work without Kafka). ``values``: the encoded
+    envelopes of those events, if already at hand."""
     from load import bench_data
 
     if not values:
         values = [value for _, value in bench_data.encode(events).envelopes]
-    rates, loads_rates = [], []
+    rates: dict[str, list[float]] = {"rate": [], "required_rate": [], "loads_rate": []}
     loads = orjson.loads
     for _ in range(repeats):
-        work = FloorWork()
-        started = time.perf_counter()
-        rows = sum(work.add(loads(v)) for v in values)
-        rates.append(rows / (time.perf_counter() - started))
+        for key, work_type in (("rate", FloorWork), ("required_rate", RequiredWork)):
+            work = work_type()
+            started = time.perf_counter()
+            rows = sum(work.add(loads(v)) for v in values)
+            rates[key].append(rows / (time.perf_counter() - started))
         started = time.perf_counter()
         for v in values:
             loads(v)
-        loads_rates.append(rows / (time.perf_counter() - started))
-    return {
-        "events": events,
-        "rate": max(rates),
-        "rates": rates,
-        "loads_rate": max(loads_rates),
-        "loads_rates": loads_rates,
-    }
+        rates["loads_rate"].append(rows / (time.perf_counter() - started))
+    out: dict[str, Any] = {"events": events}
+    for key, found in rates.items():
+        out[key] = max(found)
+        out[key + "s"] = found
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -170,13 +272,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--messages", type=int)
     p.add_argument("--passes", type=int, default=3)
     p.add_argument("--events", type=int, help="no Kafka: time the work alone on N events")
+    p.add_argument(
+        "--required",
+        action="store_true",
+        help="(a'') with Kafka: RequiredWork (the default tests' least work) instead of FloorWork",
+    )
     args = p.parse_args(argv)
     if args.events is not None:
         result = offline(args.events)
         say(
             "floor",
-            f"work alone, no Kafka: {result['rate']:,.0f} events/s "
-            f"(orjson.loads alone {result['loads_rate']:,.0f})",
+            f"work alone, no Kafka: {result['rate']:,.0f} events/s; required work "
+            f"{result['required_rate']:,.0f} (orjson.loads alone {result['loads_rate']:,.0f})",
         )
         emit(result)
         return 0
@@ -185,12 +292,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     from streamdrift.config.settings import BrokerAddress
 
     bootstrap = BrokerAddress.parse(args.broker).bootstrap_servers
+    work_type = RequiredWork if args.required else FloorWork
     passes = [
-        asyncio.run(consume(bootstrap, args.topic, args.messages)) for _ in range(args.passes)
+        asyncio.run(consume(bootstrap, args.topic, args.messages, work_type))
+        for _ in range(args.passes)
     ]
     result = median_pass(passes)
     rates = result["rates"]
-    say("floor", f"{result['events']:,} events in {result['seconds']:.3f}s (median of {rates})")
+    say(
+        "required" if args.required else "floor",
+        f"{result['events']:,} events in {result['seconds']:.3f}s (median of {rates})",
+    )
     emit(result)
     return 0
 

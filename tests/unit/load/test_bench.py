@@ -21,6 +21,7 @@ from load.bench_common import (
     ratio,
     ratio_line,
 )
+from load.bench_floor import RequiredWork
 
 from streamdrift import codec
 from streamdrift.records import PredictionBatch, PredictionEvent
@@ -228,3 +229,45 @@ def test_floor_work_closes_one_window_per_1000_rows_of_a_model() -> None:
     model = next(iter(work.numeric))
     assert set(work.categorical[model]) == set(bench_data.CATEGORICAL)
     assert set(work.numeric[model]) == {"timestamp", "prediction", *bench_data.NUMERIC}
+
+
+def test_required_line_compares_d_with_the_required_work() -> None:
+    results = {
+        "limit_envelopes": {"events": 100, "seconds": 0.1, "rate": 1000.0},
+        "floor_envelopes": {"events": 100, "seconds": 0.25, "rate": 400.0},
+        "required_envelopes": {"events": 100, "seconds": 0.5, "rate": 200.0},
+        "envelopes": {"events": 100, "seconds": 1.0, "rate": 100.0},
+    }
+    lines = bench.floor_lines(results)
+    assert lines[1].startswith("Required work: (a'')/(a') = 0.50:")
+    assert lines[1].endswith("; (d)/(a'') = 0.50.")
+    row = next(line for line in bench.throughput_table(results).splitlines() if "(a'')" in line)
+    assert "0.20×" in row  # × (a)
+    without = {k: v for k, v in results.items() if k != "required_envelopes"}
+    assert len(bench.floor_lines(without)) == 1
+
+
+def _required_work(drift_at: int | None) -> tuple[RequiredWork, dict[str, int]]:
+    work = RequiredWork(window=1000)
+    rows: dict[str, int] = {}
+    gen = bench_data.generator(drift_at=drift_at, chunk_size=2000)
+    for chunk in gen.chunks(24_000):
+        for batch in chunk.batches:
+            n = work.add(codec.loads(codec.encode_prediction_batch(batch)))
+            rows[batch.model_id] = rows.get(batch.model_id, 0) + n
+    return work, rows
+
+
+def test_required_work_indexes_checks_and_tests_every_window() -> None:
+    work, rows = _required_work(None)
+    assert len(work.slots) == sum(rows.values()) == 24_000 and work.bad_types == 0
+    assert work.windows == sum(n // 1000 for n in rows.values())
+    model = next(iter(work.numeric))
+    # a reference per model and tested column; the clock is not a feature
+    assert {name for m, name in work.edges if m == model} == {"prediction", *bench_data.NUMERIC}
+    assert {name for m, name in work.shares if m == model} == set(bench_data.CATEGORICAL)
+    drifted, _ = _required_work(drift_at=6_000)
+    assert drifted.psi_sum > 3 * work.psi_sum  # income moved by 2σ in every model
+    work.add({"model_id": "m", "prediction_id": ["a"], "timestamp": [1.0],
+              "features": {"flag": [True]}})  # fmt: skip
+    assert work.bad_types == 1  # a boolean is not a number
