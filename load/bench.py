@@ -333,6 +333,7 @@ class Bench:
         workers_timeout = 60 + plan.events / 5000
         common = ["--broker", broker]
         envelope_args = [*common, "--topic", envelopes, "--messages", str(n_env)]
+        single_args = [*common, "--topic", single, "--messages", str(n_single)]
         self.step(
             "limit_envelopes",
             "(a) limit on envelopes",
@@ -373,6 +374,17 @@ class Bench:
                 "limit-single",
                 "load.bench_limit",
                 [*common, "--topic", single, "--messages", str(n_single)],
+                logs,
+                timeout,
+            ),
+        )
+        self.step(
+            "required_single",
+            "(a'') required work on single events",
+            lambda: run_simple(
+                "required-single",
+                "load.bench_floor",
+                [*single_args, "--passes", "3", "--required", "--single"],
                 logs,
                 timeout,
             ),
@@ -499,6 +511,7 @@ def throughput_table(results: dict[str, Any]) -> str:
         ("floor_envelopes", "(a') floor: (a) + least numpy work of any monitor", "envelopes"),
         ("required_envelopes", "(a'') (a') + least work of default tests + join", "envelopes"),
         ("limit_single", "(a) limit, on single-event messages", "single"),
+        ("required_single", "(a'') (a) + least work of default tests + join", "single"),
         ("faust", "(b) baseline: Faust agent + River ADWIN per event", "single"),
         ("faust_bare", "(b') a Faust agent that only counts events", "single"),
         ("single", "(c) streamdrift, single-event messages", "single"),
@@ -554,6 +567,23 @@ def floor_lines(results: dict[str, Any]) -> list[str]:
             line += f"; (d)/(a'') = {ratio(env, required):.2f}"
         lines.append(line + ".")
     return lines
+
+
+def required_single_line(results: dict[str, Any]) -> list[str]:
+    """How the required work (a'') on single events compares with their limit, and (c)."""
+    limit = results.get("limit_single", {}).get("rate")
+    required = results.get("required_single", {}).get("rate")
+    single = results.get("single", {}).get("rate")
+    if limit is None or required is None:
+        return []
+    line = (
+        f"Single events: (a'')/(a) = {ratio(required, limit):.2f}: the least work of the "
+        "default tests and the label join on single-event messages (regrouped into columns "
+        "per fetch) reaches that share of their limit"
+    )
+    if single is not None:
+        line += f"; (c)/(a'') = {ratio(single, required):.2f}"
+    return [line + "."]
 
 
 def scale_out_lines(results: dict[str, Any]) -> list[str]:
@@ -669,10 +699,12 @@ def profile_tables(results: dict[str, Any]) -> list[str]:
     if "floor" in r:
         rows.append(["(a') floor work alone (load.bench_floor), events/s", "–",
                      fmt_int(r["floor"]["rate"])])  # fmt: skip
+        required_single = r.get("required_single", {})
         if "required_rate" in r["floor"]:
-            rows.append(["(a'') required work alone (bench_floor.RequiredWork), events/s",
-                         "–", fmt_int(r["floor"]["required_rate"])])  # fmt: skip
-        rows.append(["orjson.loads alone, events/s", "–",
+            rows.append(["(a'') required work alone (load.bench_floor), events/s",
+                         fmt_int(required_single.get("required_rate")),
+                         fmt_int(r["floor"]["required_rate"])])  # fmt: skip
+        rows.append(["orjson.loads alone, events/s", fmt_int(required_single.get("loads_rate")),
                      fmt_int(r["floor"].get("loads_rate"))])  # fmt: skip
     out = [format_table(["stage of Processor.process (inclusive time)", "single", "envelopes"],
                         rows)]  # fmt: skip
@@ -702,6 +734,7 @@ def report(plan: Plan, results: dict[str, Any], errors: dict[str, str], wall: fl
         throughput_table(results),
         "",
         *floor_lines(results),
+        *required_single_line(results),
         "",
         *scale_out_lines(results),
         "",

@@ -172,8 +172,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     floor = result["floor"]
     say(
         "profile",
-        f"(a') floor work alone on envelopes {floor['rate']:,.0f} events/s "
-        f"(orjson.loads alone {floor['loads_rate']:,.0f})",
+        f"(a') floor work alone on envelopes {floor['rate']:,.0f} events/s, (a'') required "
+        f"work {floor['required_rate']:,.0f} (orjson.loads alone {floor['loads_rate']:,.0f})",
+    )
+    fetches = [  # the processor's slices (``run``): per partition, ``batch`` records each
+        [r.value for r in rows[lo : lo + 2000] if r.value is not None]
+        for rows in records_of(encoded.single).values()
+        for lo in range(0, len(rows), 2000)
+    ]
+    result["required_single"] = bench_floor.offline_single(fetches, max(args.repeat, 3))
+    single = result["required_single"]
+    say(
+        "profile",
+        f"(a'') required work alone on single events {single['required_rate']:,.0f} events/s "
+        f"(orjson.loads alone {single['loads_rate']:,.0f})",
     )
     emit(result)
     return 0

@@ -271,3 +271,35 @@ def test_required_work_indexes_checks_and_tests_every_window() -> None:
     work.add({"model_id": "m", "prediction_id": ["a"], "timestamp": [1.0],
               "features": {"flag": [True]}})  # fmt: skip
     assert work.bad_types == 1  # a boolean is not a number
+
+
+def test_required_single_work_does_the_envelope_work_on_columns_per_fetch() -> None:
+    from load.bench_floor import RequiredSingleWork
+
+    encoded = bench_data.encode(12_000, envelope_rows=300)
+    single, envelopes = RequiredSingleWork(), RequiredWork()
+    for lo in range(0, len(encoded.single), 700):  # fetches of 700 messages
+        for _, value in encoded.single[lo : lo + 700]:
+            assert single.add(codec.loads(value)) == 1
+        single.flush()
+        assert single.runs == {}
+    for _, value in encoded.envelopes:
+        envelopes.add(codec.loads(value))
+    # the same events: the same ids, windows, references and statistics either way
+    assert single.work.slots.keys() == envelopes.slots.keys()
+    assert single.windows == envelopes.windows > 0
+    assert single.work.edges.keys() == envelopes.edges.keys()
+    assert single.work.psi_sum == pytest.approx(envelopes.psi_sum)
+    assert single.work.bad_types == 0
+
+
+def test_required_single_line() -> None:
+    results = {
+        "limit_single": {"events": 100, "seconds": 0.5, "rate": 200.0},
+        "required_single": {"events": 100, "seconds": 1.0, "rate": 100.0},
+        "single": {"events": 100, "seconds": 2.0, "rate": 50.0},
+    }
+    (line,) = bench.required_single_line(results)
+    assert line.startswith("Single events: (a'')/(a) = 0.50:")
+    assert line.endswith("; (c)/(a'') = 0.50.")
+    assert bench.required_single_line({"limit_single": results["limit_single"]}) == []
