@@ -65,7 +65,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,11 +243,14 @@ def run_workers(
     broker: str,
     logs: Path,
     timeout: float,
+    broker_pid: int | None = None,
 ) -> list[dict[str, Any]]:
     """``n`` streamdrift workers in one consumer group; measured once they share the
     partitions."""
     group = f"sd-bench-group-{unique_tag()}"
     args = ["--broker", broker, "--topic", topic, "--counts", json.dumps(counts)]
+    if broker_pid is not None:
+        args += ["--broker-pid", str(broker_pid)]
     if n > 1:
         args += ["--group", group]
     children = [Child.start(f"{name}-{k}", "load.bench_streamdrift", args, logs) for k in range(n)]
@@ -280,7 +283,18 @@ def combine(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "in_processor": sum(r["in_processor"] for r in results),
         "checkpoint_seconds": sum(r["checkpoint_seconds"] for r in results),
         "worker_seconds": sum(r["seconds"] for r in results),
+        "cpu_seconds": sum(r.get("cpu_seconds", 0.0) for r in results),
+        "broker_cpu": _union(r.get("broker_cpu") for r in results),
     }
+
+
+def _union(readings: Iterable[Sequence[float | None] | None]) -> list[float | None]:
+    """The broker's CPU-time readings at the start and end of several overlapping spans:
+    the earliest (smallest) and the latest (largest) reading; None if any is missing."""
+    found = [r for r in readings if r is not None and None not in r]
+    if not found:
+        return [None, None]
+    return [min(r[0] for r in found), max(r[1] for r in found)]  # type: ignore[type-var]
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -291,6 +305,7 @@ class Bench:
     plan: Plan
     broker: str
     logs: Path
+    broker_pid: int | None = None  # the local broker's, for its CPU time; None: unknown
     results: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -411,23 +426,23 @@ class Bench:
                 120 + plan.events / 500,
             ),
         )
-        t = workers_timeout
+        t, pid = workers_timeout, self.broker_pid
         self.step(
             "single",
             "(c) streamdrift, single events",
-            lambda: run_workers("sd-single", 1, single, counts_single, broker, logs, t)[0],
+            lambda: run_workers("sd-single", 1, single, counts_single, broker, logs, t, pid)[0],
             tries=2,
         )
         self.step(
             "envelopes",
             "(d) streamdrift, envelopes",
-            lambda: run_workers("sd-envelopes", 1, envelopes, counts_env, broker, logs, t)[0],
+            lambda: run_workers("sd-envelopes", 1, envelopes, counts_env, broker, logs, t, pid)[0],
             tries=2,
         )
         self.step(
             "two_workers",
             "(e) two streamdrift workers in one group, single events",
-            lambda: combine(run_workers("sd-two", 2, single, counts_single, broker, logs, t)),
+            lambda: combine(run_workers("sd-two", 2, single, counts_single, broker, logs, t, pid)),
             tries=2,
         )
         self.step(
@@ -598,8 +613,39 @@ def scale_out_lines(results: dict[str, Any]) -> list[str]:
     return [
         f"Two workers in one group: {fmt_int(two['rate'])} events/s together, "
         f"{ratio(two['rate'], one['rate']):.2f}× one worker ({parts}); "
-        f"{fmt_int(two['events'])} of {fmt_int(total)} events processed."
+        f"{fmt_int(two['events'])} of {fmt_int(total)} events processed.",
+        *cpu_lines(results),
     ]
+
+
+def cores(result: dict[str, Any]) -> tuple[float, float] | None:
+    """Cores the workers and the broker kept busy over a run's measured span (CPU seconds
+    over wall seconds), or None where the readings are missing."""
+    first, last = result.get("broker_cpu") or (None, None)
+    seconds = result.get("seconds", 0.0)
+    if first is None or last is None or seconds <= 0 or "cpu_seconds" not in result:
+        return None
+    return result["cpu_seconds"] / seconds, (last - first) / seconds
+
+
+def cpu_lines(results: dict[str, Any]) -> list[str]:
+    """What (c), (d) and (e) kept busy, and what two workers at 1.8× one would need."""
+    parts = []
+    for key, label in (("single", "(c)"), ("envelopes", "(d)"), ("two_workers", "(e)")):
+        used = cores(results.get(key, {}))
+        if used is not None:
+            parts.append(f"{label} workers {used[0]:.2f} + broker {used[1]:.2f}")
+    if not parts:
+        return []
+    line = f"Cores busy over the measured spans (of {os.cpu_count()}): " + "; ".join(parts)
+    one = cores(results.get("single", {}))
+    if one is not None:
+        need = 1.8 * sum(one)
+        line += (
+            f". At (c)'s CPU per event, two workers at 1.8× one need {need:.2f} cores, "
+            "workers and broker together"
+        )
+    return [line + "."]
 
 
 def latency_table(results: dict[str, Any]) -> str:
@@ -810,7 +856,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"bench: error: {exc}", file=sys.stderr)
                 return 2
             say("bench", f"broker at {url}")
-        bench = Bench(plan, url, logs)
+        pid = broker_handle.pid() if broker_handle is not None else None
+        bench = Bench(plan, url, logs, pid)
         bench.run()
     finally:
         if broker_handle is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -81,6 +82,20 @@ def rss_bytes() -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """CPU seconds (user + system, all threads) process ``pid`` has used so far, from
+    ``/proc/<pid>/stat``; None without a pid or where it cannot be read."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields_ = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields_[11]) + int(fields_[12])) / ticks  # utime, stime (fields 14, 15)
 
 
 # -- pure helpers of the report ---------------------------------------------------------------

@@ -34,7 +34,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from load.bench_common import bench_settings, emit, say, unique_tag
+from load.bench_common import bench_settings, cpu_seconds, emit, say, unique_tag
 from streamdrift.engine.messages import InputRecord
 from streamdrift.engine.processor import Processor
 from streamdrift.engine.update import Update
@@ -53,6 +53,9 @@ class CountingProcessor(Processor):
         self.processed: dict[int, int] = {}
         self.first = 0.0
         self.last = 0.0
+        self.cpu_first = 0.0  # this process's CPU time at the first processed batch
+        self.broker_pid: int | None = None
+        self.broker_first: float | None = None  # the broker's CPU time then
         self.busy = 0.0  # seconds spent in process()
 
     def process(self, partition: int, records: Sequence[InputRecord]) -> Update:
@@ -61,6 +64,8 @@ class CountingProcessor(Processor):
             return super().process(partition, records)
         if not self.first:
             self.first = time.time()
+            self.cpu_first = time.process_time()
+            self.broker_first = cpu_seconds(self.broker_pid)
         # records the state already covers (re-delivered after a seek) are skipped: not counted
         n = sum(1 for r in records if r.topic == self.topic and state.accepts(r.topic, r.offset))
         started = time.perf_counter()
@@ -127,6 +132,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     await asyncio.to_thread(ensure_topics, settings)
     metrics = Metrics()
     processor = CountingProcessor(settings, topic=args.topic, spill_store=SqliteSpillStore)
+    processor.broker_pid = args.broker_pid
     gate = asyncio.Event()
     runner = GatedRunner(settings, processor, metrics, NoReferences(), gate=gate)
     loop = asyncio.get_running_loop()
@@ -134,6 +140,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     task = asyncio.create_task(runner.run())
     owned: set[int] = set()
     done_at = 0.0
+    cpu = 0.0
+    broker_last: float | None = None
     checkpoints = (0.0, 0.0)
     at_go: set[int] | None = None  # what it owned when the measurement started
     rebalanced = False
@@ -155,6 +163,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 target = sum(counts.get(p, (0, 0))[0] for p in owned)
                 if sum(processor.processed.get(p, 0) for p in owned) >= target:
                     done_at = processor.last
+                    cpu = time.process_time() - processor.cpu_first
+                    broker_last = cpu_seconds(args.broker_pid)
                     checkpoints = _checkpoints(metrics)
                     break
     finally:
@@ -176,6 +186,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "rate": events / seconds if seconds > 0 and not rebalanced else 0.0,
         "rebalanced": rebalanced,
         "in_processor": processor.busy,
+        # CPU seconds over the measured span: this worker's, and the broker's readings at
+        # its start and end (None without --broker-pid)
+        "cpu_seconds": cpu,
+        "broker_cpu": [processor.broker_first, broker_last],
         # checkpoints written up to the end of the measurement: count, seconds
         "checkpoints": checkpoints[0],
         "checkpoint_seconds": checkpoints[1],
@@ -188,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--topic", required=True)
     p.add_argument("--counts", required=True, help="JSON: partition -> [messages, events]")
     p.add_argument("--group", help="the app id (consumer group) to share with other workers")
+    p.add_argument("--broker-pid", type=int, help="the broker's pid: report its CPU time too")
     p.add_argument(
         "--gc-default",
         action="store_true",

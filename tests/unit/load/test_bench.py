@@ -139,6 +139,12 @@ def test_combine_two_workers() -> None:
     assert both["seconds"] == 4.0  # from the first start to the last end
     assert both["rate"] == 250.0
     assert both["worker_seconds"] == 5.5 and both["checkpoint_seconds"] == pytest.approx(0.3)
+    assert both["broker_cpu"] == [None, None]  # no readings: no broker share
+    a.update(cpu_seconds=1.8, broker_cpu=[100.0, 100.8])
+    b.update(cpu_seconds=3.0, broker_cpu=[100.2, 101.6])
+    both = bench.combine([a, b])
+    assert both["cpu_seconds"] == pytest.approx(4.8)
+    assert both["broker_cpu"] == [100.0, 101.6]  # the earliest and the latest reading
 
 
 def test_throughput_table_marks_failures_and_ratios() -> None:
@@ -303,3 +309,32 @@ def test_required_single_line() -> None:
     assert line.startswith("Single events: (a'')/(a) = 0.50:")
     assert line.endswith("; (c)/(a'') = 0.50.")
     assert bench.required_single_line({"limit_single": results["limit_single"]}) == []
+
+
+def test_cpu_seconds_reads_a_live_process_and_none_otherwise() -> None:
+    import os
+
+    from load.bench_common import cpu_seconds
+
+    before = cpu_seconds(os.getpid())
+    assert before is not None and before > 0
+    sum(i * i for i in range(2_000_000))  # burn some CPU
+    after = cpu_seconds(os.getpid())
+    assert after is not None and after > before
+    assert cpu_seconds(None) is None
+    assert cpu_seconds(2**22 + 12345) is None  # beyond pid_max: no such process
+
+
+def test_cpu_lines_say_what_two_workers_at_the_target_need() -> None:
+    results = {
+        "single": {"seconds": 2.0, "cpu_seconds": 1.9, "broker_cpu": [10.0, 10.8]},
+        "envelopes": {"seconds": 1.0, "cpu_seconds": 0.9},  # no broker reading: left out
+        "two_workers": {"seconds": 2.0, "cpu_seconds": 3.0, "broker_cpu": [20.0, 20.9]},
+    }
+    assert bench.cores(results["single"]) == pytest.approx((0.95, 0.4))
+    assert bench.cores(results["envelopes"]) is None
+    (line,) = bench.cpu_lines(results)
+    assert "(c) workers 0.95 + broker 0.40; (e) workers 1.50 + broker 0.45" in line
+    assert "(d)" not in line
+    assert "two workers at 1.8× one need 2.43 cores" in line
+    assert bench.cpu_lines({}) == []
