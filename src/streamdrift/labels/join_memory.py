@@ -1,8 +1,10 @@
 """The in-memory stores of the feedback join: the base of
 :class:`~streamdrift.labels.join.FeedbackJoin` (see there for the invariants).
 
-Three stores, each a ``dict`` per model plus a heap per model by event time: waiting
-predictions, waiting feedback, ids of labelled predictions. Expiry follows each model's own
+Three stores per model: waiting predictions (a
+:class:`~streamdrift.labels.join_pending.PendingStore`: columns, oldest first from a small
+front), and waiting feedback and ids of labelled predictions (each a ``dict`` plus a heap
+by event time). Expiry follows each model's own
 clocks (:meth:`MemoryJoin.cutoffs`), so it walks only the heaps of the models whose clocks
 moved. The hooks at the end are where the on-disk tier (``labels/join.py``,
 ``labels/join_spill.py``) joins in; here they do nothing.
@@ -12,13 +14,11 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import deque
 from collections.abc import Mapping, Sequence
-from functools import partial
-from itertools import repeat
 from typing import Any
 
 from streamdrift.labels.heaps import Entry, Heaps, pop_oldest, rebuild_heaps
+from streamdrift.labels.join_pending import PendingStore, pop_oldest_pending
 from streamdrift.labels.join_records import (
     COUNTERS,
     STATE_VERSION,
@@ -27,9 +27,6 @@ from streamdrift.labels.join_records import (
     bump,
 )
 from streamdrift.records import FeedbackEvent, Label, PredictionBatch, to_batches
-
-# Waiting prediction: (predicted_at, prediction, model_version, segment).
-Row = tuple[float, Any, str, str | None]
 
 
 class MemoryJoin:
@@ -45,7 +42,6 @@ class MemoryJoin:
         "_n_labelled",
         "_n_pending",
         "_pending",
-        "_pheap",
         "duplicate_predictions",
         "duplicates",
         "early_feedback",
@@ -96,10 +92,9 @@ class MemoryJoin:
         self.prediction_watermarks: dict[str, float] = {}
         self.feedback_watermarks: dict[str, float] = {}
         self._dirty: set[str] = set()  # models whose clocks or stores changed since expire()
-        self._pending: dict[str, dict[str, Row]] = {}
+        self._pending: dict[str, PendingStore] = {}  # waiting predictions
         self._feedback: dict[str, dict[str, tuple[float, Label]]] = {}
         self._labelled: dict[str, dict[str, float]] = {}  # id -> predicted_at
-        self._pheap: Heaps = {}
         self._fheap: Heaps = {}
         self._lheap: Heaps = {}
         self._n_pending = 0
@@ -218,46 +213,34 @@ class MemoryJoin:
             raise ValueError("batch columns must all have len(batch) rows")
         pend = self._pending.get(model)
         if pend is None:
-            pend = self._pending[model] = {}
+            pend = self._pending[model] = PendingStore()
         lab = self._labelled.get(model)
         if lab is None:
             lab = self._labelled[model] = {}
         waiting = self._feedback.get(model)
         pids = batch.prediction_ids
-        on_disk = self._ids_on_disk(model, pids, pend, lab)
-        if not on_disk and (
-            (not pend or pend.keys().isdisjoint(pids))
+        meta = (version, segment)
+        on_disk = self._ids_on_disk(model, pids, pend.slots, lab)
+        if (
+            not on_disk
             and (not lab or lab.keys().isdisjoint(pids))
             and (not waiting or waiting.keys().isdisjoint(pids))
+            and pend.extend(pids, stamps, preds, meta)
         ):
             # Fast path, the common case: no id of the batch is a duplicate (of another row,
-            # of a waiting or labelled prediction) and none has its label waiting. Then
-            # every row waits: the rows go into the store in one C loop and their heap
-            # entries are pushed by another, in row order, so the stores and heaps end up
-            # exactly as the row-by-row loop below leaves them. (That loop alone was 27 % of
-            # the own time on the envelope path of load.bench_profile.) The rows go straight
-            # into the store, not through a dict of the batch first: onto a store of 20,000
-            # waiting rows a batch of 7,500 goes in ~27 % faster.
-            held = len(pend)
-            pend.update(
-                zip(pids, zip(stamps, preds, repeat(version), repeat(segment)), strict=True)
-            )
-            if len(pend) - held == n:
-                entries = zip(stamps, repeat(model), pids)
-                deque(map(partial(heapq.heappush, self._heap(self._pheap, model)), entries), 0)
-                self._batch_added(model, n, stamps, n)
-                self._bound_pending()
-                return []
-            # an id twice in the batch: none of its ids waited before, take them out again
-            # (the others keep their order) and go row by row
-            deque(map(pend.pop, pids, repeat(None)), 0)
-        pheap = self._heap(self._pheap, model)
+            # of a waiting or labelled prediction) and none has its label waiting; then
+            # every row waits and goes into the store in a few C loops (extend() changes
+            # nothing otherwise, and the rows go one by one below).
+            self._batch_added(model, n, stamps, n)
+            self._bound_pending()
+            return []
         lheap = self._heap(self._lheap, model)
+        waits = pend.slots
         push = heapq.heappush
         joined: list[LabelledPrediction] = []
         added = dups = 0
         for pid, ts, pred in zip(batch.prediction_ids, stamps, preds, strict=True):
-            if pid in pend or pid in lab or pid in on_disk:
+            if pid in waits or pid in lab or pid in on_disk:
                 dups += 1
                 continue
             if waiting:
@@ -269,8 +252,7 @@ class MemoryJoin:
                     lab[pid] = ts
                     push(lheap, (ts, model, pid))
                     continue
-            pend[pid] = (ts, pred, version, segment)
-            push(pheap, (ts, model, pid))
+            pend.add(pid, ts, pred, meta)
             added += 1
         self._batch_added(model, n, stamps, added)
         bump(self.duplicate_predictions, model, dups)
@@ -330,19 +312,24 @@ class MemoryJoin:
                 tops[model] = ts
             seen[model] = seen.get(model, 0) + 1
             pend = pending.get(model)
-            row = pend.pop(pid, None) if pend else None
-            if row is not None:
-                predicted_at = row[0]
+            # removing the id from ``slots`` removes the row (PendingStore's contract)
+            if pend is not None and (slot := pend.slots.pop(pid, None)) is not None:
+                predicted_at = pend.ts[slot]
+                version, segment = pend.meta[slot]
+                pred = pend.preds[slot]
                 append(
                     LabelledPrediction(
-                        model, row[2], row[3], pid, row[1], ev.label, predicted_at, ts
+                        model, version, segment, pid, pred, ev.label, predicted_at, ts
                     )
                 )
                 lab = labelled.get(model)
                 if lab is None:
                     lab = labelled[model] = {}
                 lab[pid] = predicted_at
-                push(heap_of(lheaps, model), (predicted_at, model, pid))
+                heap = lheaps.get(model)
+                if heap is None:
+                    heap = lheaps[model] = []
+                push(heap, (predicted_at, model, pid))
                 joins[model] = joins.get(model, 0) + 1
                 continue
             lab = labelled.get(model)
@@ -403,16 +390,17 @@ class MemoryJoin:
     def _expire_model(self, model: str, out: Expired) -> None:
         pop = heapq.heappop
         cutoff, label_cutoff = self.cutoffs(model)
-        heap = self._pheap.get(model)
-        if heap and heap[0][0] < cutoff:
-            pend = self._pending.get(model) or {}
+        pend = self._pending.get(model)
+        head = pend.peek() if pend else None
+        if head is not None and head[0] < cutoff:
+            assert pend is not None
             dropped = 0
-            while heap and heap[0][0] < cutoff:
-                ts, _, pid = pop(heap)
-                row = pend.get(pid)
-                if row is not None and row[0] == ts:
-                    del pend[pid]
-                    dropped += 1
+            while head is not None and head[0] < cutoff:
+                pend.pop_front()
+                pend.pop(head[1])
+                dropped += 1
+                head = pend.peek()
+            pend.compact()
             self._n_pending -= dropped
             bump(out.unlabelled, model, dropped)
         self._expire_disk(model, cutoff, out.unlabelled)
@@ -439,10 +427,8 @@ class MemoryJoin:
 
     def _drop_pending(self, model: str, pid: str, ts: float) -> bool:
         pend = self._pending.get(model)
-        row = pend.get(pid) if pend else None
-        if pend is None or row is None or row[0] != ts:
+        if pend is None or not pend.remove(pid, ts):
             return False  # stale entry: joined meanwhile
-        del pend[pid]
         self._n_pending -= 1
         return True
 
@@ -467,9 +453,10 @@ class MemoryJoin:
     def _bound_pending(self) -> None:
         excess = self._n_pending - self.max_pending
         if excess > 0:
-            for ts, model, pid in pop_oldest(self._pheap, self._live, excess):
+            for ts, model, pid in pop_oldest_pending(self._pending, excess):
                 self._drop_pending(model, pid, ts)
                 bump(self.evicted, model)
+            self._compact_pending()
 
     def _bound_feedback(self) -> None:
         excess = self._n_feedback - self.max_remembered
@@ -485,11 +472,6 @@ class MemoryJoin:
                 self._drop_labelled(model, pid, ts)
                 bump(self.labels_forgotten, model)
 
-    def _live(self, entry: Entry) -> bool:
-        pend = self._pending.get(entry[1])
-        row = pend.get(entry[2]) if pend else None
-        return row is not None and row[0] == entry[0]
-
     def _live_feedback(self, entry: Entry) -> bool:
         wait = self._feedback.get(entry[1])
         fb = wait.get(entry[2]) if wait else None
@@ -502,8 +484,8 @@ class MemoryJoin:
     # Joined entries stay in their heap until popped; rebuild the heaps (O(n)) once stale
     # entries outnumber live ones, so heap memory stays proportional to what waits.
     def _compact_pending(self) -> None:
-        if sum(map(len, self._pheap.values())) > 2 * self._n_pending + 1024:
-            self._pheap = rebuild_heaps(self._pending)
+        for pend in self._pending.values():
+            pend.compact()
 
     def _compact_feedback(self) -> None:
         if sum(map(len, self._fheap.values())) > 2 * self._n_feedback + 1024:
@@ -512,7 +494,7 @@ class MemoryJoin:
     # -- hooks of the on-disk tier ---------------------------------------------------------
 
     def _ids_on_disk(
-        self, model: str, pids: Sequence[str], pend: dict[str, Row], lab: dict[str, float]
+        self, model: str, pids: Sequence[str], pend: dict[str, int], lab: dict[str, float]
     ) -> set[str]:
         """Which of ``pids`` (of a prediction batch) wait on disk."""
         return set()
@@ -543,7 +525,7 @@ class MemoryJoin:
             "pending": {
                 model: [[pid, row[0], row[1], row[2], row[3]] for pid, row in d.items()]
                 for model, d in self._pending.items()
-                if d
+                if len(d)
             },
             "feedback": {
                 model: [[pid, fb[0], fb[1]] for pid, fb in d.items()]
@@ -572,10 +554,12 @@ class MemoryJoin:
             out.feedback_watermark = -math.inf if f_wm is None else float(f_wm)
         else:  # states written before per-stream watermarks
             out.prediction_watermark = out.feedback_watermark = out.watermark
+        metas: dict[tuple[str, str | None], tuple[str, str | None]] = {}
         for model, rows in d["pending"].items():
-            pend = out._pending[model] = {}
+            pend = out._pending[model] = PendingStore()
             for pid, ts, pred, version, segment in rows:
-                pend[pid] = (ts, pred, version, segment)
+                meta = metas.setdefault((version, segment), (version, segment))
+                pend.add(pid, ts, pred, meta)
         for model, rows in d["feedback"].items():
             wait = out._feedback[model] = {}
             for pid, ts, label in rows:
@@ -584,7 +568,6 @@ class MemoryJoin:
             lab = out._labelled[model] = {}
             for pid, ts in rows:
                 lab[pid] = ts
-        out._pheap = rebuild_heaps(out._pending)
         out._fheap = rebuild_heaps(out._feedback)
         out._lheap = rebuild_heaps(out._labelled)
         if d.get("model_ttls"):
@@ -596,9 +579,14 @@ class MemoryJoin:
                 if f_wm is not None:
                     out.feedback_watermarks[model] = float(f_wm)
         else:  # written before per-model clocks: what the state holds bounds them from below
-            _lower_bounds(out.prediction_watermarks, out._pheap, out._lheap)
+            for model, pend in out._pending.items():
+                if len(pend):
+                    top = max(out.prediction_watermarks.get(model, -math.inf), pend.newest())
+                    out.prediction_watermarks[model] = top
+            _lower_bounds(out.prediction_watermarks, out._lheap)
             _lower_bounds(out.feedback_watermarks, out._fheap)
-        out._dirty.update(out._pheap, out._fheap, out._lheap)
+        out._dirty.update(m for m, pend in out._pending.items() if len(pend))
+        out._dirty.update(out._fheap, out._lheap)
         out._dirty.update(out.prediction_watermarks, out.feedback_watermarks)
         out._n_pending = sum(len(v) for v in out._pending.values())
         out._n_feedback = sum(len(v) for v in out._feedback.values())
