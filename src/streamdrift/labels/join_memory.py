@@ -427,11 +427,7 @@ class MemoryJoin(JoinClocks):
             "feedback_ttl": self.feedback_ttl,
             "max_pending": self.max_pending,
             **self._clocks_to_dict(),
-            "pending": {
-                model: [[pid, row[0], row[1], row[2], row[3]] for pid, row in d.items()]
-                for model, d in self._pending.items()
-                if len(d)
-            },
+            "pending": {model: d.rows() for model, d in self._pending.items() if len(d)},
             "feedback": {
                 model: [[pid, fb[0], fb[1]] for pid, fb in d.items()]
                 for model, d in self._feedback.items()
@@ -452,10 +448,7 @@ class MemoryJoin(JoinClocks):
         out = self
         metas: dict[tuple[str, str | None], tuple[str, str | None]] = {}
         for model, rows in d["pending"].items():
-            pend = out._pending[model] = PendingStore()
-            for pid, ts, pred, version, segment in rows:
-                meta = metas.setdefault((version, segment), (version, segment))
-                pend.add(pid, ts, pred, meta)
+            out._pending[model] = PendingStore.from_rows(rows, metas)
         for model, rows in d["feedback"].items():
             wait = out._feedback[model] = {}
             for pid, ts, label in rows:

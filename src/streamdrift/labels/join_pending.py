@@ -66,6 +66,28 @@ class PendingStore:
             version, segment = meta[slot]
             yield pid, (ts[slot], preds[slot], version, segment)
 
+    # -- checkpoint form: [id, predicted_at, prediction, model_version, segment] per row ---
+
+    def rows(self) -> list[list[Any]]:
+        """The waiting rows in arrival order, as the join's checkpoint lists them."""
+        ts, preds, meta = self.ts, self.preds, self.meta
+        if len(self.pids) == len(self.slots):  # no dead slot: slot order is arrival order
+            rows = zip(self.pids, ts, preds, meta, strict=True)
+            return [[pid, at, pred, m[0], m[1]] for pid, at, pred, m in rows]
+        return [[pid, ts[slot], preds[slot], *meta[slot]] for pid, slot in self.slots.items()]
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Sequence[Any]], metas: dict[Meta, Meta]) -> PendingStore:
+        """A store holding ``rows`` (of :meth:`rows`' form; ``metas`` interns the
+        ``(model_version, segment)`` pairs, shared between stores)."""
+        out = cls()
+        pids = out.pids = [row[0] for row in rows]
+        out.slots = dict(zip(pids, range(len(pids)), strict=True))
+        out.ts = array("d", [row[1] for row in rows])
+        out.preds = [row[2] for row in rows]
+        out.meta = [metas.setdefault((row[3], row[4]), (row[3], row[4])) for row in rows]
+        return out
+
     def add(self, pid: str, ts: float, pred: Any, meta: Meta) -> None:
         """Add one row (``pid`` must not wait already)."""
         self.slots[pid] = len(self.pids)

@@ -18,6 +18,9 @@ def _check(stores: dict[str, PendingStore], model: Model) -> None:
     for m, rows in model.items():
         assert list(stores[m].items()) == list(rows.items())
         assert len(stores[m]) == len(rows)
+        assert stores[m].rows() == [[pid, *row] for pid, row in rows.items()]
+        metas: dict[Any, Any] = {}
+        assert list(PendingStore.from_rows(stores[m].rows(), metas).items()) == list(rows.items())
         for pid, row in rows.items():
             assert stores[m].get(pid) == row
 
