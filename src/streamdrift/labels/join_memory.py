@@ -302,15 +302,7 @@ class MemoryJoin(JoinClocks):
         pop = heapq.heappop
         cutoff, label_cutoff = self.cutoffs(model)
         pend = self._pending.get(model)
-        head = pend.peek() if pend else None
-        if head is not None and head[0] < cutoff:
-            assert pend is not None
-            dropped = 0
-            while head is not None and head[0] < cutoff:
-                pend.pop_front()
-                pend.pop(head[1])
-                dropped += 1
-                head = pend.peek()
+        if pend is not None and (dropped := pend.expire(cutoff)):
             pend.compact()
             self._n_pending -= dropped
             bump(out.unlabelled, model, dropped)
@@ -364,9 +356,14 @@ class MemoryJoin(JoinClocks):
     def _bound_pending(self) -> None:
         excess = self._n_pending - self.max_pending
         if excess > 0:
-            for ts, model, pid in pop_oldest_pending(self._pending, excess):
-                self._drop_pending(model, pid, ts)
-                bump(self.evicted, model)
+            pending = self._pending
+            evicted: dict[str, int] = {}
+            for ts, model, pid in pop_oldest_pending(pending, excess):
+                if pending[model].remove(pid, ts):
+                    self._n_pending -= 1
+                evicted[model] = evicted.get(model, 0) + 1
+            for model, k in evicted.items():
+                bump(self.evicted, model, k)
             self._compact_pending()
 
     def _bound_feedback(self) -> None:

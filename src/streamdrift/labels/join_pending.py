@@ -158,6 +158,36 @@ class PendingStore:
             if not self._refill():
                 return None
 
+    def expire(self, cutoff: float) -> int:
+        """Remove the rows older than ``cutoff``; return how many (O(1) when none is)."""
+        slots, stamps, pop = self.slots, self.ts, heapq.heappop
+        dropped = 0
+        while True:
+            front = self._front
+            while front and front[0][0] < cutoff:
+                ts, pid = pop(front)
+                slot = slots.get(pid)
+                if slot is not None and stamps[slot] == ts:
+                    del slots[pid]
+                    dropped += 1
+            if front or not self._refill():  # every row past the front is newer
+                return dropped
+
+    def take_oldest(self, k: int) -> list[tuple[float, str]]:
+        """Take the ``k`` oldest rows' ``(timestamp, id)`` off the front, as
+        :func:`pop_oldest_pending` does for one model (the rows stay)."""
+        slots, stamps, pop = self.slots, self.ts, heapq.heappop
+        out: list[tuple[float, str]] = []
+        while True:
+            front = self._front
+            while front and len(out) < k:
+                entry = pop(front)
+                slot = slots.get(entry[1])
+                if slot is not None and stamps[slot] == entry[0]:
+                    out.append(entry)
+            if len(out) >= k or front or not self._refill():
+                return out
+
     def pop_front(self) -> None:
         """Drop the front entry :meth:`peek` returned (the row stays)."""
         heapq.heappop(self._front)
@@ -215,6 +245,10 @@ def pop_oldest_pending(stores: Mapping[str, PendingStore], k: int) -> list[tuple
     """Take the ``k`` oldest waiting rows of all the models' stores off their fronts, in
     (timestamp, model, id) order, as ``(timestamp, model, id)``; the rows stay (the caller
     removes them, or gives the entries back with :meth:`PendingStore.push_front`)."""
+    held = [(model, store) for model, store in stores.items() if len(store)]
+    if len(held) == 1:
+        model, store = held[0]
+        return [(ts, model, pid) for ts, pid in store.take_oldest(k)]
     pop, push = heapq.heappop, heapq.heappush
     front: list[tuple[float, str, str]] = []
     for model, store in stores.items():

@@ -1,5 +1,5 @@
 """PendingStore (the join's waiting predictions in columns) against a plain dict model:
-same rows in the same order, and oldest-first in exact (timestamp, model, id) order
+same rows in the same order, expiry, and oldest-first in exact (timestamp, model, id) order
 through removals, re-added ids, refused batches, compaction and front refills."""
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ def _check(stores: dict[str, PendingStore], model: Model) -> None:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_store_keeps_rows_and_oldest_first_order_of_a_dict_model(seed: int) -> None:
+@pytest.mark.parametrize("models", ["ab", "a"])
+def test_store_keeps_rows_and_oldest_first_order_of_a_dict_model(seed: int, models: str) -> None:
     rng = random.Random(seed)
-    stores = {m: PendingStore() for m in ("a", "b")}
-    model: Model = {"a": {}, "b": {}}
+    stores = {m: PendingStore() for m in models}
+    model: Model = {m: {} for m in models}
     next_id = 0
     for _ in range(600):
-        m = rng.choice("ab")
+        m = rng.choice(models)
         store, rows = stores[m], model[m]
         r = rng.random()
         if r < 0.45:  # a batch, sometimes with an id that waits or twice in it
@@ -62,7 +63,7 @@ def test_store_keeps_rows_and_oldest_first_order_of_a_dict_model(seed: int) -> N
                 assert store.pop(pid) == rows.pop(pid)
         elif r < 0.85:  # the k oldest of both models; some removed, the rest given back
             k = rng.randint(1, 60)
-            expected = sorted((row[0], mm, pid) for mm in "ab" for pid, row in model[mm].items())
+            expected = sorted((row[0], mm, pid) for mm in models for pid, row in model[mm].items())
             taken = pop_oldest_pending(stores, k)
             assert taken == expected[:k]
             for ts, mm, pid in taken:
@@ -71,10 +72,16 @@ def test_store_keeps_rows_and_oldest_first_order_of_a_dict_model(seed: int) -> N
                     del model[mm][pid]
                 else:
                     stores[mm].push_front(ts, pid)
+        elif r < 0.9:  # expiry
+            cutoff = float(rng.randint(0, 120))
+            old = [pid for pid, row in rows.items() if row[0] < cutoff]
+            assert store.expire(cutoff) == len(old)
+            for pid in old:
+                del rows[pid]
         else:
             store.compact()
         _check(stores, model)
-    expected = sorted((row[0], mm, pid) for mm in "ab" for pid, row in model[mm].items())
+    expected = sorted((row[0], mm, pid) for mm in models for pid, row in model[mm].items())
     assert pop_oldest_pending(stores, len(expected) + 5) == expected
 
 
