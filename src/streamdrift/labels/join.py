@@ -58,8 +58,8 @@ import heapq
 from collections.abc import Sequence
 from typing import Any
 
-from streamdrift.labels.heaps import pop_oldest
-from streamdrift.labels.join_memory import MemoryJoin, Row
+from streamdrift.labels.join_memory import MemoryJoin
+from streamdrift.labels.join_pending import PendingStore, pop_oldest_pending
 from streamdrift.labels.join_records import (
     COUNTERS,
     STATE_VERSION,
@@ -146,7 +146,7 @@ class FeedbackJoin(MemoryJoin):
             raise RuntimeError("this join was restored with spilled segments: attach_spill() first")
 
     def _ids_on_disk(
-        self, model: str, pids: Sequence[str], pend: dict[str, Row], lab: dict[str, float]
+        self, model: str, pids: Sequence[str], pend: dict[str, int], lab: dict[str, float]
     ) -> set[str]:
         self._ready()
         tier = self._tier
@@ -172,11 +172,9 @@ class FeedbackJoin(MemoryJoin):
             if rows:
                 pend = pending.get(model)
                 if pend is None:
-                    pend = pending[model] = {}
-                heap = self._heap(self._pheap, model)
+                    pend = pending[model] = PendingStore()
                 for pid, ts, pred, version, segment in rows:
-                    pend[pid] = (ts, pred, version, segment)
-                    heapq.heappush(heap, (ts, model, pid))
+                    pend.add(pid, ts, pred, (version, segment))
                 self._n_pending += len(rows)
 
     def _expire_disk(self, model: str, cutoff: float, counts: dict[str, int]) -> None:
@@ -198,7 +196,7 @@ class FeedbackJoin(MemoryJoin):
     def _evict_both(self, tier: SpillTier, k: int) -> None:
         """Evict the ``k`` oldest waiting predictions, wherever they wait: the same
         (timestamp, model, id) order as the memory-only join."""
-        memory = pop_oldest(self._pheap, self._live, k)
+        memory = pop_oldest_pending(self._pending, k)
         oldest = heapq.nsmallest(
             k, [(e, True) for e in memory] + [(e, False) for e in tier.oldest(k)]
         )
@@ -211,8 +209,9 @@ class FeedbackJoin(MemoryJoin):
                 bump(self.evicted, model)
             else:
                 chosen.setdefault(model, []).append(pid)
-        for entry in kept:  # popped but younger than what was evicted: back in their heaps
-            heapq.heappush(self._pheap[entry[1]], entry)
+        for ts, model, pid in kept:  # taken but younger than what was evicted: back
+            self._pending[model].push_front(ts, pid)
+        self._compact_pending()
         for model, pids in chosen.items():
             bump(self.evicted, model, len(tier.take(model, pids)))
 
@@ -220,10 +219,12 @@ class FeedbackJoin(MemoryJoin):
         """Move the oldest half of ``memory_pending`` to disk as one segment."""
         rows: list[SegmentRow] = []
         target = tier.memory_pending // 2
-        for ts, model, pid in pop_oldest(self._pheap, self._live, self._n_pending - target):
+        for ts, model, pid in pop_oldest_pending(self._pending, self._n_pending - target):
             row = self._pending[model].pop(pid)
+            assert row is not None
             rows.append((model, pid, ts, row[1], row[2], row[3]))
         self._n_pending -= len(rows)
+        self._compact_pending()
         tier.write(rows)
 
     # -- state ----------------------------------------------------------------------------

@@ -1,26 +1,27 @@
 """The in-memory stores of the feedback join: the base of
 :class:`~streamdrift.labels.join.FeedbackJoin` (see there for the invariants).
 
-Three stores, each a ``dict`` per model plus a heap per model by event time: waiting
-predictions, waiting feedback, ids of labelled predictions. Expiry follows each model's own
-clocks (:meth:`MemoryJoin.cutoffs`), so it walks only the heaps of the models whose clocks
-moved. The hooks at the end are where the on-disk tier (``labels/join.py``,
-``labels/join_spill.py``) joins in; here they do nothing.
+Three stores per model: waiting predictions (a
+:class:`~streamdrift.labels.join_pending.PendingStore`: columns, oldest first from a small
+front), and waiting feedback and ids of labelled predictions (each a ``dict`` plus a heap
+by event time). Expiry follows each model's own clocks (``labels/join_clocks.py``,
+:meth:`~streamdrift.labels.join_clocks.JoinClocks.cutoffs`), so it walks only the stores of
+the models whose clocks moved; the counters are ``labels/join_records.py``'s. The hooks at
+the end are where the on-disk tier (``labels/join.py``, ``labels/join_spill.py``) joins in;
+here they do nothing.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections import deque
-from collections.abc import Mapping, Sequence
-from functools import partial
-from itertools import repeat
+from collections.abc import Sequence
 from typing import Any
 
 from streamdrift.labels.heaps import Entry, Heaps, pop_oldest, rebuild_heaps
+from streamdrift.labels.join_clocks import JoinClocks, lower_bounds
+from streamdrift.labels.join_pending import PendingStore, pop_oldest_pending
 from streamdrift.labels.join_records import (
-    COUNTERS,
     STATE_VERSION,
     Expired,
     LabelledPrediction,
@@ -28,15 +29,11 @@ from streamdrift.labels.join_records import (
 )
 from streamdrift.records import FeedbackEvent, Label, PredictionBatch, to_batches
 
-# Waiting prediction: (predicted_at, prediction, model_version, segment).
-Row = tuple[float, Any, str, str | None]
 
-
-class MemoryJoin:
+class MemoryJoin(JoinClocks):
     """Predictions, labels and labelled ids of one partition, all in memory."""
 
     __slots__ = (
-        "_dirty",
         "_feedback",
         "_fheap",
         "_labelled",
@@ -45,28 +42,8 @@ class MemoryJoin:
         "_n_labelled",
         "_n_pending",
         "_pending",
-        "_pheap",
-        "duplicate_predictions",
-        "duplicates",
-        "early_feedback",
-        "evicted",
-        "feedback_evicted",
-        "feedback_seen",
-        "feedback_ttl",
-        "feedback_watermark",
-        "feedback_watermarks",
-        "labelled",
-        "labels_forgotten",
         "max_pending",
         "max_remembered",
-        "model_ttls",
-        "orphan_feedback_expired",
-        "prediction_ttl",
-        "prediction_watermark",
-        "prediction_watermarks",
-        "predictions_seen",
-        "unlabelled_expired",
-        "watermark",
     )
 
     def __init__(
@@ -77,47 +54,22 @@ class MemoryJoin:
         *,
         max_remembered: int | None = None,
     ) -> None:
-        if not prediction_ttl >= 0 or not feedback_ttl >= 0:
-            raise ValueError("TTLs must be non-negative")
+        super().__init__(prediction_ttl, feedback_ttl)
         if max_pending < 1 or (max_remembered is not None and max_remembered < 1):
             raise ValueError("max_pending and max_remembered must be at least 1")
-        self.prediction_ttl = float(prediction_ttl)
-        self.feedback_ttl = float(feedback_ttl)
         self.max_pending = int(max_pending)
         # bound of the two in-memory stores (waiting feedback, labelled ids)
         self.max_remembered = int(max_pending if max_remembered is None else max_remembered)
-        # (prediction_ttl, feedback_ttl) of the models that have their own
-        self.model_ttls: dict[str, tuple[float, float]] = {}
-        self.watermark = -math.inf  # largest event timestamp seen, unix seconds
-        # Each stream's watermark over the partition (for callers; expiry does not use them)
-        self.prediction_watermark = -math.inf
-        self.feedback_watermark = -math.inf
-        # Each model's own watermark of each stream: expiry follows these (see cutoffs()).
-        self.prediction_watermarks: dict[str, float] = {}
-        self.feedback_watermarks: dict[str, float] = {}
-        self._dirty: set[str] = set()  # models whose clocks or stores changed since expire()
-        self._pending: dict[str, dict[str, Row]] = {}
+        self._pending: dict[str, PendingStore] = {}  # waiting predictions
         self._feedback: dict[str, dict[str, tuple[float, Label]]] = {}
         self._labelled: dict[str, dict[str, float]] = {}  # id -> predicted_at
-        self._pheap: Heaps = {}
         self._fheap: Heaps = {}
         self._lheap: Heaps = {}
         self._n_pending = 0
         self._n_feedback = 0
         self._n_labelled = 0
-        self.predictions_seen: dict[str, int] = {}
-        self.feedback_seen: dict[str, int] = {}
-        self.labelled: dict[str, int] = {}
-        self.early_feedback: dict[str, int] = {}
-        self.duplicates: dict[str, int] = {}
-        self.duplicate_predictions: dict[str, int] = {}
-        self.unlabelled_expired: dict[str, int] = {}
-        self.orphan_feedback_expired: dict[str, int] = {}
-        self.evicted: dict[str, int] = {}
-        self.feedback_evicted: dict[str, int] = {}
-        self.labels_forgotten: dict[str, int] = {}
 
-    # -- sizes and counters ---------------------------------------------------------------
+    # -- sizes ----------------------------------------------------------------------------
 
     @property
     def pending_predictions(self) -> int:
@@ -143,52 +95,6 @@ class MemoryJoin:
     def remembered_labels(self) -> int:
         """Ids of labelled predictions kept to recognise duplicate labels."""
         return self._n_labelled
-
-    def counters(self) -> dict[str, dict[str, int]]:
-        """Every counter, ``{name: {model_id: n}}`` (copies)."""
-        return {name: dict(getattr(self, name)) for name in COUNTERS}
-
-    def totals(self) -> dict[str, int]:
-        """Every counter summed over models."""
-        return {name: sum(getattr(self, name).values()) for name in COUNTERS}
-
-    # -- each model's clocks -------------------------------------------------------------
-
-    def set_model_ttls(self, ttls: Mapping[str, tuple[float, float]]) -> None:
-        """``{model_id: (prediction_ttl, feedback_ttl)}`` of the models whose TTLs differ
-        from the join's own; they apply from the next :meth:`expire` on."""
-        for model, (p_ttl, f_ttl) in ttls.items():
-            if not p_ttl >= 0 or not f_ttl >= 0:
-                raise ValueError(f"TTLs of {model!r} must be non-negative")
-        self.model_ttls = {m: (float(p), float(f)) for m, (p, f) in ttls.items()}
-        self._dirty.update(self.prediction_watermarks, self.feedback_watermarks)
-
-    def ttls(self, model_id: str) -> tuple[float, float]:
-        """``(prediction_ttl, feedback_ttl)`` of ``model_id``."""
-        return self.model_ttls.get(model_id) or (self.prediction_ttl, self.feedback_ttl)
-
-    def model_watermarks(self) -> dict[str, tuple[float, float]]:
-        """``{model_id: (prediction watermark, feedback watermark)}`` (-inf: none yet)."""
-        p, f = self.prediction_watermarks, self.feedback_watermarks
-        return {m: (p.get(m, -math.inf), f.get(m, -math.inf)) for m in sorted({*p, *f})}
-
-    def cutoffs(self, model_id: str) -> tuple[float, float]:
-        """``(predictions, labels)``: a model's waiting predictions (and remembered
-        labelled ids) older than the first expire, its waiting labels older than the second.
-
-        Each model by its own clocks: predictions by the model's *feedback* watermark
-        minus its ``prediction_ttl`` (a label that late for them has been seen), labels by
-        its *prediction* watermark minus its ``feedback_ttl``; so one stream read ahead of
-        the other (a catch-up) expires nothing a live run would join, and another model's
-        time (a backfill beside live traffic) expires nothing at all. When one stream of
-        the model is more than ``prediction_ttl`` ahead of the other, the lagging one
-        counts as stalled (labels that never come must not keep predictions forever): its
-        watermark is taken as the leading one's minus ``prediction_ttl``.
-        """
-        p_ttl, f_ttl = self.ttls(model_id)
-        p_wm = self.prediction_watermarks.get(model_id, -math.inf)
-        f_wm = self.feedback_watermarks.get(model_id, -math.inf)
-        return max(f_wm, p_wm - p_ttl) - p_ttl, max(p_wm, f_wm - p_ttl) - f_ttl
 
     # -- input ----------------------------------------------------------------------------
 
@@ -218,46 +124,34 @@ class MemoryJoin:
             raise ValueError("batch columns must all have len(batch) rows")
         pend = self._pending.get(model)
         if pend is None:
-            pend = self._pending[model] = {}
+            pend = self._pending[model] = PendingStore()
         lab = self._labelled.get(model)
         if lab is None:
             lab = self._labelled[model] = {}
         waiting = self._feedback.get(model)
         pids = batch.prediction_ids
-        on_disk = self._ids_on_disk(model, pids, pend, lab)
-        if not on_disk and (
-            (not pend or pend.keys().isdisjoint(pids))
+        meta = (version, segment)
+        on_disk = self._ids_on_disk(model, pids, pend.slots, lab)
+        if (
+            not on_disk
             and (not lab or lab.keys().isdisjoint(pids))
             and (not waiting or waiting.keys().isdisjoint(pids))
+            and pend.extend(pids, stamps, preds, meta)
         ):
             # Fast path, the common case: no id of the batch is a duplicate (of another row,
-            # of a waiting or labelled prediction) and none has its label waiting. Then
-            # every row waits: the rows go into the store in one C loop and their heap
-            # entries are pushed by another, in row order, so the stores and heaps end up
-            # exactly as the row-by-row loop below leaves them. (That loop alone was 27 % of
-            # the own time on the envelope path of load.bench_profile.) The rows go straight
-            # into the store, not through a dict of the batch first: onto a store of 20,000
-            # waiting rows a batch of 7,500 goes in ~27 % faster.
-            held = len(pend)
-            pend.update(
-                zip(pids, zip(stamps, preds, repeat(version), repeat(segment)), strict=True)
-            )
-            if len(pend) - held == n:
-                entries = zip(stamps, repeat(model), pids)
-                deque(map(partial(heapq.heappush, self._heap(self._pheap, model)), entries), 0)
-                self._batch_added(model, n, stamps, n)
-                self._bound_pending()
-                return []
-            # an id twice in the batch: none of its ids waited before, take them out again
-            # (the others keep their order) and go row by row
-            deque(map(pend.pop, pids, repeat(None)), 0)
-        pheap = self._heap(self._pheap, model)
+            # of a waiting or labelled prediction) and none has its label waiting; then
+            # every row waits and goes into the store in a few C loops (extend() changes
+            # nothing otherwise, and the rows go one by one below).
+            self._batch_added(model, n, stamps, n)
+            self._bound_pending()
+            return []
         lheap = self._heap(self._lheap, model)
+        waits = pend.slots
         push = heapq.heappush
         joined: list[LabelledPrediction] = []
         added = dups = 0
         for pid, ts, pred in zip(batch.prediction_ids, stamps, preds, strict=True):
-            if pid in pend or pid in lab or pid in on_disk:
+            if pid in waits or pid in lab or pid in on_disk:
                 dups += 1
                 continue
             if waiting:
@@ -269,8 +163,7 @@ class MemoryJoin:
                     lab[pid] = ts
                     push(lheap, (ts, model, pid))
                     continue
-            pend[pid] = (ts, pred, version, segment)
-            push(pheap, (ts, model, pid))
+            pend.add(pid, ts, pred, meta)
             added += 1
         self._batch_added(model, n, stamps, added)
         bump(self.duplicate_predictions, model, dups)
@@ -330,19 +223,24 @@ class MemoryJoin:
                 tops[model] = ts
             seen[model] = seen.get(model, 0) + 1
             pend = pending.get(model)
-            row = pend.pop(pid, None) if pend else None
-            if row is not None:
-                predicted_at = row[0]
+            # removing the id from ``slots`` removes the row (PendingStore's contract)
+            if pend is not None and (slot := pend.slots.pop(pid, None)) is not None:
+                predicted_at = pend.ts[slot]
+                version, segment = pend.meta[slot]
+                pred = pend.preds[slot]
                 append(
                     LabelledPrediction(
-                        model, row[2], row[3], pid, row[1], ev.label, predicted_at, ts
+                        model, version, segment, pid, pred, ev.label, predicted_at, ts
                     )
                 )
                 lab = labelled.get(model)
                 if lab is None:
                     lab = labelled[model] = {}
                 lab[pid] = predicted_at
-                push(heap_of(lheaps, model), (predicted_at, model, pid))
+                heap = lheaps.get(model)
+                if heap is None:
+                    heap = lheaps[model] = []
+                push(heap, (predicted_at, model, pid))
                 joins[model] = joins.get(model, 0) + 1
                 continue
             lab = labelled.get(model)
@@ -403,16 +301,9 @@ class MemoryJoin:
     def _expire_model(self, model: str, out: Expired) -> None:
         pop = heapq.heappop
         cutoff, label_cutoff = self.cutoffs(model)
-        heap = self._pheap.get(model)
-        if heap and heap[0][0] < cutoff:
-            pend = self._pending.get(model) or {}
-            dropped = 0
-            while heap and heap[0][0] < cutoff:
-                ts, _, pid = pop(heap)
-                row = pend.get(pid)
-                if row is not None and row[0] == ts:
-                    del pend[pid]
-                    dropped += 1
+        pend = self._pending.get(model)
+        if pend is not None and (dropped := pend.expire(cutoff)):
+            pend.compact()
             self._n_pending -= dropped
             bump(out.unlabelled, model, dropped)
         self._expire_disk(model, cutoff, out.unlabelled)
@@ -439,10 +330,8 @@ class MemoryJoin:
 
     def _drop_pending(self, model: str, pid: str, ts: float) -> bool:
         pend = self._pending.get(model)
-        row = pend.get(pid) if pend else None
-        if pend is None or row is None or row[0] != ts:
+        if pend is None or not pend.remove(pid, ts):
             return False  # stale entry: joined meanwhile
-        del pend[pid]
         self._n_pending -= 1
         return True
 
@@ -467,9 +356,15 @@ class MemoryJoin:
     def _bound_pending(self) -> None:
         excess = self._n_pending - self.max_pending
         if excess > 0:
-            for ts, model, pid in pop_oldest(self._pheap, self._live, excess):
-                self._drop_pending(model, pid, ts)
-                bump(self.evicted, model)
+            pending = self._pending
+            evicted: dict[str, int] = {}
+            for ts, model, pid in pop_oldest_pending(pending, excess):
+                if pending[model].remove(pid, ts):
+                    self._n_pending -= 1
+                evicted[model] = evicted.get(model, 0) + 1
+            for model, k in evicted.items():
+                bump(self.evicted, model, k)
+            self._compact_pending()
 
     def _bound_feedback(self) -> None:
         excess = self._n_feedback - self.max_remembered
@@ -485,11 +380,6 @@ class MemoryJoin:
                 self._drop_labelled(model, pid, ts)
                 bump(self.labels_forgotten, model)
 
-    def _live(self, entry: Entry) -> bool:
-        pend = self._pending.get(entry[1])
-        row = pend.get(entry[2]) if pend else None
-        return row is not None and row[0] == entry[0]
-
     def _live_feedback(self, entry: Entry) -> bool:
         wait = self._feedback.get(entry[1])
         fb = wait.get(entry[2]) if wait else None
@@ -502,8 +392,8 @@ class MemoryJoin:
     # Joined entries stay in their heap until popped; rebuild the heaps (O(n)) once stale
     # entries outnumber live ones, so heap memory stays proportional to what waits.
     def _compact_pending(self) -> None:
-        if sum(map(len, self._pheap.values())) > 2 * self._n_pending + 1024:
-            self._pheap = rebuild_heaps(self._pending)
+        for pend in self._pending.values():
+            pend.compact()
 
     def _compact_feedback(self) -> None:
         if sum(map(len, self._fheap.values())) > 2 * self._n_feedback + 1024:
@@ -512,7 +402,7 @@ class MemoryJoin:
     # -- hooks of the on-disk tier ---------------------------------------------------------
 
     def _ids_on_disk(
-        self, model: str, pids: Sequence[str], pend: dict[str, Row], lab: dict[str, float]
+        self, model: str, pids: Sequence[str], pend: dict[str, int], lab: dict[str, float]
     ) -> set[str]:
         """Which of ``pids`` (of a prediction batch) wait on disk."""
         return set()
@@ -528,23 +418,13 @@ class MemoryJoin:
     def to_dict(self) -> dict[str, Any]:
         """The in-memory stores, clocks and counters as JSON types (the on-disk tier adds its
         own part: :meth:`FeedbackJoin.to_dict`)."""
-        wm = self.watermark
         out: dict[str, Any] = {
             "version": STATE_VERSION,
             "prediction_ttl": self.prediction_ttl,
             "feedback_ttl": self.feedback_ttl,
             "max_pending": self.max_pending,
-            "watermark": None if wm == -math.inf else wm,
-            "watermarks": [_finite(self.prediction_watermark), _finite(self.feedback_watermark)],
-            "model_watermarks": {
-                model: [_finite(p_wm), _finite(f_wm)]
-                for model, (p_wm, f_wm) in self.model_watermarks().items()
-            },
-            "pending": {
-                model: [[pid, row[0], row[1], row[2], row[3]] for pid, row in d.items()]
-                for model, d in self._pending.items()
-                if d
-            },
+            **self._clocks_to_dict(),
+            "pending": {model: d.rows() for model, d in self._pending.items() if len(d)},
             "feedback": {
                 model: [[pid, fb[0], fb[1]] for pid, fb in d.items()]
                 for model, d in self._feedback.items()
@@ -557,25 +437,15 @@ class MemoryJoin:
             },
             "counters": self.counters(),
         }
-        if self.model_ttls:
-            out["model_ttls"] = {m: list(t) for m, t in self.model_ttls.items()}
+        out.update(self._model_ttls_to_dict())
         return out
 
     def _restore(self, d: dict[str, Any]) -> None:
         """Fill a fresh join's stores from :meth:`to_dict`'s form (its version already checked)."""
         out = self
-        wm = d["watermark"]
-        out.watermark = -math.inf if wm is None else float(wm)
-        if "watermarks" in d:
-            p_wm, f_wm = d["watermarks"]
-            out.prediction_watermark = -math.inf if p_wm is None else float(p_wm)
-            out.feedback_watermark = -math.inf if f_wm is None else float(f_wm)
-        else:  # states written before per-stream watermarks
-            out.prediction_watermark = out.feedback_watermark = out.watermark
+        metas: dict[tuple[str, str | None], tuple[str, str | None]] = {}
         for model, rows in d["pending"].items():
-            pend = out._pending[model] = {}
-            for pid, ts, pred, version, segment in rows:
-                pend[pid] = (ts, pred, version, segment)
+            out._pending[model] = PendingStore.from_rows(rows, metas)
         for model, rows in d["feedback"].items():
             wait = out._feedback[model] = {}
             for pid, ts, label in rows:
@@ -584,45 +454,26 @@ class MemoryJoin:
             lab = out._labelled[model] = {}
             for pid, ts in rows:
                 lab[pid] = ts
-        out._pheap = rebuild_heaps(out._pending)
         out._fheap = rebuild_heaps(out._feedback)
         out._lheap = rebuild_heaps(out._labelled)
-        if d.get("model_ttls"):
-            out.set_model_ttls({m: (p, f) for m, (p, f) in d["model_ttls"].items()})
-        if "model_watermarks" in d:
-            for model, (p_wm, f_wm) in d["model_watermarks"].items():
-                if p_wm is not None:
-                    out.prediction_watermarks[model] = float(p_wm)
-                if f_wm is not None:
-                    out.feedback_watermarks[model] = float(f_wm)
-        else:  # written before per-model clocks: what the state holds bounds them from below
-            _lower_bounds(out.prediction_watermarks, out._pheap, out._lheap)
-            _lower_bounds(out.feedback_watermarks, out._fheap)
-        out._dirty.update(out._pheap, out._fheap, out._lheap)
+        out._restore_clocks(d)
+        if "model_watermarks" not in d:  # older states: what they hold bounds them from below
+            for model, pend in out._pending.items():
+                if len(pend):
+                    top = max(out.prediction_watermarks.get(model, -math.inf), pend.newest())
+                    out.prediction_watermarks[model] = top
+            lower_bounds(out.prediction_watermarks, out._lheap)
+            lower_bounds(out.feedback_watermarks, out._fheap)
+        out._dirty.update(m for m, pend in out._pending.items() if len(pend))
+        out._dirty.update(out._fheap, out._lheap)
         out._dirty.update(out.prediction_watermarks, out.feedback_watermarks)
         out._n_pending = sum(len(v) for v in out._pending.values())
         out._n_feedback = sum(len(v) for v in out._feedback.values())
         out._n_labelled = sum(len(v) for v in out._labelled.values())
-        counters = d["counters"]
-        for name in COUNTERS:
-            setattr(out, name, {m: int(k) for m, k in counters.get(name, {}).items()})
+        out._restore_counters(d["counters"])
 
     def __repr__(self) -> str:
         return (
             f"FeedbackJoin(pending_predictions={self._n_pending}, "
             f"pending_feedback={self._n_feedback}, watermark={self.watermark})"
         )
-
-
-def _lower_bounds(watermarks: dict[str, float], *heaps: dict[str, list[Any]]) -> None:
-    """Each model's newest timestamp in ``heaps``: a lower bound of its watermark, so the
-    restored join expires later than the original would, never earlier."""
-    for store in heaps:
-        for model, heap in store.items():
-            if heap:
-                top = max(entry[0] for entry in heap)
-                watermarks[model] = max(watermarks.get(model, -math.inf), top)
-
-
-def _finite(value: float) -> float | None:
-    return None if value == -math.inf else value

@@ -11,7 +11,7 @@ from typing import Any
 
 from streamdrift.records import Label
 
-__all__ = ["COUNTERS", "STATE_VERSION", "Expired", "LabelledPrediction", "bump"]
+__all__ = ["COUNTERS", "STATE_VERSION", "Expired", "JoinCounters", "LabelledPrediction", "bump"]
 
 COUNTERS = (
     "predictions_seen",  # prediction rows received, duplicates included
@@ -28,6 +28,39 @@ COUNTERS = (
 )
 
 STATE_VERSION = 1
+
+
+class JoinCounters:
+    """The join's counters, each ``{model_id: n}``: the first base of
+    :class:`~streamdrift.labels.join_memory.MemoryJoin`."""
+
+    __slots__ = COUNTERS
+
+    def __init__(self) -> None:
+        self.predictions_seen: dict[str, int] = {}
+        self.feedback_seen: dict[str, int] = {}
+        self.labelled: dict[str, int] = {}
+        self.early_feedback: dict[str, int] = {}
+        self.duplicates: dict[str, int] = {}
+        self.duplicate_predictions: dict[str, int] = {}
+        self.unlabelled_expired: dict[str, int] = {}
+        self.orphan_feedback_expired: dict[str, int] = {}
+        self.evicted: dict[str, int] = {}
+        self.feedback_evicted: dict[str, int] = {}
+        self.labels_forgotten: dict[str, int] = {}
+
+    def counters(self) -> dict[str, dict[str, int]]:
+        """Every counter, ``{name: {model_id: n}}`` (copies)."""
+        return {name: dict(getattr(self, name)) for name in COUNTERS}
+
+    def totals(self) -> dict[str, int]:
+        """Every counter summed over models."""
+        return {name: sum(getattr(self, name).values()) for name in COUNTERS}
+
+    def _restore_counters(self, counters: dict[str, dict[str, int]]) -> None:
+        """The counters of :meth:`counters`' form (a name missing: none counted)."""
+        for name in COUNTERS:
+            setattr(self, name, {m: int(k) for m, k in counters.get(name, {}).items()})
 
 
 @dataclass(slots=True)

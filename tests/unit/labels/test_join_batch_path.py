@@ -1,6 +1,6 @@
-"""MemoryJoin's fast path for a prediction batch (one dict.update, heap entries pushed by a
-C loop) leaves exactly what the row-by-row loop leaves: same results, counters, stores,
-heaps (entry for entry, in the same order) and state."""
+"""MemoryJoin's fast path for a prediction batch (PendingStore.extend: a few C loops) leaves
+exactly what the row-by-row loop leaves: same results, counters, stores (in the same
+order), heaps (entry for entry) and state."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from streamdrift.labels.join import FeedbackEvent, FeedbackJoin
-from streamdrift.labels.join_memory import Row
 from streamdrift.records import PredictionBatch
 
 Step = tuple[str, Any]
@@ -22,7 +21,7 @@ class RowByRow(FeedbackJoin):
     fast path off and changes nothing else."""
 
     def _ids_on_disk(
-        self, model: str, pids: Sequence[str], pend: dict[str, Row], lab: dict[str, float]
+        self, model: str, pids: Sequence[str], pend: dict[str, int], lab: dict[str, float]
     ) -> set[str]:
         return {"\0 never an id"}
 
@@ -76,7 +75,6 @@ def _state(join: FeedbackJoin) -> Any:
         join.counters(),
         [list(d.items()) for d in join._pending.values()],
         [list(d.items()) for d in join._labelled.values()],
-        {m: list(h) for m, h in join._pheap.items() if h},
         {m: list(h) for m, h in join._lheap.items() if h},
         {m: list(h) for m, h in join._fheap.items() if h},
         (join.pending_predictions, join.pending_feedback, join.remembered_labels),
