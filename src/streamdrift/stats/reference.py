@@ -422,10 +422,16 @@ def compare_categorical(
 
 
 def compare_categorical_tally(
-    ref: CategoricalReference, tally: Mapping[str | None, int], total: int, *, js: bool = True
+    ref: CategoricalReference,
+    tally: Mapping[str | None, int],
+    total: int,
+    *,
+    js: bool = True,
+    pvalue: bool = True,
 ) -> CategoricalComparison:
     """:func:`compare_categorical` of a window given as its labels' counts (None: missing)
-    and its length ``total``."""
+    and its length ``total``. ``pvalue=False`` skips the chi-squared p-value (NaN in the
+    result) for callers that judge the statistic with their own null (calibrated checks)."""
     if total == 0:
         raise ValueError("empty window")
     n_missing = tally.get(None, 0)
@@ -440,7 +446,11 @@ def compare_categorical_tally(
     # cohens_w would each do it, with the same error); the reference's are valid
     side = ref.side
     e, a = side.shares, _distribution(observed, "obs_counts")
-    chi2, dof, p_value = chi2_two_sample_checked(side.counts, observed.astype(np.float64))
+    if pvalue:
+        chi2, dof, p_value = chi2_two_sample_checked(side.counts, observed.astype(np.float64))
+    else:
+        chi2, dof = chi2_two_sample_statistic(side.counts, observed.astype(np.float64))
+        p_value = math.nan
     return CategoricalComparison(
         psi=psi_of_floored(side.floored, a),
         chi2=chi2,

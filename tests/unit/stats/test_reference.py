@@ -322,3 +322,14 @@ def test_a_references_per_window_constants_are_the_ones_each_window_computed() -
         assert tests.psi_of_floored(side.floored, window) == tests.psi_of_shares(shares, window)
     again = dataclasses.replace(numeric, calibration={"method": "x"})  # recomputed, not copied
     assert again.side.shares.tobytes() == numeric.side.shares.tobytes()
+
+
+def test_a_categorical_comparison_without_pvalue_has_the_same_statistics() -> None:
+    rng = np.random.default_rng(6)
+    ref = reference.CategoricalReference.fit([str(c) for c in rng.integers(0, 7, 999)])
+    window = [str(c) for c in rng.integers(0, 9, 300)] + [None] * 5
+    tally = reference.Counter(window)
+    full = reference.compare_categorical_tally(ref, tally, len(window))
+    quick = reference.compare_categorical_tally(ref, tally, len(window), pvalue=False)
+    assert math.isnan(quick.chi2_pvalue) and 0.0 < full.chi2_pvalue < 1.0
+    assert dataclasses.replace(quick, chi2_pvalue=full.chi2_pvalue) == full
