@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from streamdrift.config.spec import CATEGORICAL_TESTS, NUMERIC_TESTS, MonitorSpec
+from streamdrift.config.spec import MonitorSpec
 from streamdrift.detectors import DriftDetector, from_state, make_detector
 from streamdrift.detectors.registry import DECISION_PARAM, describe
 from streamdrift.drift.budget import DRIFT_SHARE, WindowRate, per_check_level
@@ -45,9 +45,9 @@ from streamdrift.drift.columns import (
     coerce_numeric,
     prediction_values,
 )
+from streamdrift.drift.fixed_checks import correct, fixed_checks
 from streamdrift.drift.profiles import (
     Profiles,
-    Reference,
     fit_profiles,
     profiles_from_dict,
     profiles_to_dict,
@@ -72,17 +72,13 @@ from streamdrift.records import (
 )
 from streamdrift.stats import (
     NumericReference,
-    benjamini_hochberg,
     compare_categorical_tally,
     compare_numeric,
-    proportion_ztest,
 )
 from streamdrift.stats.cusum import CUSUM_K, Cusum, cusum_threshold
 
 # the pseudo-features of the model's output: tested as prediction drift
 _MODEL_OUTPUTS = frozenset((PREDICTION, PREDICTED_LABEL))
-
-# the sensitivity parameter reported as an alert's threshold for each River detector
 
 
 @dataclass(slots=True)
@@ -280,8 +276,11 @@ class DriftMonitor:
         else:
             for name, ref in reference.items():
                 values = window.column(name) or [None] * len(window.timestamps)
-                checks.extend(self._check_feature(name, ref, values, psi_values))
-            checks = _correct(checks, self.spec.alpha)
+                kind = (
+                    AlertKind.PREDICTION_DRIFT if name in _MODEL_OUTPUTS else AlertKind.DATA_DRIFT
+                )
+                checks.extend(fixed_checks(name, kind, ref, values, self.spec, psi_values))
+            checks = correct(checks, self.spec.alpha)
         checks.extend(self._sequential_checks(psi_values))
         checks.extend(self._prediction_checks(window.column(PREDICTION)))
         info = WindowInfo(window.start, window.end, len(window.timestamps), partial)
@@ -324,7 +323,7 @@ class DriftMonitor:
                 )  # fmt: skip
             else:
                 cmp = compare_categorical_tally(
-                    ref, category_tally(values), len(values), js="js" in tests
+                    ref, category_tally(values), len(values), js="js" in tests, pvalue=False
                 )
             if cmp.count < spec.min_window_count:
                 cmp = dataclasses.replace(cmp, count=0)  # too few values: only missingness
@@ -386,75 +385,6 @@ class DriftMonitor:
                 cusum.s = h  # the window said it already: keep the evidence, no second alert
             elif fired:
                 cusum.restart()
-        return out
-
-    def _check_feature(
-        self, name: str, ref: Reference, values: Column, psi_values: dict[str, float]
-    ) -> list[CheckResult]:
-        spec = self.spec
-        kind = AlertKind.PREDICTION_DRIFT if name in _MODEL_OUTPUTS else AlertKind.DATA_DRIFT
-        out: list[CheckResult] = []
-
-        def check(test: str, statistic: str, value: float, p: float, detail: str) -> None:
-            threshold = spec.threshold(test)
-            out.append(
-                CheckResult(
-                    name,
-                    kind,
-                    test,
-                    statistic,
-                    value,
-                    threshold,
-                    p,
-                    drifted=math.isfinite(value) and value >= threshold,
-                    detail=detail,
-                )
-            )
-
-        if isinstance(ref, NumericReference):
-            array = coerce_numeric(values)
-            cmp = compare_numeric(
-                ref, array, wasserstein="wasserstein" in spec.tests, js="js" in spec.tests
-            )
-            if cmp.count >= spec.min_window_count:
-                psi_values[name] = cmp.psi
-                ks = f"KS D={cmp.ks:.3f}"
-                wanted = NUMERIC_TESTS.intersection(spec.tests)
-                if "psi" in wanted:
-                    check("psi", "psi", cmp.psi, cmp.ks_pvalue, ks)
-                if "ks" in wanted:
-                    check("ks", "ks_distance", cmp.ks, cmp.ks_pvalue, f"n={cmp.count}")
-                if "wasserstein" in wanted:
-                    check("wasserstein", "wasserstein_std", cmp.wasserstein_norm, cmp.ks_pvalue, ks)
-                if "js" in wanted:
-                    check("js", "jensen_shannon", cmp.jensen_shannon, cmp.ks_pvalue, ks)
-            n_missing = cmp.n_missing
-        else:
-            tally = category_tally(values)
-            ccmp = compare_categorical_tally(ref, tally, len(values), js="js" in spec.tests)
-            if ccmp.count >= spec.min_window_count:
-                psi_values[name] = ccmp.psi
-                chi = f"chi2={ccmp.chi2:.1f} dof={ccmp.chi2_dof}, unseen {ccmp.unseen_share:.1%}"
-                wanted = CATEGORICAL_TESTS.intersection(spec.tests)
-                if "psi" in wanted:
-                    check("psi", "psi", ccmp.psi, ccmp.chi2_pvalue, chi)
-                if "chi2" in wanted:
-                    check("chi2", "cohens_w", ccmp.cohens_w, ccmp.chi2_pvalue, chi)
-                if "js" in wanted:
-                    check("js", "jensen_shannon", ccmp.jensen_shannon, ccmp.chi2_pvalue, chi)
-            n_missing = ccmp.n_missing
-        if "missing" in spec.tests:
-            total = len(values)
-            ref_missing = ref.n_missing
-            _, p = proportion_ztest(ref_missing, ref.n_total, n_missing, total)
-            delta = abs(n_missing / total - ref.missing_share)
-            check(
-                "missing",
-                "missing_share_delta",
-                delta,
-                p,
-                f"missing {n_missing}/{total} vs {ref.missing_share:.1%} in the reference",
-            )
         return out
 
     def _sequential_checks(self, psi_values: dict[str, float]) -> list[CheckResult]:
@@ -562,18 +492,6 @@ class DriftMonitor:
             _rate=WindowRate.from_dict(d.get("rate", {})),
             _cusums={k: Cusum.from_dict(v) for k, v in d.get("cusums", {}).items()},
         )
-
-
-def _correct(checks: list[CheckResult], alpha: float) -> list[CheckResult]:
-    """Keep ``drifted`` only where Benjamini–Hochberg over the window rejects the p-value."""
-    if not checks:
-        return checks
-    p = np.array([math.nan if c.p_value is None else c.p_value for c in checks])
-    reject = benjamini_hochberg(p, alpha)
-    return [
-        c if not c.drifted or r else dataclasses.replace(c, drifted=False)
-        for c, r in zip(checks, reject, strict=True)
-    ]
 
 
 def _new_detector(name: str) -> DriftDetector:

@@ -12,6 +12,7 @@ the optional minimum effect (``min_effect.<test>``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -134,6 +135,12 @@ def _explain(cal: Mapping[str, Any] | None, family: str, infl: float, why: str) 
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _two_sided_z(level: float) -> float:
+    # every feature of a window has the same level
+    return normal_isf(level / 2.0)
+
+
 def calibrated_checks(
     name: str,
     kind: AlertKind,
@@ -151,6 +158,7 @@ def calibrated_checks(
     cal = ref.calibration
     out: list[CheckResult] = []
     pvalues: dict[str, float] = {}
+    texts: dict[str, str] = {}  # each family's explanation, shared by its checks
     n, m = cmp.count, ref.count
 
     def check(
@@ -167,7 +175,9 @@ def calibrated_checks(
         decided = above if decided_by is None else decided_by[1] >= decided_by[2]
         drifted = decided and value >= floor and value > 0
         fam = family_of(test)
-        text = _explain(cal, fam, inflation_of(cal, fam), why)
+        text = texts.get(fam)
+        if text is None:
+            text = texts[fam] = _explain(cal, fam, inflation_of(cal, fam), why)
         if floor > 0:
             text += f", and at least {floor:g} (min_effect)"
         out.append(
@@ -212,7 +222,7 @@ def calibrated_checks(
         delta = abs(share - ref.missing_share)
         pooled = (n_missing + ref.n_missing) / (total + ref.n_total)
         se = math.sqrt(infl * pooled * (1 - pooled) * (1.0 / total + 1.0 / ref.n_total))
-        z_crit = normal_isf(level / 2.0)
+        z_crit = _two_sided_z(level)
         p_missing = math.erfc(delta / se / math.sqrt(2.0)) if se > 0 else 1.0
         pvalues["missing"] = p_missing
         text = f"missing {n_missing}/{total} vs {ref.missing_share:.1%} in the reference"

@@ -24,14 +24,15 @@ import numpy as np
 
 from streamdrift.stats.sketches import OTHER, bin_counts, split_missing
 from streamdrift.stats.tests import (
-    _paired,
+    PSI_EPS,
+    _distribution,
     _usable_scale,
     chi2_two_sample_checked,
     chi2_two_sample_statistic,
     cohens_w_of_shares,
     jensen_shannon_of_shares,
     ks_sorted,
-    psi_of_shares,
+    psi_of_floored,
     wasserstein_sorted,
 )
 
@@ -60,6 +61,26 @@ def _share(part: int, total: int) -> float:
     return part / total if total else math.nan
 
 
+@dataclass(frozen=True, slots=True)
+class _ReferenceSide:
+    """What every window's comparison computes from the reference alone, computed once:
+    the counts as float64, the expected shares as ``_distribution`` normalises them, and
+    those shares floored at PSI's ``eps`` (the same arrays, so the same bits)."""
+
+    counts: np.ndarray
+    shares: np.ndarray
+    floored: np.ndarray
+
+    @classmethod
+    def of(cls, counts: np.ndarray, expected: np.ndarray) -> _ReferenceSide:
+        shares = _distribution(expected, "expected")
+        return cls(
+            _frozen_array(counts.astype(np.float64), np.float64),
+            _frozen_array(shares, np.float64),
+            _frozen_array(np.maximum(shares, PSI_EPS), np.float64),
+        )
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class NumericReference:
     """The reference distribution of one numeric feature.
@@ -81,6 +102,8 @@ class NumericReference:
     # design effects from the reference's own windows (stats.threshold_calibration); None: i.i.d.
     calibration: Mapping[str, Any] | None = None
     expected: np.ndarray = field(init=False)
+    # per-window constants of the comparison, computed once (see _WindowSide)
+    side: _ReferenceSide = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         sample = _frozen_array(self.sample, np.float64)
@@ -96,6 +119,7 @@ class NumericReference:
         object.__setattr__(self, "edges", edges)
         object.__setattr__(self, "bin_counts", counts)
         object.__setattr__(self, "expected", _frozen_array(counts / self.count, np.float64))
+        object.__setattr__(self, "side", _ReferenceSide.of(counts, self.expected))
 
     @classmethod
     def fit(cls, values: np.ndarray, n_bins: int = 10, max_sample: int = 5000) -> NumericReference:
@@ -226,11 +250,12 @@ def compare_numeric(
     # psi() and jensen_shannon() would each normalise them); both are valid by construction.
     if not (ks or wasserstein):  # binned statistics only: no sort, no KS, no p-value
         counts = bin_counts(ref.edges, kept)
-        chi2, dof = chi2_two_sample_statistic(ref.bin_counts.astype(np.float64), counts * 1.0)
+        side = ref.side
+        chi2, dof = chi2_two_sample_statistic(side.counts, counts * 1.0)
         chi2_p = math.nan
-        e, a = _paired(ref.expected, counts, ("expected", "actual"))
+        e, a = side.shares, _distribution(counts, "actual")  # same length: edges + 1
         return NumericComparison(
-            psi=psi_of_shares(e, a),
+            psi=psi_of_floored(side.floored, a),
             ks=math.nan,
             ks_pvalue=math.nan,
             wasserstein_norm=math.nan,
@@ -245,14 +270,15 @@ def compare_numeric(
     ordered = np.sort(kept)
     counts = bin_counts(ref.edges, ordered)
     d, p_value = ks_sorted(ref.sample, ordered)
+    side = ref.side
     chi2, dof, chi2_p = (
-        chi2_two_sample_checked(ref.bin_counts.astype(np.float64), counts.astype(np.float64))
+        chi2_two_sample_checked(side.counts, counts.astype(np.float64))
         if bins
         else (math.nan, 0, math.nan)
     )
-    e, a = _paired(ref.expected, counts, ("expected", "actual"))
+    e, a = side.shares, _distribution(counts, "actual")
     return NumericComparison(
-        psi=psi_of_shares(e, a),
+        psi=psi_of_floored(side.floored, a),
         ks=d,
         ks_pvalue=p_value,
         wasserstein_norm=(
@@ -284,6 +310,7 @@ class CategoricalReference:
     n_missing: int
     calibration: Mapping[str, Any] | None = None  # as NumericReference's
     expected: np.ndarray = field(init=False)
+    side: _ReferenceSide = field(init=False, repr=False)  # as NumericReference's
 
     def __post_init__(self) -> None:
         counts = _frozen_array(self.counts, np.int64)
@@ -296,6 +323,7 @@ class CategoricalReference:
         object.__setattr__(self, "categories", tuple(self.categories))
         object.__setattr__(self, "counts", counts)
         object.__setattr__(self, "expected", _frozen_array(counts / counts.sum(), np.float64))
+        object.__setattr__(self, "side", _ReferenceSide.of(counts, self.expected))
 
     @classmethod
     def fit(cls, values: Sequence[str | None], max_categories: int = 50) -> CategoricalReference:
@@ -394,10 +422,16 @@ def compare_categorical(
 
 
 def compare_categorical_tally(
-    ref: CategoricalReference, tally: Mapping[str | None, int], total: int, *, js: bool = True
+    ref: CategoricalReference,
+    tally: Mapping[str | None, int],
+    total: int,
+    *,
+    js: bool = True,
+    pvalue: bool = True,
 ) -> CategoricalComparison:
     """:func:`compare_categorical` of a window given as its labels' counts (None: missing)
-    and its length ``total``."""
+    and its length ``total``. ``pvalue=False`` skips the chi-squared p-value (NaN in the
+    result) for callers that judge the statistic with their own null (calibrated checks)."""
     if total == 0:
         raise ValueError("empty window")
     n_missing = tally.get(None, 0)
@@ -410,12 +444,15 @@ def compare_categorical_tally(
     observed = np.array([*seen, count - sum(seen)], dtype=np.int64)
     # observed checked and normalised once (as chi2_two_sample, psi, jensen_shannon and
     # cohens_w would each do it, with the same error); the reference's are valid
-    e, a = _paired(ref.expected, observed, ("ref_counts", "obs_counts"))
-    chi2, dof, p_value = chi2_two_sample_checked(
-        ref.counts.astype(np.float64), observed.astype(np.float64)
-    )
+    side = ref.side
+    e, a = side.shares, _distribution(observed, "obs_counts")
+    if pvalue:
+        chi2, dof, p_value = chi2_two_sample_checked(side.counts, observed.astype(np.float64))
+    else:
+        chi2, dof = chi2_two_sample_statistic(side.counts, observed.astype(np.float64))
+        p_value = math.nan
     return CategoricalComparison(
-        psi=psi_of_shares(e, a),
+        psi=psi_of_floored(side.floored, a),
         chi2=chi2,
         chi2_dof=dof,
         chi2_pvalue=p_value,

@@ -27,14 +27,16 @@ def _log_prefactor(a: float, x: float) -> float:
 
 
 def _p_series(a: float, x: float) -> float:
-    """P(a, x) by its power series; converges fast for x < a + 1."""
+    """P(a, x) by its power series; converges fast for x < a + 1. With a, x > 0 (the
+    callers' domain) every term and sum is positive: no abs() in the loop."""
     ap = a
     term = total = 1.0 / a
+    eps = _EPS
     for _ in range(_MAX_ITER):
         ap += 1.0
         term *= x / ap
         total += term
-        if abs(term) < abs(total) * _EPS:
+        if term < total * eps:
             return total * math.exp(_log_prefactor(a, x))
     raise ArithmeticError(f"gamma series did not converge for a={a}, x={x}")
 

@@ -59,7 +59,10 @@ def _paired(p: np.ndarray, q: np.ndarray, names: tuple[str, str]) -> tuple[np.nd
     return a, b
 
 
-def psi(expected: np.ndarray, actual: np.ndarray, eps: float = 1e-4) -> float:
+PSI_EPS = 1e-4  # the share an empty bin counts as in PSI
+
+
+def psi(expected: np.ndarray, actual: np.ndarray, eps: float = PSI_EPS) -> float:
     """Population Stability Index, ``sum((a - e) * ln(a / e))`` over bins; >= 0.
 
     Both vectors are normalised to proportions, then floored at ``eps`` (not
@@ -73,12 +76,17 @@ def psi(expected: np.ndarray, actual: np.ndarray, eps: float = 1e-4) -> float:
     return psi_of_shares(e, a, eps)
 
 
-def psi_of_shares(e: np.ndarray, a: np.ndarray, eps: float = 1e-4) -> float:
+def psi_of_shares(e: np.ndarray, a: np.ndarray, eps: float = PSI_EPS) -> float:
     """:func:`psi` of two vectors already normalised by ``_distribution`` (no checks): a
     caller that needs several binned statistics of one pair normalises it once."""
-    e = np.maximum(e, eps)
+    return psi_of_floored(np.maximum(e, eps), a, eps)
+
+
+def psi_of_floored(e_floored: np.ndarray, a: np.ndarray, eps: float = PSI_EPS) -> float:
+    """:func:`psi_of_shares` with the expected shares already floored at ``eps`` (a
+    reference's, computed once)."""
     a = np.maximum(a, eps)
-    return float(((a - e) * np.log(a / e)).sum())
+    return float(((a - e_floored) * np.log(a / e_floored)).sum())
 
 
 def jensen_shannon(p: np.ndarray, q: np.ndarray, base: float = 2.0) -> float:

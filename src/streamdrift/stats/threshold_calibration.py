@@ -279,17 +279,99 @@ def binned_critical(
 
 @functools.lru_cache(maxsize=4096)
 def _chi2_isf_cached(log_level: float, dof: float) -> float:
+    """The bisection of :func:`_chi2_isf_bisect`, bit for bit, with fewer ``chi2_sf`` calls:
+    a probe that :func:`_certified_bracket` settles is not computed."""
     level = 10.0**log_level
+    low, high = _certified_bracket(level, dof)
+    return _chi2_isf_bisect(level, dof, low, high)
+
+
+def _chi2_isf_bisect(
+    level: float, dof: float, low: float = -math.inf, high: float = math.inf
+) -> float:
+    """x with ``chi2_sf(x, dof) <= level`` by doubling then 60 bisection steps; a probe at
+    or below ``low`` is known to be above ``level``, one at or above ``high`` not."""
+
+    def above(x: float) -> bool:
+        if x <= low:
+            return True
+        if x >= high:
+            return False
+        return chi2_sf(x, dof) > level
+
     lo, hi = 0.0, max(10.0, 2.0 * dof)
-    while chi2_sf(hi, dof) > level:
+    while above(hi):
         hi *= 2.0
     for _ in range(60):
         mid = 0.5 * (lo + hi)
-        if chi2_sf(mid, dof) > level:
+        if mid in (lo, hi):  # no step left: each probe would give the same answer
+            break
+        if above(mid):
             lo = mid
         else:
             hi = mid
     return hi
+
+
+# a certified probe is 1e-11 (relative) beyond the level, far above chi2_sf's rounding
+# error (below 1e-12 where it comes from the continued fraction). Above _SERIES_LEVEL the
+# root may lie where chi2_sf is 1 - P (the series: an absolute error near 1e-14), so an
+# absolute 1e-13 more; below it chi2_sf there is at least 2e-3 (dof >= 0.01), far above.
+_MARGIN = 1e-11
+_SERIES_LEVEL = 5e-4
+
+
+def _certified_bracket(level: float, dof: float) -> tuple[float, float]:
+    """(low, high) around the root of ``chi2_sf(x, dof) = level`` with ``chi2_sf(low)``
+    above and ``chi2_sf(high)`` below the level by the margin: as the true function is
+    decreasing, every x <= low (>= high) is then computed above (not above) the level.
+    (-inf, inf) where no such bracket is found: every probe is then computed."""
+    none = -math.inf, math.inf
+    if not (dof >= 0.01 and 0.0 < level < 1.0):
+        return none
+    tol = _MARGIN * level + (1e-13 if level > _SERIES_LEVEL else 0.0)
+    try:
+        root = _chi2_root(level, dof)
+        width = 1e-10
+        while root is not None and width < 1e-4:
+            low, high = root * (1.0 - width), root * (1.0 + width)
+            if chi2_sf(low, dof) > level + tol and chi2_sf(high, dof) < level - tol:
+                return low, high
+            width *= 16.0
+    except (ArithmeticError, ValueError):
+        pass
+    return none
+
+
+def _chi2_root(level: float, dof: float) -> float | None:
+    """The root of ``chi2_sf(x, dof) = level`` by Newton's method on ``log chi2_sf`` from
+    the Wilson-Hilferty start, kept inside the bracket seen so far; None if it stalls."""
+    k = dof
+    z = normal_isf(level)
+    c = 2.0 / (9.0 * k)
+    x = k * (1.0 - c + z * math.sqrt(c)) ** 3
+    if not (math.isfinite(x) and x > 0):
+        x = max(k, 1.0)
+    lo, hi = 0.0, math.inf
+    log_level = math.log(level)
+    log_norm = math.lgamma(k / 2.0) + (k / 2.0) * math.log(2.0)
+    for _ in range(50):
+        sf = chi2_sf(x, dof)
+        if sf > level:
+            lo = x
+        else:
+            hi = x
+        if sf <= 0.0:
+            step_to = math.nan
+        else:
+            pdf = math.exp((k / 2.0 - 1.0) * math.log(x) - x / 2.0 - log_norm)
+            step_to = x + (math.log(sf) - log_level) * sf / pdf if pdf > 0 else math.nan
+        if abs(step_to - x) <= 1e-12 * x:
+            return step_to
+        if not (lo < step_to < hi):  # out of the bracket: bisect it (or double)
+            step_to = 0.5 * (lo + hi) if math.isfinite(hi) else 2.0 * x
+        x = step_to
+    return None
 
 
 def chi2_isf(level: float, dof: float) -> float:

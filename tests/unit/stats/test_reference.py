@@ -307,3 +307,29 @@ def test_statistics_left_out_are_nan_and_the_rest_unchanged() -> None:
     assert dataclasses.replace(clean, jensen_shannon=0.0) == (
         dataclasses.replace(cfull, jensen_shannon=0.0)
     )
+
+
+def test_a_references_per_window_constants_are_the_ones_each_window_computed() -> None:
+    rng = np.random.default_rng(5)
+    numeric = reference.NumericReference.fit(rng.normal(size=3000))
+    categorical = reference.CategoricalReference.fit([str(c) for c in rng.integers(0, 7, 999)])
+    for ref, counts in ((numeric, numeric.bin_counts), (categorical, categorical.counts)):
+        side = ref.side
+        shares = tests._distribution(ref.expected, "expected")
+        assert side.counts.tobytes() == counts.astype(np.float64).tobytes()
+        assert side.shares.tobytes() == shares.tobytes()
+        window = tests._distribution(rng.integers(0, 50, counts.size), "actual")
+        assert tests.psi_of_floored(side.floored, window) == tests.psi_of_shares(shares, window)
+    again = dataclasses.replace(numeric, calibration={"method": "x"})  # recomputed, not copied
+    assert again.side.shares.tobytes() == numeric.side.shares.tobytes()
+
+
+def test_a_categorical_comparison_without_pvalue_has_the_same_statistics() -> None:
+    rng = np.random.default_rng(6)
+    ref = reference.CategoricalReference.fit([str(c) for c in rng.integers(0, 7, 999)])
+    window = [str(c) for c in rng.integers(0, 9, 300)] + [None] * 5
+    tally = reference.Counter(window)
+    full = reference.compare_categorical_tally(ref, tally, len(window))
+    quick = reference.compare_categorical_tally(ref, tally, len(window), pvalue=False)
+    assert math.isnan(quick.chi2_pvalue) and 0.0 < full.chi2_pvalue < 1.0
+    assert dataclasses.replace(quick, chi2_pvalue=full.chi2_pvalue) == full

@@ -15,7 +15,10 @@ from scipy import stats as sps
 from scipy.signal import lfilter
 
 from streamdrift.stats.cusum import Cusum, cusum_threshold
+from streamdrift.stats.special import chi2_sf
 from streamdrift.stats.threshold_calibration import (
+    _certified_bracket,
+    _chi2_isf_cached,
     binned_critical,
     binned_inflation,
     calibration_layout,
@@ -97,6 +100,42 @@ def test_short_references_calibrate_on_smaller_windows_or_fall_back_to_lag_one()
 def test_critical_values_are_scipys(level: float, dof: float) -> None:
     assert chi2_isf(level, dof) == pytest.approx(sps.chi2.isf(level, dof), rel=2e-3)
     assert normal_isf(level) == pytest.approx(sps.norm.isf(level), rel=1e-9)
+
+
+def _plain_bisection(level: float, dof: float) -> float:
+    """chi2_isf's search as it was first written: every probe computed."""
+    lo, hi = 0.0, max(10.0, 2.0 * dof)
+    while chi2_sf(hi, dof) > level:
+        hi *= 2.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if chi2_sf(mid, dof) > level:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def test_the_certified_search_gives_the_plain_bisections_bits() -> None:
+    rng = np.random.default_rng(16)
+    keys = [(-0.301, 0.01), (-3.0, 0.01), (-0.301, 60.0), (-16.0, 1.0), (-3.3, 2.0)]
+    for _ in range(400):
+        log_level = round(float(rng.uniform(-16.0, -0.301)), 3)
+        dof = round(
+            float(rng.choice([rng.uniform(0.01, 3), rng.uniform(1, 60), rng.integers(1, 60)])), 2
+        )
+        keys.append((log_level, max(dof, 0.01)))
+    for log_level, dof in keys:
+        level = 10.0**log_level
+        assert _chi2_isf_cached.__wrapped__(log_level, dof) == _plain_bisection(level, dof)
+        if dof >= 0.5:  # (the root of dof 0.01 at level 0.5 is near 1e-30: no bracket)
+            assert math.isfinite(_certified_bracket(level, dof)[0])  # most probes skipped
+
+
+def test_a_search_without_certificate_computes_every_probe() -> None:
+    with pytest.raises(ValueError):
+        _chi2_isf_cached.__wrapped__(-3.0, 0.0)  # as chi2_sf(x, 0) raises
+    assert _certified_bracket(1e-3, 0.0) == (-math.inf, math.inf)
 
 
 @pytest.mark.parametrize("n", [100, 1000, 10_000])
