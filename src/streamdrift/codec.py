@@ -211,6 +211,18 @@ class _WireEvent(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 
 
 _decode_wire_event = msgspec.json.Decoder(_WireEvent).decode
+# a single-event message as msgspec checks it, without the size check or the
+# ``model_version`` conversion of :func:`single_event` (see :func:`version_as_string`):
+# for a caller that decodes a run of messages at once; raises ValueError if not accepted
+decode_wire_event = _decode_wire_event
+
+
+def version_as_string(events: list[Any]) -> None:
+    """Make the ``model_version`` of events from :data:`decode_wire_event` a string, as
+    :func:`single_event` does (a JSON integer version is read as an int)."""
+    for e in events:
+        if type(e.model_version) is not str:
+            e.model_version = str(e.model_version)
 
 
 class SingleEvent(Protocol):
