@@ -134,14 +134,21 @@ def to_batches(items: Iterable[PredictionEvent | PredictionBatch]) -> list[Predi
     ]
 
 
-def batches_of_events(events: list[Any]) -> list[PredictionBatch]:
+def event_keys(events: list[Any]) -> list[Key]:
+    """(model, version, segment) of each event (as :func:`batches_of_events` groups them)."""
+    return list(map(_EVENT_KEY, events))
+
+
+def batches_of_events(events: list[Any], keys: list[Key] | None = None) -> list[PredictionBatch]:
     """One batch per (model, version, segment) of a run of single events (any objects with
     :class:`PredictionEvent`'s fields, ``model_version`` a string: the codec's
     ``single_event``), keys in first-seen order, rows in arrival order: what
     :func:`to_batches` makes of the same events as :class:`PredictionEvent` objects, without
     building one per event. A run of one key (the usual case: a partition's messages of one
-    model) is checked and gathered in C."""
-    keys = list(map(_EVENT_KEY, events))
+    model) is checked and gathered in C. ``keys``: :func:`event_keys` of ``events``, when
+    the caller has them."""
+    if keys is None:
+        keys = list(map(_EVENT_KEY, events))
     first = keys[0]
     if keys.count(first) == len(keys):
         return [_from_events(events)]

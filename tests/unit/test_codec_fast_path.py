@@ -121,7 +121,10 @@ def test_edge_cases_decode_as_on_the_orjson_path(raw: bytes) -> None:
 
 
 def test_an_oversize_event_is_rejected_as_oversize(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamdrift.codec import single
+
     monkeypatch.setattr(codec, "MAX_MESSAGE_BYTES", len(EVENT))
+    monkeypatch.setattr(single, "MAX_MESSAGE_BYTES", len(EVENT))  # the msgspec path's check
     with pytest.raises(DecodeError) as info:
         codec.decode_predictions_topic(EVENT + b"}")
     assert info.value.reason == "oversize"

@@ -94,7 +94,10 @@ def test_what_single_event_refuses_the_slow_path_decides(raw: bytes) -> None:
 
 def test_an_oversize_event_is_left_to_the_slow_path(monkeypatch: pytest.MonkeyPatch) -> None:
     raw = orjson.dumps(docs(0, 1)[0])
+    from streamdrift.codec import single
+
     monkeypatch.setattr(codec, "MAX_MESSAGE_BYTES", len(raw) - 1)
+    monkeypatch.setattr(single, "MAX_MESSAGE_BYTES", len(raw) - 1)  # the msgspec path's check
     assert codec.single_event(raw) is None
     with pytest.raises(codec.DecodeError) as exc:
         codec.decode_predictions_topic_slow(raw)

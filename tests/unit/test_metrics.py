@@ -163,9 +163,11 @@ def test_every_reason_the_codec_raises_is_declared() -> None:
     import re
 
     from streamdrift import codec
-    from streamdrift.engine import dead_letters, messages, processor
+    from streamdrift.codec import envelopes, fields, single
+    from streamdrift.engine import dead_letters, intake, messages, processor
 
-    source = "".join(inspect.getsource(m) for m in (codec, processor, dead_letters))
+    modules = (codec, envelopes, fields, single, processor, intake, dead_letters)
+    source = "".join(inspect.getsource(m) for m in modules)
     raised = set(re.findall(r'DecodeError\(\s*"(\w+)"', source))
     assert raised and raised <= set(codec.DECODE_REASONS)
     # and every dead-letter reason the processor writes directly

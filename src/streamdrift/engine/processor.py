@@ -29,6 +29,7 @@ from streamdrift.drift.profiles import Profiles, profiles_to_dict
 from streamdrift.drift.window_record import monitor_of, window_record
 from streamdrift.engine import clock as engine_clock
 from streamdrift.engine.dead_letters import DeadLetters
+from streamdrift.engine.intake import Intake
 from streamdrift.engine.messages import (
     InputRecord,
     OutputRecord,
@@ -51,7 +52,6 @@ from streamdrift.records import (
     PredictionBatch,
     PredictionEvent,
     WindowResult,
-    batches_of_events,
     to_batches,
 )
 
@@ -271,75 +271,23 @@ class Processor:
         if state is None:  # fetched before the partition was revoked: not ours any more
             return Update()
         out = self.pending.pop(partition, None) or Update()
-        items: list[PredictionEvent | PredictionBatch] = []
-        messages: list[tuple[InputRecord, list[FeedbackEvent]]] = []  # feedback, per message
-        s = self.settings
-        consumed: dict[str, int] = {}  # messages per topic
-        offsets = state.offsets
-        predictions = s.topic_predictions
-        single, decode = codec.single_event, codec.decode_predictions_topic_slow
-        admitted: set[tuple[str, str]] = set()  # (model, version) admitted in this call
-        # single events since the last envelope or marker, as the codec decoded them: put
-        # into columns (records.batches_of_events) when the run ends, never one
-        # PredictionEvent each; runs and envelopes keep their order in ``items``
-        run: list[codec.SingleEvent] = []
-        for record in records:
-            topic, offset = record.topic, record.offset
-            if offset < offsets.get(topic, 0):
-                continue  # re-delivered after a seek: already covered by the state
-            offsets[topic] = offset + 1
-            consumed[topic] = consumed.get(topic, 0) + 1
-            value = record.value
-            if topic == predictions and value is not None:
-                event = single(value)
-                if event is not None:
-                    key = (event.model_id, event.model_version)
-                    if key not in admitted:  # within one call, an admitted pair stays so
-                        refused = state.runtime.admit(*key, self.runtime)
-                        if refused is not None:
-                            self.dead.refuse(record, event.model_id, refused, out)
-                            continue
-                        admitted.add(key)
-                    run.append(event)
-                    continue
-            try:
-                if value is None:
-                    raise codec.DecodeError("empty", "message without a value")
-                if topic == predictions:
-                    item = decode(value)
-                    if isinstance(item, EndOfInput):  # after the model's earlier events
-                        if run:
-                            items.extend(batches_of_events(run))
-                            run = []
-                        self._observe(state, items, out)
-                        items = []
-                        self._end_of_input(state, item, out)
-                        continue
-                    key = (item.model_id, item.model_version)
-                    if key not in admitted:
-                        refused = state.runtime.admit(*key, self.runtime)
-                        if refused is not None:
-                            self.dead.refuse(record, item.model_id, refused, out)
-                            continue
-                        admitted.add(key)
-                    if isinstance(item, PredictionBatch) and item.rejected:
-                        self.dead.reject_rows(record, item.rejected, out)
-                    if run:
-                        items.extend(batches_of_events(run))
-                        run = []
-                    items.append(item)
-                else:
-                    messages.append((record, codec.decode_feedback(value)))
-            except codec.DecodeError as exc:
-                self.dead.reject(record, exc.reason, str(exc), out)
-        if run:
-            items.extend(batches_of_events(run))
-        out.messages.update(consumed)
+        intake = Intake(
+            self.settings.topic_predictions,
+            state.runtime,
+            self.runtime,
+            self.dead,
+            state.offsets,
+            out,
+            lambda items: self._observe(state, items, out),
+            lambda marker: self._end_of_input(state, marker, out),
+        )
+        items = intake.take(records)
+        out.messages.update(intake.consumed)
         self._observe(state, items, out)
-        feedback = self._known_feedback(state, messages, out)
+        feedback = self._known_feedback(state, intake.feedback, out)
         if feedback:
             for model, n in Counter(e.model_id for e in feedback).items():
-                out.events[(s.topic_feedback, model)] += n
+                out.events[(self.settings.topic_feedback, model)] += n
             self._emit_labels(state, state.labels.add_feedback(feedback), out)
             self._experiment_records(state.experiments.add_feedback(feedback), out)
         return out
