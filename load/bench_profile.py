@@ -39,17 +39,14 @@ from streamdrift.storage.sqlite_spill import SqliteSpillStore
 TOPIC = "predictions"
 
 # (label, file suffix, function names separated by "|"): inclusive (cumulative) time of these
-# calls; the processor decodes a single event with codec.single_event (msgspec) and anything
-# else with decode_predictions_topic_slow, and regroups runs of single events with
-# records.batches_of_events (to_batches for the rest)
+# calls. engine/intake.py's Intake.take sorts a fetch's records: it decodes and validates
+# them (runs of single events through msgspec, inside C, so no codec function of their own
+# shows; anything else with codec.decode_predictions_topic_slow), admits them and regroups
+# runs of single events with records.batches_of_events
 STAGES: tuple[tuple[str, str, str], ...] = (
+    ("intake: decode, validate, admit, regroup", "streamdrift/engine/intake.py", "take"),
     (
-        "decode + validate (codec)",
-        "streamdrift/codec.py",
-        "single_event|decode_predictions_topic_slow",
-    ),
-    (
-        "regroup into batches (records)",
+        "  of which regroup into batches (records)",
         "streamdrift/records.py",
         "batches_of_events|to_batches",
     ),
