@@ -25,6 +25,10 @@ Row = tuple[float, Any, str, str | None]
 Meta = tuple[str, str | None]  # (model_version, segment), shared by the rows of a batch
 
 _FRONT_MIN = 256  # rows taken into the front at least per refill
+# dead slots a store may keep beyond its live rows: they still hold their ids and
+# predictions, so with many small stores (a bound like ``max_pending`` spread over many
+# models) a slack of 1,024 each held more than the live rows did (bench_memory, issue 16)
+_SLACK = 64
 
 
 class PendingStore:
@@ -231,7 +235,7 @@ class PendingStore:
     def compact(self) -> None:
         """Drop the dead slots once they outnumber the live ones (O(n), amortised O(1))."""
         slots = self.slots
-        if len(self.pids) - len(slots) <= len(slots) + 1024:
+        if len(self.pids) - len(slots) <= len(slots) + _SLACK:
             return
         order = list(slots.values())
         self.pids = [self.pids[s] for s in order]
