@@ -80,10 +80,7 @@ class FloorWork:
         joined = {name: np.concatenate(parts) for name, parts in numeric.items()}
         start = 0
         while held - start >= size:
-            for array in joined.values():
-                np.sort(array[start : start + size])
-            for values in categorical.values():
-                Counter(values[start : start + size])
+            self._window(model, joined, categorical, slice(start, start + size))
             start += size
             self.windows += 1
         for name, array in joined.items():
@@ -91,6 +88,20 @@ class FloorWork:
         for values in categorical.values():
             del values[:start]
         self.held[model] = held - start
+
+    def _window(
+        self,
+        model: str,
+        numeric: dict[str, np.ndarray],
+        categorical: dict[str, list[Any]],
+        rows: slice,
+    ) -> None:
+        """One closed window (``rows`` of the model's columns): a sort per numeric and a
+        count per categorical column."""
+        for array in numeric.values():
+            np.sort(array[rows])
+        for values in categorical.values():
+            Counter(values[rows])
 
 
 _NUMBER_TYPES = frozenset({int, float, type(None)})
@@ -146,25 +157,18 @@ class RequiredWork(FloorWork):
             self.scores.append(np.asarray(score, dtype=np.float64))
         return super().add(doc)
 
-    def _close(self, model: str) -> None:
-        size = self.window
-        held = self.held[model]
-        numeric, categorical = self.numeric[model], self.categorical[model]
-        joined = {name: np.concatenate(parts) for name, parts in numeric.items()}
-        start = 0
-        while held - start >= size:
-            for name, array in joined.items():
-                if name != "timestamp":  # a clock, not a feature: windows need no test of it
-                    self.psi_sum += self._numeric_psi((model, name), array[start : start + size])
-            for name, values in categorical.items():
-                self.psi_sum += self._categorical_psi((model, name), values[start : start + size])
-            start += size
-            self.windows += 1
-        for name, array in joined.items():
-            numeric[name] = [array[start:]]
-        for values in categorical.values():
-            del values[:start]
-        self.held[model] = held - start
+    def _window(
+        self,
+        model: str,
+        numeric: dict[str, np.ndarray],
+        categorical: dict[str, list[Any]],
+        rows: slice,
+    ) -> None:
+        for name, array in numeric.items():
+            if name != "timestamp":  # a clock, not a feature: windows need no test of it
+                self.psi_sum += self._numeric_psi((model, name), array[rows])
+        for name, values in categorical.items():
+            self.psi_sum += self._categorical_psi((model, name), values[rows])
 
     def _numeric_psi(self, key: tuple[str, str], window: np.ndarray) -> float:
         finite = window[np.isfinite(window)]

@@ -67,16 +67,12 @@ class SingleEvent(Protocol):
 
 def _fast_event(raw: bytes) -> PredictionEvent | None:
     """The event in ``raw`` if msgspec accepts it as a valid single event, else None."""
-    if len(raw) > MAX_MESSAGE_BYTES:
+    e = single_event(raw)
+    if e is None:
         return None
-    try:
-        e = _decode_wire_event(raw)
-    except (ValueError, TypeError):  # msgspec's errors are ValueErrors
-        return None
-    version = e.model_version
     return PredictionEvent(
         e.model_id,
-        version if type(version) is str else str(version),
+        e.model_version,
         e.prediction_id,
         e.timestamp,
         e.features,
