@@ -188,13 +188,20 @@ class PendingStore:
                 entry = pop(front)
                 slot = slots.get(entry[1])
                 if slot is not None and stamps[slot] == entry[0]:
+                    while front and front[0] == entry:  # see pop_front
+                        pop(front)
                     out.append(entry)
             if len(out) >= k or front or not self._refill():
                 return out
 
     def pop_front(self) -> None:
-        """Drop the front entry :meth:`peek` returned (the row stays)."""
-        heapq.heappop(self._front)
+        """Drop the front entry :meth:`peek` returned (the row stays), and its copies: an
+        id labelled (its entry left stale) and re-sent with the same timestamp gets a
+        second, identical entry, and both would look live."""
+        front = self._front
+        entry = heapq.heappop(front)
+        while front and front[0] == entry:
+            heapq.heappop(front)
 
     def push_front(self, ts: float, pid: str) -> None:
         """Give back an entry taken by :meth:`pop_front` whose row still waits."""

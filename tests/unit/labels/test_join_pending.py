@@ -108,3 +108,27 @@ def test_removed_rows_are_compacted_away_in_arrival_order() -> None:
     assert len(store.pids) == len(store) == 999
     assert [pid for pid, _ in store.items()][:4] == ["p0", "p10", "p15", "p20"]
     assert store.newest() == 96.0
+
+
+def _readded_after_removal() -> PendingStore:
+    """A store whose front holds a stale entry for ``x`` (removed, e.g. labelled) and a live
+    one for the same id and timestamp, re-sent after the join forgot its label."""
+    store = PendingStore()
+    store.extend(["x", "y", "z"], [1.0, 2.0, 3.0], [0.1, 0.2, 0.3], ("1", None))
+    assert store.peek() == (1.0, "x")  # the front now holds every row
+    assert store.pop("x") is not None  # labelled: the row goes, its front entry stays
+    store.add("x", 1.0, 0.4, ("1", None))  # the same id and timestamp again
+    return store
+
+
+def test_a_re_sent_id_is_taken_once_from_one_store() -> None:
+    store = _readded_after_removal()
+    assert store.take_oldest(3) == [(1.0, "x"), (2.0, "y"), (3.0, "z")]
+
+
+def test_a_re_sent_id_is_taken_once_across_stores() -> None:
+    other = PendingStore()
+    other.extend(["w"], [1.5], [0.5], ("1", None))
+    stores = {"a": _readded_after_removal(), "b": other}
+    taken = pop_oldest_pending(stores, 3)
+    assert taken == [(1.0, "a", "x"), (1.5, "b", "w"), (2.0, "a", "y")]
