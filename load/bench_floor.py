@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -118,8 +119,9 @@ class RequiredWork(FloorWork):
       booleans are not numbers; a category column only strings and nulls): one
       ``set(map(type, column))`` per column per envelope, the least a Python check of
       orjson's objects can do, and what a dead letter with a reason needs;
-    * keep every prediction until its label: one dict insert per prediction id (id → slot)
-      and its score in a float64 column (no expiry order, no per-model store);
+    * keep every prediction until its label: one dict insert per prediction id (id → slot;
+      the score is the float64 column :class:`FloorWork` already made — no expiry order, no
+      per-model store);
     * per closed window, the default tests against the model's first window as reference:
       numeric columns — the reference's decile edges once, then per window one
       ``searchsorted`` + ``bincount`` (the PSI bins), PSI, and the missing count; categorical
@@ -133,11 +135,10 @@ class RequiredWork(FloorWork):
     def __init__(self, window: int = WINDOW) -> None:
         super().__init__(window)
         self.slots: dict[str, int] = {}
-        self.scores: list[np.ndarray] = []
         self.bad_types = 0
         self.edges: dict[tuple[str, str], np.ndarray] = {}
         self.shares: dict[tuple[str, str], dict[Any, float]] = {}
-        self.psi_sum = 0.0  # kept so the work cannot be optimised away
+        self.psi_sum = self.chi2_sum = 0.0  # kept so the work cannot be optimised away
 
     def add(self, doc: dict[str, Any]) -> int:
         ids = doc["prediction_id"]
@@ -154,7 +155,6 @@ class RequiredWork(FloorWork):
             score = doc["prediction"]
             if not set(map(type, score)) <= _NUMBER_TYPES:
                 self.bad_types += 1
-            self.scores.append(np.asarray(score, dtype=np.float64))
         return super().add(doc)
 
     def _window(
@@ -192,9 +192,10 @@ class RequiredWork(FloorWork):
         for category in shares.keys() | counts.keys():
             e = max(shares.get(category, 0.0), 1e-4)
             o = max(counts.get(category, 0) / n, 1e-4)
-            psi += (o - e) * np.log(o / e)
+            psi += (o - e) * math.log(o / e)
             chi2 += n * (o - e) ** 2 / e
-        return psi + 0.0 * chi2
+        self.chi2_sum += chi2
+        return psi
 
 
 _FEATURES, _ID, _TIMESTAMP = map(itemgetter, ("features", "prediction_id", "timestamp"))

@@ -282,7 +282,7 @@ def test_required_work_indexes_checks_and_tests_every_window() -> None:
 def test_required_single_work_does_the_envelope_work_on_columns_per_fetch() -> None:
     from load.bench_floor import RequiredSingleWork
 
-    encoded = bench_data.encode(12_000, envelope_rows=300)
+    encoded = bench_data.encode(24_000, envelope_rows=300)  # 3 windows a model: 2 tested
     single, envelopes = RequiredSingleWork(), RequiredWork()
     for lo in range(0, len(encoded.single), 700):  # fetches of 700 messages
         for _, value in encoded.single[lo : lo + 700]:
@@ -296,6 +296,8 @@ def test_required_single_work_does_the_envelope_work_on_columns_per_fetch() -> N
     assert single.windows == envelopes.windows > 0
     assert single.work.edges.keys() == envelopes.edges.keys()
     assert single.work.psi_sum == pytest.approx(envelopes.psi_sum)
+    assert envelopes.psi_sum > 0 and envelopes.chi2_sum > 0  # windows were tested
+    assert single.work.chi2_sum == pytest.approx(envelopes.chi2_sum)
     assert single.work.bad_types == 0
 
 
