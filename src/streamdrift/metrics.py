@@ -24,8 +24,15 @@ from streamdrift.records import AlertKind, AlertStatus
 
 OTHER = "__other__"
 
-# streamdrift_pending_joins{kind}: waiting predictions (all, and where they wait), labels
-PENDING_KINDS = ("predictions", "feedback", "predictions_in_memory", "predictions_on_disk")
+# streamdrift_pending_joins{kind}: waiting predictions (all, and where they wait), labels,
+# labels held for models their partition does not know yet (engine/held_feedback.py)
+PENDING_KINDS = (
+    "predictions",
+    "feedback",
+    "predictions_in_memory",
+    "predictions_on_disk",
+    "feedback_unknown_model",
+)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -167,7 +174,8 @@ class Metrics:
         self.pending_joins = Gauge(
             "streamdrift_pending_joins",
             "Predictions and labels waiting to be joined (predictions: also split into "
-            "predictions_in_memory and predictions_on_disk).",
+            "predictions_in_memory and predictions_on_disk; feedback_unknown_model: labels "
+            "held until their model's predictions come or the partition is read to its end).",
             ["kind"],
             registry=r,
         )

@@ -444,7 +444,13 @@ def test_the_sync_client_publishes_envelopes_and_label_batches(worker: Any) -> N
             client.publish_feedback(label)
     assert client.sent_events == 5_000
     key = 'streamdrift_labels_joined_total{model="sync"}'
-    assert wait_for(lambda: scrape(settings.metrics_port).get(key) == 2_500, timeout=60)
+    # the labels follow their predictions closely, and a fetch may return them first: they
+    # are held until the model's predictions are read (engine/held_feedback.py), never
+    # dead-lettered as an unknown model's
+    assert wait_for(lambda: scrape(settings.metrics_port).get(key) == 2_500, timeout=60), (
+        scrape(settings.metrics_port).get(key),
+        WORKER_LOG,
+    )
     assert consumed(settings, "sync") == 2_500
     assert consumed(settings, "sync", settings.topic_feedback) == 2_500
 
@@ -541,8 +547,8 @@ def test_fuzzed_malformed_messages_all_reach_dead_letter_and_valid_ones_are_moni
 
 def test_feedback_for_an_unknown_model_goes_to_dead_letter(worker: Any) -> None:
     """Labels for a model that is not configured and has sent no prediction to their
-    partition, once that partition's predictions are past their time (here: those of an
-    anchor model, whose key the labels carry)."""
+    partition: held until the partition was read to the end of its predictions (here: those
+    of an anchor model, whose key the labels carry), then dead-lettered."""
     settings, _ = worker
     anchor = traffic.batch("unk-anchor", 0, 500, np.random.default_rng(24))
     traffic.run(traffic.publish(settings, [anchor]))
@@ -550,7 +556,10 @@ def test_feedback_for_an_unknown_model_goes_to_dead_letter(worker: Any) -> None:
     label = codec.encode_feedback(FeedbackEvent("ghost", "g-1", traffic.T0 + 1.0, 1))
     traffic.run(traffic.publish_raw(settings, settings.topic_feedback, [(b"unk-anchor", label)]))
     key = 'streamdrift_dead_letter_total{reason="unknown_model"}'
-    assert wait_for(lambda: scrape(settings.metrics_port).get(key) == 1.0, timeout=60)
+    assert wait_for(lambda: scrape(settings.metrics_port).get(key) == 1.0, timeout=60), (
+        scrape(settings.metrics_port).get(key),
+        WORKER_LOG,
+    )
     dead = [
         r
         for r in traffic.run(read_dead_letter(settings, 10**9, timeout=6))

@@ -150,6 +150,7 @@ def test_series_with_labels_known_in_advance_exist_at_zero_from_start_up(tmp_pat
         'streamdrift_decode_failures_total{reason="empty",topic="feedback"}',
         'streamdrift_messages_consumed_total{topic="feedback"}',
         'streamdrift_pending_joins{kind="predictions_on_disk"}',
+        'streamdrift_pending_joins{kind="feedback_unknown_model"}',
     ]
     assert {name: samples.get(name) for name in expected} == dict.fromkeys(expected, "0.0")
     assert sum(name.startswith("streamdrift_alerts_total{") for name in samples) == 2 * len(

@@ -15,6 +15,7 @@ from typing import Any
 from streamdrift.alerts.retrain import RetrainPolicy
 from streamdrift.config.spec import ModelSpecs
 from streamdrift.drift.fleet import MonitorFleet
+from streamdrift.engine.held_feedback import HeldFeedback
 from streamdrift.engine.runtime import RuntimeState
 from streamdrift.experiments.fleet import ExperimentFleet
 from streamdrift.labels.degradation import DegradationFleet
@@ -34,6 +35,8 @@ class PartitionState:
     restored_estimates: EstimateFleet | None = None  # None: fresh label-free estimates
     estimates: EstimateFleet = field(init=False)
     runtime: RuntimeState = field(default_factory=RuntimeState)  # streams' clocks, traffic
+    # feedback of models the partition does not know yet (engine/held_feedback.py)
+    held: HeldFeedback = field(default_factory=HeldFeedback)
 
     def __post_init__(self) -> None:
         fresh = EstimateFleet(self.fleet.specs, self.fleet.alerts)
@@ -65,6 +68,7 @@ class PartitionState:
             "retrain": self.retrain.to_dict(),
             "estimates": self.estimates.to_dict(),
             "runtime": self.runtime.to_dict(),
+            **({"held_feedback": self.held.to_list()} if self.held else {}),
         }
 
     @classmethod
@@ -83,4 +87,5 @@ class PartitionState:
             if d.get("estimates") is None  # checkpoints before estimates: start afresh
             else EstimateFleet.from_dict(d["estimates"], specs, fleet.alerts),
             runtime=RuntimeState.from_dict(d.get("runtime")),
+            held=HeldFeedback.from_list(d.get("held_feedback", ())),
         )

@@ -29,6 +29,7 @@ from streamdrift.drift.profiles import Profiles, profiles_to_dict
 from streamdrift.drift.window_record import monitor_of, window_record
 from streamdrift.engine import clock as engine_clock
 from streamdrift.engine.dead_letters import DeadLetters
+from streamdrift.engine.held_feedback import model_of
 from streamdrift.engine.intake import Intake
 from streamdrift.engine.messages import (
     InputRecord,
@@ -248,6 +249,7 @@ class Processor:
             "feedback": self._pending("pending_feedback"),
             "predictions_in_memory": self._pending("pending_in_memory"),
             "predictions_on_disk": self._pending("pending_on_disk"),
+            "feedback_unknown_model": sum(st.held.events for st in self.states.values()),
         }
         join = state.labels.join
         for counter in ("unlabelled_expired", "orphan_feedback_expired", "duplicates", "evicted"):
@@ -325,13 +327,17 @@ class Processor:
 
     def tick(self, partition: int, now: float | None = None) -> Update:
         """Processing time moved on (``engine/clock.py``): idle windows close, silent streams
-        end, traffic buckets close. ``now``: the injected clock's time by default."""
+        end, traffic buckets close, held feedback of unknown models goes to dead-letter.
+        Call it only while the partition is read to the end of its input topics (the runner
+        does): what a backlog holds comes first. ``now``: the injected clock's time by
+        default."""
         state = self.states.get(partition)
         if state is None:
             return Update()
         out = self.pending.pop(partition, None) or Update()
         now = self.clock() if now is None else now
         before = len(state.fleet.monitors)
+        self._reject_held(state, out)
         self._emit(engine_clock.tick(state, now, self.runtime), out, state)
         if len(state.fleet.monitors) < before:
             log.info(
@@ -388,24 +394,30 @@ class Processor:
         messages: list[tuple[InputRecord, list[FeedbackEvent]]],
         out: Update,
     ) -> list[FeedbackEvent]:
-        """The feedback to join; messages for an unknown model go to dead-letter
-        (``unknown_model``, see ``DegradationFleet.rejects_feedback``) unless
-        ``performance.unknown_model_feedback = "wait"``. Called after the fetch's
-        predictions were added, so they make their model known."""
-        feedback: list[FeedbackEvent] = []
+        """The feedback to join now: held messages whose models this call's predictions made
+        known, then this call's messages of known models. A message with a model the
+        partition does not know is held (``engine/held_feedback.py``) unless
+        ``performance.unknown_model_feedback = "wait"``. Called after the call's predictions
+        were added, so they make their model known."""
+        labels, held = state.labels, state.held
+        knows = labels.knows if labels.rejects_unknown else _anything
+        ready = held.release(knows)  # all of them, if the configuration now says "wait"
         for record, events in messages:
-            newest = max(e.timestamp for e in events)
-            models = {e.model_id for e in events}
-            unknown = sorted(m for m in models if state.labels.rejects_feedback(m, newest))
-            if not unknown:
-                feedback.extend(events)
-                continue
+            if knows(model_of(events)):
+                ready.append((record, events))
+            else:
+                ready.extend(held.hold(record, events))
+        return [e for _, events in ready for e in events]
+
+    def _reject_held(self, state: PartitionState, out: Update) -> None:
+        """The partition was read to the end of its predictions: held feedback whose model
+        is still unknown, held since the last tick, goes to dead-letter (``unknown_model``)."""
+        for record, events in state.held.take_due():
             error = (
-                f"feedback for model {unknown[0]!r}, which is not configured and has sent no "
-                "prediction to this partition (its predictions are past the label's time)"
+                f"feedback for model {model_of(events)!r}, which is not configured and had sent no "
+                "prediction to this partition when its predictions were read to their end"
             )
             self.dead.reject(record, "unknown_model", error, out, decode=False)
-        return feedback
 
     def _pending(self, attribute: str) -> int:
         return sum(getattr(st.labels.join, attribute) for st in self.states.values())
@@ -448,6 +460,10 @@ class Processor:
         else:
             log.info("resolved: %s", alert.message)
         out.records.append(OutputRecord(topic, alert.model_id.encode(), codec.encode_alert(alert)))
+
+
+def _anything(model_id: str) -> bool:
+    return True
 
 
 def _no_spill_store(path: Path) -> SpillStore:

@@ -223,7 +223,9 @@ class StreamRunner:
             started = time.perf_counter()
             newest = 0.0
             async with self._lock:
-                for tp, records in fetched.items():
+                # predictions before feedback: a model's first predictions make it known to
+                # the feedback fetched with them (engine/held_feedback.py)
+                for tp, records in sorted(fetched.items(), key=self._feedback_last):
                     inputs = [
                         InputRecord(
                             r.topic, r.partition, r.offset, r.timestamp / 1000.0, r.key, r.value
@@ -245,6 +247,9 @@ class StreamRunner:
             self._last_lag = now
             self._report_lag()
 
+    def _feedback_last(self, item: tuple[Any, Any]) -> bool:
+        return bool(item[0].topic != self.settings.topic_predictions)
+
     async def _tick(self) -> None:
         """Let processing time move every owned partition (``engine/clock.py``). What a tick
         closes is checkpointed at once, before the next fetch is processed: a restart then
@@ -252,7 +257,7 @@ class StreamRunner:
         async with self._lock:
             closed = False
             for p in sorted(self.processor.owned):
-                if not self._caught_up(p):
+                if not await self._caught_up(p):
                     continue  # a backlog is not silence: its events come first
                 out = self.processor.tick(p)
                 closed = closed or bool(out.records)
@@ -260,7 +265,7 @@ class StreamRunner:
             if closed:
                 await self._checkpoint(self.processor.owned)
 
-    def _caught_up(self, partition: int) -> bool:
+    async def _caught_up(self, partition: int) -> bool:
         """Whether ``partition`` was read up to the high watermark of every input topic, as
         of a fetch response of the last few seconds (not during a broker outage)."""
         offsets = self.processor.offsets(partition)
@@ -269,12 +274,24 @@ class StreamRunner:
             if tp.partition != partition:
                 continue
             high = self._consumer.highwater(tp)
-            if high is not None and offsets.get(tp.topic, high) < high:
-                return False
+            if high is not None:
+                done = offsets.get(tp.topic)
+                if done is None:  # no record of it processed yet: where the consumer stands
+                    done = await self._position(tp)
+                if done < high:
+                    return False
             fetched = self._consumer.last_poll_timestamp(tp)
             if fetched is not None and now_ms - fetched > FETCH_STALE_MS:
                 return False
         return True
+
+    async def _position(self, tp: Any) -> int:
+        """The consumer's next offset of ``tp``; -1 while it is not known yet (a reset of
+        the position in flight)."""
+        try:
+            return int(await asyncio.wait_for(self._consumer.position(tp), 0.1))
+        except (TimeoutError, KafkaError):
+            return -1
 
     async def _recover(self, exc: Exception) -> None:
         """A send, flush or checkpoint failed (broker down, timeouts): outputs since the last

@@ -16,9 +16,10 @@ arrives at all. Below the model's ``performance.min_coverage`` it raises a
 joined rows.
 
 Feedback for a model that is neither configured nor has sent a prediction to this
-partition is *unknown* (:meth:`DegradationFleet.knows`): by default the caller rejects it
-(``performance.unknown_model_feedback = "reject"``) instead of letting it wait and expire,
-once the partition's predictions are past its time (:meth:`~DegradationFleet.rejects_feedback`).
+partition is *unknown* (:meth:`DegradationFleet.knows`): by default the caller holds it and
+rejects it once the partition's predictions were read to their end without one of its
+model (``performance.unknown_model_feedback = "reject"``, ``engine/held_feedback.py``)
+instead of letting it wait and expire.
 """
 
 from __future__ import annotations
@@ -90,14 +91,11 @@ class DegradationFleet:
         configured, or this partition has seen a prediction of it."""
         return model_id in self.specs.models or model_id in self.join.predictions_seen
 
-    def rejects_feedback(self, model_id: str, newest: float) -> bool:
-        """Whether feedback for ``model_id`` whose newest label is from ``newest`` (unix
-        seconds) is to be rejected as ``unknown_model``: the model is not known and the
-        partition's predictions have passed that time, so a prediction sent before its
-        label would have been seen. While the feedback topic is read ahead of the
-        predictions (a catch-up, a replay) labels wait as usual."""
-        if self.knows(model_id) or newest > self.join.prediction_watermark:
-            return False
+    @property
+    def rejects_unknown(self) -> bool:
+        """Whether feedback of an unknown model is held and then goes to dead-letter
+        (``performance.unknown_model_feedback = "reject"``, ``engine/held_feedback.py``)
+        rather than waiting in the join."""
         return self.specs.default.performance.unknown_model_feedback == "reject"
 
     def set_reference(
