@@ -22,9 +22,10 @@ import numpy as np
 import pytest
 
 from streamdrift import config
+from streamdrift.codec import decode_checkpoint
 from streamdrift.config.settings import Settings
 from streamdrift.devtools.broker import LocalBroker, free_port
-from streamdrift.kafka.runner import checkpoint_topic, decode_checkpoint, spill_topic
+from streamdrift.kafka.checkpoints import checkpoint_topic, spill_topic
 from tests.integration import traffic
 from tests.integration.kafka_helpers import read_alerts, scrape, settings_args, wait_for
 

@@ -42,32 +42,29 @@ from typing import Any, Protocol
 
 from aiokafka.errors import KafkaError
 
-from streamdrift.codec import decode_checkpoint, encode_checkpoint
+from streamdrift.codec import encode_checkpoint
 from streamdrift.config.settings import Settings
 from streamdrift.engine.messages import InputRecord, OutputRecord
 from streamdrift.engine.processor import Processor
 from streamdrift.engine.references import parse_reference
 from streamdrift.engine.update import Update
+from streamdrift.kafka.checkpoints import (
+    CHECKPOINT_MAX_BYTES,
+    CheckpointReader,
+    checkpoint_topic,
+    spill_topic,
+)
 from streamdrift.kafka.security import client_options
 from streamdrift.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
 # a crashed worker's partitions move after this long (Faust's own group uses the same: the
 # references table's recovery waits for it; Faust's default, 60 s, made a restart take 60 s)
 SESSION_TIMEOUT = 10.0
 HEARTBEAT_INTERVAL = 2.0
 TICK_INTERVAL = 1.0  # seconds of processing time between ticks of the clock
 FETCH_STALE_MS = 10_000  # no fetch response for this long: the broker is away, not the input
-
-
-def checkpoint_topic(settings: Settings) -> str:
-    return f"{settings.app_id}-checkpoints"
-
-
-def spill_topic(settings: Settings) -> str:
-    return f"{settings.app_id}-join-spill"
 
 
 class ReferenceSource(Protocol):
@@ -105,6 +102,7 @@ class StreamRunner:
         self._consumer: Any = None
         self._producer: Any = None
         self._reader: Any = None
+        self.checkpoints: CheckpointReader  # reads with _reader, from run() on
         self._inflight: list[asyncio.Future[Any]] = []
         self._last_checkpoint = time.monotonic()
         self._last_lag = 0.0
@@ -161,6 +159,9 @@ class StreamRunner:
         )
         await self._producer.start()
         await self._reader.start()
+        self.checkpoints = CheckpointReader(
+            self._reader, self.checkpoint_topic, self.spill_topic, self.processor
+        )
         # Every profile published so far is applied before the first prediction: a monitor
         # whose spec says reference.mode = "profile" never starts from a missing profile.
         await self.references.wait_recovered()
@@ -303,8 +304,8 @@ class StreamRunner:
         owned = self.processor.owned
         while True:
             try:
-                snapshots = await self.read_checkpoints(owned)
-                segments = await self.read_segments(snapshots)
+                snapshots = await self.checkpoints.read(owned)
+                segments = await self.checkpoints.segments(snapshots)
                 break
             except KafkaError as again:
                 if self._stopping.is_set():
@@ -392,67 +393,6 @@ class StreamRunner:
         self.metrics.checkpoint_bytes.set(size)
         self.metrics.checkpoint_duration.observe(time.perf_counter() - started)
 
-    async def read_checkpoints(self, partitions: set[int]) -> dict[int, dict[str, Any]]:
-        """The latest checkpoint of each of ``partitions`` (absent: none was written)."""
-        from aiokafka import TopicPartition
-
-        reader = self._reader
-        latest: dict[int, bytes] = {}
-        tps = [TopicPartition(self.checkpoint_topic, 0)]  # created with one partition
-        reader.assign(tps)
-        await reader.seek_to_beginning(*tps)
-        end = await reader.end_offsets(tps)
-        remaining = {tp for tp in tps if end[tp] > 0}
-        while remaining:
-            fetched = await reader.getmany(*remaining, timeout_ms=1000)
-            for records in fetched.values():
-                for r in records:
-                    key = int(r.key)
-                    if key in partitions:
-                        latest[key] = r.value
-            for tp in list(remaining):
-                if await reader.position(tp) >= end[tp]:
-                    remaining.discard(tp)
-        return {p: decode_checkpoint(raw) for p, raw in latest.items() if raw}
-
-    async def read_segments(
-        self, snapshots: dict[int, dict[str, Any]]
-    ) -> dict[int, dict[int, bytes]]:
-        """The join spill segments the checkpoints reference and the local state directory
-        lacks, from the spill topic: ``{partition: {seq: blob}}`` (read only when needed)."""
-        from aiokafka import TopicPartition
-
-        wanted: dict[bytes, tuple[int, int]] = {}
-        for p, snapshot in snapshots.items():
-            for seq, crc in self.processor.needed_segments(p, snapshot):
-                wanted[self.processor.spill_key(p, seq, crc)] = (p, seq)
-        out: dict[int, dict[int, bytes]] = {}
-        if not wanted:
-            return out
-        reader = self._reader
-        tp = TopicPartition(self.spill_topic, 0)  # created with one partition
-        reader.assign([tp])
-        await reader.seek_to_beginning(tp)
-        end = (await reader.end_offsets([tp]))[tp]
-        while await reader.position(tp) < end:
-            fetched = await reader.getmany(tp, timeout_ms=1000)
-            for r in fetched.get(tp, []):
-                where = wanted.get(r.key)
-                if where is None:
-                    continue
-                p, seq = where
-                if r.value is None:
-                    out.get(p, {}).pop(seq, None)
-                else:
-                    out.setdefault(p, {})[seq] = r.value
-        log.info(
-            "read %d of %d join spill segments from %s",
-            sum(len(v) for v in out.values()),
-            len(wanted),
-            self.spill_topic,
-        )
-        return out
-
     # -- rebalancing ------------------------------------------------------------------------
 
     async def _on_revoked(self, revoked: Any) -> None:
@@ -468,8 +408,8 @@ class StreamRunner:
     async def _on_assigned(self, assigned: Any) -> None:
         started = time.perf_counter()
         new = {tp.partition for tp in assigned} - self.processor.owned
-        snapshots = await self.read_checkpoints(new) if new else {}
-        segments = await self.read_segments(snapshots)
+        snapshots = await self.checkpoints.read(new) if new else {}
+        segments = await self.checkpoints.segments(snapshots)
         async with self._lock:
             for p in new:
                 self.processor.restore(p, snapshots.get(p), segments.get(p))

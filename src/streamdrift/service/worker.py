@@ -35,7 +35,7 @@ def internal_topics(settings: Settings) -> list[topics.TopicSpec]:
     partition's state) and the feedback join's spill topic (segments of waiting predictions
     the checkpoints reference), both compacted, one partition, large messages; and Faust's
     leader topic (one partition, nothing is written to it)."""
-    from streamdrift.kafka.runner import CHECKPOINT_MAX_BYTES, checkpoint_topic, spill_topic
+    from streamdrift.kafka.checkpoints import CHECKPOINT_MAX_BYTES, checkpoint_topic, spill_topic
 
     config = {
         "max.message.bytes": str(CHECKPOINT_MAX_BYTES),
