@@ -16,7 +16,7 @@ the 8 partitions and is fed batch envelopes (encoded, as they come from Kafka) o
 is what more traffic adds. Beside RSS, the bytes the drift monitors and the pending-join
 buffers hold at ``filled`` (:func:`state_bytes`, per model-feature): RSS also counts heap
 the allocator keeps after transient peaks. Also timed at both points: one checkpoint of
-every partition (``Processor.snapshot`` + ``runner.encode_checkpoint``), as the runner
+every partition (``Processor.snapshot`` + ``codec.encode_checkpoint``), as the runner
 writes it every ``checkpoint_interval`` (5 s). The pending-join buffer (predictions kept
 for their late labels, up to ``performance.max_pending`` per partition, for
 ``prediction_ttl`` of event time) holds every event here, since no label ever comes;

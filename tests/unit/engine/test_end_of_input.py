@@ -19,8 +19,8 @@ from tests.unit.engine.test_processor import (
 )
 
 from streamdrift import codec
+from streamdrift.codec import decode_checkpoint, encode_checkpoint
 from streamdrift.engine.messages import InputRecord
-from streamdrift.kafka.runner import decode_checkpoint, encode_checkpoint
 from streamdrift.records import EndOfInput, PredictionEvent
 
 # reference 500, windows of 250: 500 + 2 x 250 full windows, then 180 shifted events that

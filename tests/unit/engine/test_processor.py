@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 from tests.unit.engine.harness import Processor
 
 from streamdrift import codec, config
+from streamdrift.codec import decode_checkpoint, encode_checkpoint
 from streamdrift.config.settings import Settings
 from streamdrift.drift.profiles import Profiles, fit_profiles
 from streamdrift.engine.messages import (
@@ -31,7 +32,6 @@ from streamdrift.engine.messages import (
     InputRecord,
     OutputRecord,
 )
-from streamdrift.kafka.runner import decode_checkpoint, encode_checkpoint
 from streamdrift.metrics import Metrics
 from streamdrift.records import FeedbackEvent, PredictionBatch, PredictionEvent
 

@@ -17,7 +17,7 @@ from tests.unit.engine.test_processor import (
     write_config,
 )
 
-from streamdrift.kafka.runner import decode_checkpoint, encode_checkpoint
+from streamdrift.codec import decode_checkpoint, encode_checkpoint
 
 SCHEMA = Draft202012Validator(
     json.loads((ROOT / "topics" / "retrain-request.schema.json").read_text(encoding="utf-8"))

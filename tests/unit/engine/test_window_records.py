@@ -23,8 +23,8 @@ from tests.unit.engine.test_processor import (
     write_config,
 )
 
+from streamdrift.codec import decode_checkpoint, encode_checkpoint
 from streamdrift.engine.messages import OutputRecord
-from streamdrift.kafka.runner import decode_checkpoint, encode_checkpoint
 
 WINDOW_SCHEMA = Draft202012Validator(
     json.loads((ROOT / "topics" / "window.schema.json").read_text(encoding="utf-8"))
