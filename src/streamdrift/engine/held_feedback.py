@@ -45,61 +45,71 @@ Message = tuple[InputRecord, list[FeedbackEvent]]
 
 
 class HeldFeedback:
-    """The held feedback messages of one partition, oldest first."""
+    """The held feedback messages of one partition, by model (a release looks at each held
+    model once, not at each message); all from the partition's feedback topic, so their
+    offsets order them."""
 
-    __slots__ = ("_bytes", "_due", "messages")
+    __slots__ = ("_bytes", "_mark", "by_model")
 
     def __init__(self) -> None:
-        self.messages: list[Message] = []
+        self.by_model: dict[str, list[Message]] = {}
         self._bytes = 0
-        self._due = 0  # messages[:_due] were held at the last take_due()
+        self._mark = 0  # messages below this offset were held at the last take_due()
 
     def __len__(self) -> int:
-        return len(self.messages)
+        return sum(map(len, self.by_model.values()))
+
+    @property
+    def messages(self) -> list[Message]:
+        """Every held message, oldest first."""
+        return _in_order(m for held in self.by_model.values() for m in held)
 
     @property
     def events(self) -> int:
         """Labels held."""
-        return sum(len(events) for _, events in self.messages)
+        return sum(len(events) for held in self.by_model.values() for _, events in held)
 
     def hold(self, record: InputRecord, events: list[FeedbackEvent]) -> list[Message]:
         """Hold a message; returns the oldest ones past :data:`MAX_HELD_BYTES` (to wait in
         the join instead)."""
-        self.messages.append((record, events))
+        self.by_model.setdefault(model_of(events), []).append((record, events))
         self._bytes += _size(record)
         overflow: list[Message] = []
-        while self._bytes > MAX_HELD_BYTES and self.messages:
-            oldest = self.messages.pop(0)
+        while self._bytes > MAX_HELD_BYTES and self.by_model:
+            model = min(self.by_model, key=lambda m: self.by_model[m][0][0].offset)
+            held = self.by_model[model]
+            oldest = held.pop(0)
+            if not held:
+                del self.by_model[model]
             self._bytes -= _size(oldest[0])
-            self._due = max(0, self._due - 1)
             overflow.append(oldest)
         return overflow
 
     def release(self, knows: Callable[[str], bool]) -> list[Message]:
         """The held messages whose model is known now, oldest first."""
-        if not self.messages:
+        known = [model for model in self.by_model if knows(model)]
+        if not known:
             return []
-        released: list[Message] = []
-        kept: list[Message] = []
-        due = self._due
-        for i, message in enumerate(self.messages):
-            if knows(model_of(message[1])):
-                released.append(message)
-                due -= i < self._due
-            else:
-                kept.append(message)
-        if released:
-            self.messages, self._due = kept, due
-            self._bytes = sum(_size(record) for record, _ in kept)
+        released = _in_order(m for model in known for m in self.by_model.pop(model))
+        self._bytes -= sum(_size(record) for record, _ in released)
         return released
 
     def take_due(self) -> list[Message]:
         """The messages held already at the last call, oldest first; the others are due at
         the next call."""
-        due, self.messages = self.messages[: self._due], self.messages[self._due :]
-        self._due = len(self.messages)
+        mark, due = self._mark, []
+        for model in list(self.by_model):
+            held = self.by_model[model]
+            n = sum(1 for record, _ in held if record.offset < mark)
+            if n:
+                due.extend(held[:n])
+                del held[:n]
+                if not held:
+                    del self.by_model[model]
+            if held:
+                self._mark = max(self._mark, held[-1][0].offset + 1)
         self._bytes -= sum(_size(record) for record, _ in due)
-        return due
+        return _in_order(due)
 
     # -- checkpoint form ------------------------------------------------------------------
 
@@ -122,7 +132,8 @@ class HeldFeedback:
                 _bytes(key),
                 _bytes(value),
             )
-            held.messages.append((record, codec.decode_feedback(record.value or b"")))
+            events = codec.decode_feedback(record.value or b"")
+            held.by_model.setdefault(model_of(events), []).append((record, events))
             held._bytes += _size(record)
         return held
 
@@ -131,6 +142,10 @@ def model_of(events: list[FeedbackEvent]) -> str:
     """The model of a feedback message's labels (the codec gives one model per message, and
     never an empty one)."""
     return events[0].model_id
+
+
+def _in_order(messages: Iterable[Message]) -> list[Message]:
+    return sorted(messages, key=lambda m: m[0].offset)
 
 
 def _size(record: InputRecord) -> int:
